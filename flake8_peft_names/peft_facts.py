@@ -1,0 +1,267 @@
+"""What PEFT does with adapter names: measured facts the rules rest on (see tests/runtime/).
+
+Everything here is data. The method table was read from peft 0.21.2
+(`PEFT_TYPE_TO_CONFIG_MAPPING`, `PEFT_TYPE_TO_PREFIX_MAPPING`, each tuner layer's
+`adapter_layer_names`); tests/runtime/test_method_table.py re-reads it from the installed peft.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .versions import Affected
+
+METHOD_TABLE_PEFT_VERSION = "0.21.2"
+
+
+@dataclass(frozen=True)
+class Method:
+    """A PEFT method: its `PeftType` value, config class, parameter prefix and parameter names."""
+
+    peft_type: str
+    config_class: str
+    prefix: str
+    param_names_text: str = ""
+    prompt_learning: bool = False
+    param_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "param_names", tuple(self.param_names_text.split()))
+
+    @property
+    def display(self) -> str:
+        return self.config_class[: -len("Config")] if self.config_class.endswith("Config") else self.peft_type
+
+    @property
+    def names_reach_keys(self) -> bool:
+        """Prompt-learning methods never put the adapter name into parameter keys."""
+        return not self.prompt_learning and bool(self.param_names)
+
+
+METHODS = (
+    Method('ADALORA', 'AdaLoraConfig', 'lora_', 'lora_A lora_B lora_E ranknum'),
+    Method('ADAMSS', 'AdamssConfig', 'adamss_', 'adamss_A adamss_B'),
+    Method('ADAPTION_PROMPT', 'AdaptionPromptConfig', 'adaption_prompt_', ''),
+    Method('BEFT', 'BeftConfig', 'beft_', 'beft_bias'),
+    Method('BOFT', 'BOFTConfig', 'boft_', 'boft_R boft_s'),
+    Method('C3A', 'C3AConfig', 'c3a_', 'c3a_kernel'),
+    Method('CARTRIDGE', 'CartridgeConfig', 'cartridge_', '', prompt_learning=True),
+    Method('CPT', 'CPTConfig', 'cpt_', '', prompt_learning=True),
+    Method('DEFT', 'DeftConfig', 'deft_', 'deft_P deft_R'),
+    Method('DELORA', 'DeloraConfig', 'delora_', 'delora_A delora_B delora_lambda'),
+    Method('FOURIERFT', 'FourierFTConfig', 'fourierft_', 'fourierft_spectrum'),
+    Method('FROD', 'FrodConfig', 'frod_', 'frod_lambda_l frod_lambda_s_values'),
+    Method('GLORA', 'GloraConfig', 'glora_', 'glora_A glora_B glora_C glora_D glora_E'),
+    Method('GRALORA', 'GraloraConfig', 'gralora_', 'gralora_A gralora_B gralora_A_general gralora_B_general'),
+    Method('HIRA', 'HiraConfig', 'hira_', 'hira_A hira_B hira_embedding_A hira_embedding_B'),
+    Method('HRA', 'HRAConfig', 'hra_', 'hra_u'),
+    Method('IA3', 'IA3Config', 'ia3_', 'ia3_l'),
+    Method('LILY', 'LilyConfig', 'lily_', 'lily_A lily_B lily_router'),
+    Method('LN_TUNING', 'LNTuningConfig', 'ln_tuning_', 'ln_tuning_layers'),
+    Method('LOHA', 'LoHaConfig', 'hada_', 'hada_w1_a hada_w1_b hada_w2_a hada_w2_b hada_t1 hada_t2'),
+    Method('LOKR', 'LoKrConfig', 'lokr_', 'lokr_w1 lokr_w1_a lokr_w1_b lokr_w2 lokr_w2_a lokr_w2_b lokr_t2'),
+    Method('LORA', 'LoraConfig', 'lora_', 'lora_A lora_B lora_embedding_A lora_embedding_B lora_magnitude_vector'),
+    Method('MISS', 'MissConfig', 'miss_', 'miss_block'),
+    Method('MULTITASK_PROMPT_TUNING', 'MultitaskPromptTuningConfig', 'multitask_prompt_tuning_', '', prompt_learning=True),
+    Method('OFT', 'OFTConfig', 'oft_', 'oft_R oft_embedding_R'),
+    Method('OSF', 'OSFConfig', 'osf_', 'osf_svd_params'),
+    Method('PEANUT', 'PeanutConfig', 'peanut_', 'peanut_A peanut_B peanut_encoders peanut_decoders'),
+    Method('POLY', 'PolyConfig', 'poly_', 'poly_lora_A poly_lora_B poly_router'),
+    Method('PREFIX_TUNING', 'PrefixTuningConfig', 'prefix_tuning_', '', prompt_learning=True),
+    Method('PROMPT_TUNING', 'PromptTuningConfig', 'prompt_tuning_', '', prompt_learning=True),
+    Method('PSOFT', 'PsoftConfig', 'psoft_', 'psoft_R'),
+    Method('PVERA', 'PveraConfig', 'pvera_lambda_', 'pvera_lambda_b pvera_lambda_d'),
+    Method('P_TUNING', 'PromptEncoderConfig', 'p_tuning_', '', prompt_learning=True),
+    Method('RANDLORA', 'RandLoraConfig', 'randlora_', 'randlora_lambda randlora_gamma'),
+    Method('ROAD', 'RoadConfig', 'road_', 'road_theta road_alpha'),
+    Method('SHADOW', 'ShadowConfig', 'shadow_', 'shadow_down shadow_up shadow_update_transform shadow_update_gate shadow_dropout'),
+    Method('SHIRA', 'ShiraConfig', 'shira_', 'shira_weight'),
+    Method('SUPERTUNING', 'SupertuningConfig', 'supertuning_', 'supertuning_values supertuning_lora_A supertuning_lora_B'),
+    Method('TINYLORA', 'TinyLoraConfig', 'tinylora_', 'tinylora_v'),
+    Method('TRAINABLE_TOKENS', 'TrainableTokensConfig', 'trainable_tokens_', 'trainable_tokens_delta'),
+    Method('UNILORA', 'UniLoraConfig', 'unilora_', 'unilora_theta_d'),
+    Method('VBLORA', 'VBLoRAConfig', 'vblora_', 'vblora_logits_A vblora_logits_B vblora_vector_bank'),
+    Method('VERA', 'VeraConfig', 'vera_lambda_', 'vera_lambda_b vera_lambda_d'),
+    Method('WAVEFT', 'WaveFTConfig', 'waveft_', 'waveft_spectrum'),
+    Method('XLORA', 'XLoraConfig', 'xlora_', ''),
+)
+METHODS_BY_TYPE = {m.peft_type: m for m in METHODS}
+METHODS_BY_CONFIG = {m.config_class: m for m in METHODS}
+LORA = METHODS_BY_TYPE["LORA"]
+
+# Methods whose layers keep `nn.ParameterDict`s, which reject a few more names than `nn.ModuleDict`.
+PARAMETER_DICT_METHODS = frozenset({"IA3", "VERA"})
+
+# Attribute names of `torch.nn.ModuleDict` (torch 2.13): an adapter with such a name raises
+# `KeyError: "attribute 'train' already exists"` when it is created.
+MODULE_DICT_ATTRIBUTES = frozenset(
+    """T_destination add_module apply bfloat16 buffers call_super_init children clear compile cpu cuda
+    double dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter
+    get_submodule half ipu items keys load_state_dict modules mtia named_buffers named_children
+    named_modules named_parameters parameters pop register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook
+    register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook
+    register_module register_parameter register_state_dict_post_hook register_state_dict_pre_hook
+    requires_grad_ set_extra_state set_submodule share_memory state_dict to to_empty train training
+    type update values xpu zero_grad""".split()
+)
+PARAMETER_DICT_EXTRA_ATTRIBUTES = frozenset("copy get fromkeys popitem setdefault".split())
+
+# Module names assumed to be adapted when a file does not say (`target_modules=`).
+COMMON_TARGET_MODULES = frozenset(
+    "q_proj k_proj v_proj o_proj gate_proj up_proj down_proj lm_head embed_tokens "
+    "query key value dense fc1 fc2 c_attn c_proj c_fc qkv_proj out_proj to_q to_k to_v to_out".split()
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hazards: which adapter names break which peft versions, and how. `outcome` names what the runtime
+# tests in tests/runtime/ assert for an affected version (and its absence outside the range).
+
+
+@dataclass(frozen=True)
+class Effect:
+    affected: Affected
+    consequence: str  # a few words for the message, after "peft<0.18 ..."
+    outcome: str  # create-raises | reload-lost | reload-fails | others-damaged | overwritten
+
+
+@dataclass(frozen=True)
+class Hazard:
+    key: str
+    code: str
+    effects: tuple[Effect, ...]
+
+
+def _hazard(key: str, code: str, *effects: tuple[str, str, str]) -> Hazard:
+    return Hazard(key, code, tuple(Effect(Affected.of(*r.split("|")), c, o) for r, c, o in effects))
+
+
+_RAISES = ("", "raises KeyError when the adapter is created", "create-raises")
+HAZARDS = {
+    h.key: h
+    for h in (
+        _hazard("empty-name", "PFT101", _RAISES),
+        _hazard("dotted-name", "PFT101", _RAISES),
+        _hazard("module-dict-attribute", "PFT101", _RAISES),
+        _hazard("parameter-dict-attribute", "PFT101", _RAISES),
+        _hazard("name-inside-prefix", "PFT102", ("<0.18", "drops this adapter's weights on save (peft#2252)", "reload-lost")),
+        _hazard("prefix-inside-name", "PFT103", ("<0.21", "loses this adapter's weights on save and load", "reload-lost")),
+        _hazard(
+            "weight-or-bias-with-modules-to-save",
+            "PFT104",
+            ("", "corrupts the modules_to_save weights in the checkpoint (lost, or KeyError on reload)", "reload-fails"),
+        ),
+        _hazard(
+            "key-component",
+            "PFT104",
+            ("<0.18", "drops this adapter's weights on save", "reload-lost"),
+            (">=0.20", "strips the other adapters' checkpoints", "others-damaged"),
+        ),
+        _hazard(
+            "modules-to-save-module",
+            "PFT104",
+            ("<0.18", "drops this adapter's weights on save", "reload-lost"),
+            (">=0.18", "raises in get_peft_model or writes a corrupt checkpoint", "create-raises"),
+        ),
+        _hazard("key-component-prefix", "PFT105", ("<0.18", "drops this adapter's weights on save", "reload-lost")),
+        _hazard(
+            "overlapping-names",
+            "PFT106",
+            ("<0.18", "saves the wrong tensors for one of them (lost, or mixed into the other's checkpoint)", "reload-lost"),
+        ),
+        _hazard("reloaded-name", "PFT107", ("", "silently replaces the adapter already loaded under that name", "overwritten")),
+        _hazard("re-added-name", "PFT107", ("<0.21", "silently re-initialises the adapter already added under that name", "overwritten")),
+    )
+}
+
+# State-dict key components an adapter must not be named after (beyond the method's parameter names,
+# the target modules and the modules_to_save modules, which depend on the file).
+STRUCTURAL_KEY_COMPONENTS = frozenset({"weight", "bias", "model", "modules_to_save"})
+
+
+# ---------------------------------------------------------------------------------------------
+# APIs that take adapter names (section 6 of the facts: peft 0.21.2, transformers 5.23, diffusers 0.42).
+
+
+@dataclass(frozen=True)
+class NameArg:
+    """One adapter-name parameter: 0-based position (not counting self; None = keyword only)."""
+
+    position: int | None
+    keyword: str
+    many: bool = False  # a list of names (a single str is accepted too)
+
+
+@dataclass(frozen=True)
+class Api:
+    name: str
+    args: tuple[NameArg, ...]
+    creates: str = ""  # hazard key when reusing a name here replaces an adapter (PFT107)
+
+
+_NAME = NameArg(0, "adapter_name")
+_NAMES = NameArg(0, "adapter_names", many=True)
+
+# Module-level functions and classes: matched only when imported from peft (or not imported at all).
+PEFT_CALLABLES = {
+    a.name: a
+    for a in (
+        Api("get_peft_model", (NameArg(2, "adapter_name"),)),
+        Api("inject_adapter_in_model", (NameArg(2, "adapter_name"),)),
+        Api("get_peft_model_state_dict", (NameArg(2, "adapter_name"),)),
+        Api("set_peft_model_state_dict", (NameArg(2, "adapter_name"),)),
+        Api("hotswap_adapter", (NameArg(2, "adapter_name"),)),
+        Api("replace_lora_weights_loftq", (NameArg(2, "adapter_name"),)),
+        Api("convert_to_lora", (NameArg(2, "adapter_name"),)),
+        Api("save_as_lora", (NameArg(3, "adapter_name"),)),
+        Api("load_peft_weights", ()),
+        *(
+            Api(cls, (NameArg(2, "adapter_name"),))
+            for cls in (
+                "PeftModel PeftMixedModel PeftModelForCausalLM PeftModelForSeq2SeqLM "
+                "PeftModelForSequenceClassification PeftModelForTokenClassification "
+                "PeftModelForQuestionAnswering PeftModelForFeatureExtraction"
+            ).split()
+        ),
+    )
+}
+PEFT_MODEL_CLASSES = frozenset(n for n in PEFT_CALLABLES if n.startswith("Peft"))
+
+# Methods: matched on any object, by method name. `add_adapter` takes the name first in peft
+# (`add_adapter(name, config)`) and second in transformers and diffusers (`add_adapter(config, name)`).
+METHODS_TAKING_NAMES = {
+    a.name: a
+    for a in (
+        Api("add_adapter", (NameArg(None, "adapter_name"),), creates="re-added-name"),
+        Api("load_adapter", (NameArg(1, "adapter_name"),), creates="reloaded-name"),
+        Api("set_adapter", (NameArg(0, "adapter_name", many=True),)),
+        Api("delete_adapter", (NameArg(0, "adapter_name", many=True),)),
+        Api("set_requires_grad", (NameArg(None, "adapter_names", many=True),)),
+        Api("save_pretrained", (NameArg(None, "selected_adapters", many=True),)),
+        Api("add_weighted_adapter", (NameArg(0, "adapters", many=True), NameArg(2, "adapter_name"))),
+        Api("merge_and_unload", (NameArg(None, "adapter_names", many=True),)),
+        Api("merge_adapter", (_NAMES,)),
+        Api("from_pretrained", (NameArg(None, "adapter_name"),)),
+        Api("get_adapter_state_dict", (_NAME,)),
+        Api("load_lora_weights", (NameArg(1, "adapter_name"),)),
+        Api("set_adapters", (_NAMES,)),
+        Api("delete_adapters", (_NAMES,)),
+        Api("set_lora_device", (_NAMES,)),
+        Api("fuse_lora", (NameArg(None, "adapter_names", many=True),)),
+        Api("load_lora_into_unet", (NameArg(None, "adapter_name"),)),
+        Api("load_lora_into_transformer", (NameArg(None, "adapter_name"),)),
+        Api("load_lora_into_text_encoder", (NameArg(None, "adapter_name"),)),
+        Api("save_lora_adapter", (NameArg(1, "adapter_name"),)),
+        Api("load_lora_adapter", (NameArg(None, "adapter_name"),)),
+    )
+}
+# `PeftModel.from_pretrained(model, model_id, adapter_name)`: positional only on a peft class.
+PEFT_FROM_PRETRAINED_POSITION = 2
+# Calls that create an adapter named "default" when no name is given (PFT106 counts it).
+CREATES_DEFAULT = frozenset({"get_peft_model", "inject_adapter_in_model", *PEFT_MODEL_CLASSES})
+# Calls that tell the method is LoRA (diffusers' loaders only load LoRA).
+LORA_ONLY_CALLS = frozenset(
+    "load_lora_weights fuse_lora set_adapters load_lora_into_unet load_lora_into_transformer "
+    "load_lora_into_text_encoder save_lora_adapter load_lora_adapter".split()
+)
+ADAPTER_LIBRARIES = ("peft", "transformers", "diffusers")

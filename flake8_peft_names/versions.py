@@ -1,0 +1,59 @@
+"""PEFT version ranges: where a hazard exists, and which versions the user's code must support."""
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+# Every peft release from 0.13 on, plus a stand-in for releases newer than the facts were measured on:
+# a hazard still present in the newest measured release is assumed to persist.
+KNOWN_RELEASES = tuple(
+    Version(v)
+    for v in (
+        "0.13.0 0.13.1 0.13.2 0.14.0 0.15.0 0.15.1 0.15.2 0.16.0 0.17.0 0.17.1 "
+        "0.18.0 0.18.1 0.19.0 0.19.1 0.20.0 0.21.0 0.21.1 0.21.2 999.0"
+    ).split()
+)
+DEFAULT_SUPPORTED = ">=0.13"
+
+
+class VersionOptionError(ValueError):
+    """The `peft-version` option is not a PEP 440 specifier (or 'installed' without peft)."""
+
+
+@dataclass(frozen=True)
+class Affected:
+    """A union of PEP 440 specifier sets: the peft versions in which a hazard happens."""
+
+    ranges: tuple[str, ...]
+
+    @classmethod
+    def of(cls, *ranges: str) -> Affected:
+        return cls(tuple(ranges))
+
+    def hits(self, supported: frozenset[Version]) -> bool:
+        """Whether any supported version lies in this range."""
+        return any(SpecifierSet(r).contains(v, prereleases=True) for r in self.ranges for v in supported)
+
+    def __str__(self) -> str:
+        return " or ".join(f"peft{r}" if r else "every peft" for r in self.ranges)
+
+
+def supported_versions(option: str | None) -> frozenset[Version]:
+    """The known releases inside the user's `peft-version` option."""
+    text = (option or DEFAULT_SUPPORTED).strip()
+    if text == "installed":
+        try:
+            text = "==" + importlib.metadata.version("peft")
+        except importlib.metadata.PackageNotFoundError:
+            raise VersionOptionError("peft-version=installed, but peft is not installed") from None
+    try:
+        spec = SpecifierSet(text)
+    except InvalidSpecifier:
+        raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier") from None
+    if text.startswith("==") and "," not in text and "*" not in text:
+        # An exact version may be one this table does not list (say 0.16.1): keep it as it is.
+        return frozenset({Version(text[2:].strip())})
+    return frozenset(spec.filter(KNOWN_RELEASES, prereleases=True))

@@ -29,13 +29,19 @@ class Method:
 
     @property
     def display(self) -> str:
-        return self.config_class[: -len("Config")] if self.config_class.endswith("Config") else self.peft_type
+        return _DISPLAY.get(self.peft_type) or self.config_class[: -len("Config")]
 
     @property
     def names_reach_keys(self) -> bool:
         """Prompt-learning methods never put the adapter name into parameter keys."""
         return not self.prompt_learning and bool(self.param_names)
 
+
+_DISPLAY = {
+    "LORA": "LoRA", "ADALORA": "AdaLoRA", "VERA": "VeRA", "PVERA": "PVeRA", "XLORA": "X-LoRA",
+    "RANDLORA": "RandLoRA", "DELORA": "DeLoRA", "GRALORA": "GraLoRA", "TINYLORA": "TinyLoRA",
+    "UNILORA": "UniLoRA", "P_TUNING": "P-tuning",
+}
 
 METHODS = (
     Method('ADALORA', 'AdaLoraConfig', 'lora_', 'lora_A lora_B lora_E ranknum'),

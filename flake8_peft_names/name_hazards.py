@@ -1,0 +1,125 @@
+"""Why one adapter name is hazardous for the methods a module uses, and a name that is safe."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional
+
+from .module_facts import ModuleFacts
+from .peft_facts import (
+    COMMON_TARGET_MODULES,
+    METHODS,
+    MODULE_DICT_ATTRIBUTES,
+    PARAMETER_DICT_EXTRA_ATTRIBUTES,
+    PARAMETER_DICT_METHODS,
+    STRUCTURAL_KEY_COMPONENTS,
+    Method,
+)
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class NameContext:
+    """What a module tells about the adapters it builds."""
+
+    methods: tuple[Method, ...]
+    components: frozenset[str]  # state-dict key components an adapter name must not equal or start
+    modules_to_save: frozenset[str]
+
+    @classmethod
+    def of(cls, facts: ModuleFacts, settings: Settings) -> NameContext:
+        cached = facts.cache.get("name_context")
+        if isinstance(cached, NameContext):
+            return cached
+        methods = settings.methods or facts.methods
+        components = set(STRUCTURAL_KEY_COMPONENTS)
+        components.update(n for m in methods if m.names_reach_keys for n in m.param_names)
+        components.update(facts.target_modules or COMMON_TARGET_MODULES)
+        components.update(facts.modules_to_save)
+        context = cls(methods, frozenset(components), frozenset(facts.modules_to_save))
+        facts.cache["name_context"] = context
+        return context
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    hazard: str  # key into peft_facts.HAZARDS
+    values: dict[str, str]  # fills the rule's message template
+
+
+def problems(name: str, context: NameContext, has_modules_to_save: bool) -> Iterator[Problem]:
+    """Every problem of one adapter name, most specific first (the checker reports the first that
+    happens in a supported peft version)."""
+    yield from _invalid(name, context.methods)
+    keyed = [m for m in context.methods if m.names_reach_keys]
+    for method in keyed:
+        if method.prefix in name:
+            yield Problem("PFT103", "prefix-inside-name", {"method": method.display, "prefix": method.prefix})
+    for method in keyed:
+        if name and name != method.prefix and method.prefix.startswith(name):
+            yield Problem("PFT102", "name-inside-prefix", {"method": method.display, "prefix": method.prefix})
+    if name in context.components:
+        if name in context.modules_to_save:
+            yield Problem("PFT104", "modules-to-save-module", {"kind": "the name of a modules_to_save module"})
+        elif name in ("weight", "bias") and has_modules_to_save:
+            kind = f"the '.{name}' key suffix, next to modules_to_save"
+            yield Problem("PFT104", "weight-or-bias-with-modules-to-save", {"kind": kind})
+        else:
+            yield Problem("PFT104", "key-component", {"kind": _component_kind(name, keyed)})
+    for component in sorted(context.components):
+        if name and component != name and component.startswith(name):
+            yield Problem("PFT105", "key-component-prefix", {"component": component})
+            break
+
+
+def _invalid(name: str, methods: Iterable[Method]) -> Iterator[Problem]:
+    if name == "":
+        yield Problem("PFT101", "empty-name", {"reason": "is empty"})
+    elif "." in name:
+        yield Problem("PFT101", "dotted-name", {"reason": "contains '.'"})
+    elif name in MODULE_DICT_ATTRIBUTES:
+        yield Problem("PFT101", "module-dict-attribute", {"reason": "is an attribute of torch.nn.ModuleDict"})
+    elif name in PARAMETER_DICT_EXTRA_ATTRIBUTES:
+        users = [m.display for m in methods if m.peft_type in PARAMETER_DICT_METHODS]
+        if users:
+            reason = f"is an attribute of torch.nn.ParameterDict, which {users[0]} uses"
+            yield Problem("PFT101", "parameter-dict-attribute", {"reason": reason})
+
+
+def _component_kind(name: str, methods: Iterable[Method]) -> str:
+    if name in STRUCTURAL_KEY_COMPONENTS:
+        return "a state-dict key component"
+    for method in methods:
+        if name in method.param_names:
+            return f"a {method.display} parameter name, a state-dict key component"
+    return "a target module name, a state-dict key component"
+
+
+# Everything any adapter name could collide with, in any method: a safe name avoids all of it.
+_ALL_KEYED = tuple(m for m in METHODS if m.names_reach_keys)
+_ALL_COMPONENTS = (
+    STRUCTURAL_KEY_COMPONENTS | COMMON_TARGET_MODULES | {n for m in _ALL_KEYED for n in m.param_names}
+)
+
+
+def is_safe(name: str, context: NameContext, others: Iterable[str] = ()) -> bool:
+    """Safe in every peft version and method the facts cover, and overlapping no other name."""
+    if not name or "." in name or name in MODULE_DICT_ATTRIBUTES or name in PARAMETER_DICT_EXTRA_ATTRIBUTES:
+        return False
+    if any(m.prefix in name or m.prefix.startswith(name) for m in _ALL_KEYED):
+        return False
+    components = _ALL_COMPONENTS | context.components
+    if any(c.startswith(name) for c in components):
+        return False
+    return not any(name in o or o in name for o in others)
+
+
+def safe_name(name: str, context: NameContext, others: Iterable[str] = ()) -> Optional[str]:
+    """A name derived from `name` that is safe (`lora` -> `adapter_lora`, `lora_x` -> `lora-x`)."""
+    others = [o for o in others if o != name]
+    base = name.replace(".", "-")
+    for method in _ALL_KEYED:
+        base = base.replace(method.prefix, method.prefix[:-1] + "-")
+    stems = [base, f"adapter_{base}" if base else "adapter"]
+    candidates = [*stems, *(f"{stem}{n}" for stem in stems for n in range(2, 10))]
+    return next((c for c in candidates if is_safe(c, context, others)), None)

@@ -1,0 +1,127 @@
+"""What a rule is, what it finds, and how safe its fix is: the types every front end shares."""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Iterable, Union
+
+from .peft_facts import HAZARDS, Effect
+
+if TYPE_CHECKING:
+    from .module_facts import ModuleFacts
+    from .settings import Settings
+
+
+class Applicability(enum.Enum):
+    """How far a fix may be trusted (ruff's tiers)."""
+
+    SAFE = "safe"  # keeps behaviour; `--fix` applies it
+    UNSAFE = "unsafe"  # changes behaviour; needs `--unsafe-fixes`
+    DISPLAY_ONLY = "display-only"  # shown as a suggestion, never applied
+    NONE = "none"  # no fix
+
+
+@dataclass(frozen=True)
+class RenameAdapter:
+    """Rename the adapter `old` to `new` at every adapter-name literal in the file."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ReplaceExpression:
+    """Replace the reported expression with `replacement`, importing `imports` from peft."""
+
+    replacement: str
+    imports: tuple[str, ...] = ()
+
+
+FixIntent = Union[RenameAdapter, ReplaceExpression]
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: Applicability
+    intent: FixIntent
+    description: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place. `col` and `end_col` are 0-based, as `ast` gives them."""
+
+    code: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    message: str
+    fix: Fix | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+EXPECT = re.compile(r"\s*# expect: (.*)$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule, defined once: the plugin, the CLI, the fixer, the docs and the tests read it."""
+
+    code: str
+    name: str
+    summary: str  # what it catches, one line (README table)
+    message: str  # str.format template; rules fill it
+    what_it_does: str
+    why_bad: str
+    example: str  # bad code; a line that must be reported ends in `# expect: PFT102@col` (1-based)
+    use_instead: str  # good code: must produce nothing
+    fix_applicability: Applicability
+    fix_safety: str
+    hazards: tuple[str, ...]  # keys into peft_facts.HAZARDS
+    check: Callable[[ModuleFacts, Settings], Iterable[Finding]]
+
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        return tuple(e for key in self.hazards for e in HAZARDS[key].effects)
+
+    @property
+    def affected(self) -> str:
+        """Versions affected, as docs show them."""
+        seen: dict[str, None] = {}
+        for effect in self.effects:
+            seen.setdefault(str(effect.affected), None)
+        if "every peft" in seen:
+            return "every peft"
+        return "; ".join(seen)
+
+
+def example_expectations(source: str) -> list[tuple[int, int, str]]:
+    """The `(line, 1-based col, code)` triples a rule example's `# expect:` comments promise."""
+    found = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = EXPECT.search(line)
+        if match:
+            for item in match.group(1).split():
+                code, _, col = item.partition("@")
+                found.append((number, int(col), code))
+    return found
+
+
+def strip_expectations(source: str) -> str:
+    """A rule example as the docs show it."""
+    return "\n".join(EXPECT.sub("", line) for line in source.splitlines()) + "\n"
+
+
+def effects_text(effects: Iterable[Effect]) -> str:
+    return "; ".join(f"{e.affected} {e.consequence}" for e in effects)
+
+
+def hitting(keys: Iterable[str], supported: frozenset) -> tuple[Effect, ...]:
+    """The effects of these hazards that happen in a supported peft version."""
+    return tuple(e for key in keys for e in HAZARDS[key].effects if e.affected.hits(supported))
+

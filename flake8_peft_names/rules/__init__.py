@@ -1,0 +1,9 @@
+"""The rule registry: every rule, in code order. Front ends, docs and tests read only this."""
+from __future__ import annotations
+
+from ..rule import Rule
+from .adapter_names import ADAPTER_NAME_RULES
+
+RULES: tuple[Rule, ...] = ADAPTER_NAME_RULES
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+RULES_BY_NAME = {rule.name: rule for rule in RULES}

@@ -1,0 +1,421 @@
+"""PFT1xx: adapter names that PEFT mishandles."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+from ..adapter_sites import NameUse, adapter_name_uses
+from ..module_facts import ModuleFacts
+from ..name_hazards import NameContext, problems, safe_name
+from ..peft_facts import HAZARDS, PEFT_MODEL_CLASSES
+from ..rule import Applicability, Finding, Fix, RenameAdapter, Rule, effects_text, hitting
+from ..settings import Settings
+
+RENAME_SAFETY = (
+    "Unsafe: the fix renames the adapter at every adapter-name literal in the file (and at the constant "
+    "it comes from), but checkpoints on disk and other files may still use the old name."
+)
+NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
+
+
+def _finding(rule: Rule, node: ast.AST, values: dict[str, str], fix: Optional[Fix] = None) -> Finding:
+    return Finding(
+        rule.code,
+        node.lineno,  # type: ignore[attr-defined]
+        node.col_offset,  # type: ignore[attr-defined]
+        getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
+        getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
+        rule.message.format(**values),
+        fix,
+    )
+
+
+def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Optional[Fix]) -> Iterator[Finding]:
+    """The finding at the use, and one at the literal it comes from (deduplicated by the checker)."""
+    yield _finding(rule, use.node, values, fix)
+    if use.defined_elsewhere:
+        assert use.literal is not None
+        here = dict(values, where=f"; defined here, used as an adapter name on line {use.node.lineno}")  # type: ignore[attr-defined]
+        yield _finding(rule, use.literal, here, fix)
+
+
+def _check_single_names(code: str):
+    """PFT101-PFT105 share one classification; each reports the sites where its problem comes first."""
+
+    def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+        context = NameContext.of(facts, settings)
+        uses = adapter_name_uses(facts)
+        has_modules_to_save = facts.mentions_modules_to_save
+        names = {u.value for u in uses}
+        for use in uses:
+            if use.implicit:
+                continue
+            for problem in problems(use.value, context, has_modules_to_save):
+                effects = hitting([problem.hazard], settings.supported)
+                if not effects:
+                    continue
+                if problem.code == code:
+                    values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
+                    new = safe_name(use.value, context, names)
+                    fix = None
+                    if new is not None:
+                        fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
+                        values["effects"] += f"; rename it (e.g. {new!r})"
+                    yield from _with_definitions(RULES_BY_CODE[code], use, values, fix)
+                break
+
+    return check
+
+
+def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    effects = hitting(["overlapping-names"], settings.supported)
+    if not effects:
+        return
+    first_seen: dict[str, NameUse] = {}
+    reported: set[frozenset[str]] = set()
+    for use in adapter_name_uses(facts):
+        for name, earlier in first_seen.items():
+            pair = frozenset((name, use.value))
+            if name != use.value and (name in use.value or use.value in name) and pair not in reported:
+                reported.add(pair)
+                values = {"name": use.value, "other": name, "line": str(earlier.node.lineno)}  # type: ignore[attr-defined]
+                yield from _with_definitions(OVERLAPPING, use, dict(values, effects=effects_text(effects), where=""), None)
+        first_seen.setdefault(use.value, use)
+
+
+@dataclass
+class _Adapters:
+    """What a block has done so far: expressions holding peft models, and (model, name) -> line."""
+
+    models: set[str] = field(default_factory=set)
+    names: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def copy(self) -> _Adapters:
+        return _Adapters(set(self.models), dict(self.names))
+
+    def forget(self, target: str) -> None:
+        self.models.discard(target)
+        for key in [k for k in self.names if k[0] == target]:
+            del self.names[key]
+
+
+def _check_reuse(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    by_call: dict[int, list[NameUse]] = {}
+    for use in adapter_name_uses(facts):
+        by_call.setdefault(id(use.call), []).append(use)
+    if not by_call:
+        return
+    bodies = [facts.tree.body] + [f.body for f, _ in facts.functions if isinstance(f.body, list)]
+    for body in bodies:
+        yield from _reuse_in_block(body, _Adapters(), by_call, settings)
+
+
+def _reuse_in_block(
+    body: list[ast.stmt], state: _Adapters, by_call: dict[int, list[NameUse]], settings: Settings
+) -> Iterator[Finding]:
+    """Walk statements in order. A branch or loop body sees a copy, so what it does is forgotten
+    after it: a name used in both branches of an `if` is no reuse."""
+    for stmt in body:
+        if isinstance(stmt, _NEW_SCOPES):
+            continue
+        targets = _assigned_targets(stmt)
+        for target in targets:
+            state.forget(target)
+        for call in _calls_in(stmt):
+            for use in by_call.get(id(call), []):
+                yield from _reuse_at(use, targets, state, settings)
+        for block in _blocks(stmt):
+            inner = state if isinstance(stmt, (ast.With, ast.AsyncWith)) else state.copy()
+            yield from _reuse_in_block(block, inner, by_call, settings)
+
+
+def _reuse_at(use: NameUse, targets: list[str], state: _Adapters, settings: Settings) -> Iterator[Finding]:
+    func = use.call.func
+    line = use.node.lineno  # type: ignore[attr-defined]
+    if _creates_peft_model(func):
+        for target in targets:
+            state.models.add(target)
+            state.names[(target, use.value)] = line
+        return
+    if not isinstance(func, ast.Attribute):
+        return
+    receiver = ast.unparse(func.value)
+    key = (receiver, use.value)
+    if use.api.name == "delete_adapter":
+        state.names.pop(key, None)
+        return
+    peft_style_add = use.api.name == "add_adapter" and bool(use.call.args) and use.node is use.call.args[0]
+    if not use.api.creates or not (receiver in state.models or peft_style_add):
+        return
+    if key in state.names:
+        effects = hitting([use.api.creates], settings.supported)
+        if effects:
+            values = {"name": use.value, "receiver": receiver, "line": str(state.names[key]), "api": use.api.name}
+            yield _finding(REUSED, use.node, dict(values, effects=effects_text(effects)))
+    else:
+        state.models.add(receiver)
+        state.names[key] = line
+
+
+def _creates_peft_model(func: ast.expr) -> bool:
+    """`get_peft_model(...)`, `PeftModel(...)`, `PeftModel.from_pretrained(...)`, `AutoPeftModel*.from_pretrained`."""
+    if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
+        func = func.value
+    elif isinstance(func, ast.Name) and func.id == "get_peft_model":
+        return True
+    last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return last in PEFT_MODEL_CLASSES or last.startswith("AutoPeftModel")
+
+
+def _blocks(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(stmt, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            yield block
+    for handler in getattr(stmt, "handlers", []):
+        yield handler.body
+    for case in getattr(stmt, "cases", []):
+        yield case.body
+
+
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _assigned_targets(stmt: ast.stmt) -> list[str]:
+    if isinstance(stmt, ast.Assign):
+        return [ast.unparse(t) for t in stmt.targets]
+    if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and getattr(stmt, "value", None) is not None:
+        return [ast.unparse(stmt.target)]
+    return []
+
+
+def _calls_in(stmt: ast.stmt) -> Iterator[ast.Call]:
+    """Calls in a statement's own expressions, in source order, not in nested blocks or scopes."""
+    roots: list[ast.AST] = []
+    for field, value in ast.iter_fields(stmt):
+        if field in ("body", "orelse", "finalbody", "handlers", "decorator_list"):
+            continue
+        roots.extend(value if isinstance(value, list) else [value])
+    calls = [
+        node
+        for root in roots
+        if isinstance(root, ast.AST)
+        for node in ast.walk(root)
+        if isinstance(node, ast.Call)
+    ]
+    return iter(sorted(calls, key=lambda c: (c.lineno, c.col_offset)))
+
+
+def _rule(code: str, name: str, check=None, **fields) -> Rule:
+    """A rule; without its own `check`, one of the single-name rules, fixed by an unsafe rename."""
+    if check is None:
+        return Rule(code, name, check=_check_single_names(code), fix_applicability=Applicability.UNSAFE,
+                    fix_safety=RENAME_SAFETY, **fields)
+    return Rule(code, name, check=check, fix_applicability=Applicability.NONE, fix_safety=NO_FIX, **fields)
+
+
+INVALID = _rule(
+    "PFT101",
+    "invalid-adapter-name",
+    summary="an adapter name PEFT rejects: empty, containing '.', or an nn.ModuleDict attribute",
+    message="adapter name {name!r} {reason}: {effects}{where}",
+    what_it_does=(
+        "Finds adapter names that can never work: the empty string, names containing `.`, and names of "
+        "attributes of `torch.nn.ModuleDict` (`train`, `keys`, `to`, ...), plus `copy`, `get`, `fromkeys`, "
+        "`popitem` and `setdefault` for methods that keep `nn.ParameterDict`s (IA3, VeRA)."
+    ),
+    why_bad=(
+        "PEFT stores each adapter's layers in `ModuleDict`s keyed by the adapter name, and torch rejects such "
+        "keys: creating the adapter raises `KeyError` (`module name can't contain \".\"`, "
+        "`attribute 'train' already exists`). transformers' `model.add_adapter(config, adapter_name=\"\")` does "
+        "not raise: it silently uses `\"default\"` instead, so later calls with `\"\"` refer to nothing."
+    ),
+    example=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"])\n'
+        'model = get_peft_model(base_model, config, adapter_name="train")  # expect: PFT101@57\n'
+    ),
+    use_instead=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"])\n'
+        'model = get_peft_model(base_model, config, adapter_name="adapter_train")\n'
+    ),
+    hazards=("empty-name", "dotted-name", "module-dict-attribute", "parameter-dict-attribute"),
+)
+
+INSIDE_PREFIX = _rule(
+    "PFT102",
+    "adapter-name-inside-prefix",
+    summary="the name starts the method's parameter prefix (`lora` in `lora_`): peft#2252",
+    message="adapter name {name!r} is inside {method}'s parameter prefix {prefix!r}: {effects}{where}",
+    what_it_does=(
+        "Finds adapter names that are the beginning of the PEFT method's parameter prefix, such as `lora` "
+        "(or `lo`) for LoRA's `lora_`, `ia3` for IA3, `hada` for LoHa."
+    ),
+    why_bad=(
+        "Up to peft 0.17.x, `get_peft_model_state_dict` removed `.<adapter name>` anywhere in a key, so "
+        "`q_proj.lora_A.lora.weight` became `q_proj_A.weight`: `save_pretrained` wrote a checkpoint whose "
+        "weights load nowhere, and the adapter comes back re-initialised (peft#2252). peft 0.15 and later "
+        "warn about every name inside the prefix, including harmless ones such as `ora`; this rule reports "
+        "only the names that lose weights."
+    ),
+    example=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'ADAPTER_NAME = "lora"  # expect: PFT102@16\n'
+        'model = get_peft_model(base_model, LoraConfig(), adapter_name=ADAPTER_NAME)  # expect: PFT102@63\n'
+    ),
+    use_instead=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'ADAPTER_NAME = "adapter_lora"\n'
+        "model = get_peft_model(base_model, LoraConfig(), adapter_name=ADAPTER_NAME)\n"
+    ),
+    hazards=("name-inside-prefix",),
+)
+
+CONTAINS_PREFIX = _rule(
+    "PFT103",
+    "prefix-inside-adapter-name",
+    summary="the method's parameter prefix is inside the name (`lora_adapter`, `lora_A`)",
+    message="adapter name {name!r} contains {method}'s parameter prefix {prefix!r}: {effects}{where}",
+    what_it_does="Finds adapter names that contain the PEFT method's parameter prefix: `lora_adapter`, `my_lora_`, `lora_A`.",
+    why_bad=(
+        "Up to peft 0.20.x, loading re-inserts the adapter name after the first key part that contains the "
+        "prefix. With the prefix inside the name, that is the wrong part, so saving and loading scramble "
+        "the keys and the adapter's weights are lost."
+    ),
+    example=(
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/checkpoint", adapter_name="lora_adapter")  # expect: PFT103@80\n'
+    ),
+    use_instead=(
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/checkpoint", adapter_name="lora-adapter")\n'
+    ),
+    hazards=("prefix-inside-name",),
+)
+
+KEY_COMPONENT = _rule(
+    "PFT104",
+    "adapter-name-is-key-component",
+    summary="the name equals a state-dict key component (`weight`, `q_proj`, `head`, ...)",
+    message="adapter name {name!r} is {kind}: {effects}{where}",
+    what_it_does=(
+        "Finds adapter names equal to a component of PEFT's state-dict keys: `weight`, `bias`, `model`, "
+        "`modules_to_save`, the method's parameter names (`lora_A`, `ia3_l`, ...), the target modules "
+        "(`target_modules=` in the same file, else common names such as `q_proj` and `lm_head`), and the "
+        "`modules_to_save` modules."
+    ),
+    why_bad=(
+        "PEFT finds an adapter's tensors by looking for its name among the key components. Up to 0.17.x a "
+        "name equal to a component is cut out of the keys on save; from 0.20.0 a second adapter named like "
+        "a component strips or pollutes the checkpoints of the other adapters; `weight`/`bias` next to "
+        "`modules_to_save` corrupt the saved `modules_to_save` weights in every version; a `modules_to_save` "
+        "module's name makes `get_peft_model` raise (LoRA) or write a corrupt checkpoint from 0.18.0."
+    ),
+    example=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["head"])\n'
+        'model = get_peft_model(base_model, config, adapter_name="weight")  # expect: PFT104@57\n'
+    ),
+    use_instead=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["head"])\n'
+        'model = get_peft_model(base_model, config, adapter_name="adapter_weight")\n'
+    ),
+    hazards=("weight-or-bias-with-modules-to-save", "key-component", "modules-to-save-module"),
+)
+
+KEY_PREFIX = _rule(
+    "PFT105",
+    "adapter-name-is-key-prefix",
+    summary="the name starts a state-dict key component without being it (`q` of `q_proj`)",
+    message="adapter name {name!r} starts the state-dict key component {component!r}: {effects}{where}",
+    what_it_does="Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, `lm` of `lm_head`.",
+    why_bad=(
+        "Up to peft 0.17.x, saving removed `.<adapter name>` anywhere in a key, so the adapter `q` turns "
+        "`model.q_proj.lora_A.q.weight` into `model_proj.lora_A.weight`: those weights are lost on reload."
+    ),
+    example=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'model = get_peft_model(base_model, LoraConfig(target_modules=["q_proj", "v_proj"]), adapter_name="q")  # expect: PFT105@100\n'
+    ),
+    use_instead=(
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'model = get_peft_model(base_model, LoraConfig(target_modules=["q_proj", "v_proj"]), adapter_name="adapter_q")\n'
+    ),
+    hazards=("key-component-prefix",),
+)
+
+OVERLAPPING = _rule(
+    "PFT106",
+    "overlapping-adapter-names",
+    summary="two adapter names in one file where one contains the other (`sft`, `sft2`)",
+    message="adapter names {name!r} and {other!r} (line {line}) overlap, one contains the other: {effects}{where}",
+    what_it_does="Finds pairs of adapter names used in one file where one is a substring of the other, counting the implicit `default`.",
+    why_bad=(
+        "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so `sft` also took "
+        "the tensors of `sft2` and mangled their keys: one adapter's checkpoint loses weights or carries the "
+        "other's tensors."
+    ),
+    example=(
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/sft", adapter_name="sft")\n'
+        'model.load_adapter("out/sft2", adapter_name="sft2")  # expect: PFT106@44\n'
+    ),
+    use_instead=(
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/sft", adapter_name="sft")\n'
+        'model.load_adapter("out/dpo", adapter_name="dpo")\n'
+    ),
+    hazards=("overlapping-names",),
+    check=_check_overlaps,
+)
+
+REUSED = _rule(
+    "PFT107",
+    "reused-adapter-name",
+    summary="`load_adapter`/`add_adapter` on a peft model with a name it already has",
+    message="{api} with adapter name {name!r}, already used on {receiver} at line {line}: {effects}",
+    what_it_does=(
+        "Finds `load_adapter` and peft's `add_adapter(name, config)` on a `PeftModel` with an adapter name "
+        "that the same model already has, earlier in the same function or module body (including the "
+        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`)."
+    ),
+    why_bad=(
+        "`PeftModel.load_adapter` loads into the existing adapter without a word, so the earlier weights are "
+        "gone; `PeftModel.add_adapter` re-initialises it up to 0.20.x (0.21 raises `ValueError`). "
+        "transformers' and diffusers' own `load_adapter`/`add_adapter`/`load_lora_weights` raise on a used "
+        "name, so only peft models are checked."
+    ),
+    example=(
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/sft")\n'
+        'model.load_adapter("out/dpo", adapter_name="default")  # expect: PFT107@44\n'
+    ),
+    use_instead=(
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/sft")\n'
+        'model.load_adapter("out/dpo", adapter_name="dpo")\n'
+    ),
+    hazards=("reloaded-name", "re-added-name"),
+    check=_check_reuse,
+)
+
+ADAPTER_NAME_RULES = (INVALID, INSIDE_PREFIX, CONTAINS_PREFIX, KEY_COMPONENT, KEY_PREFIX, OVERLAPPING, REUSED)
+RULES_BY_CODE = {r.code: r for r in ADAPTER_NAME_RULES}
+assert all(HAZARDS[h].code == r.code for r in ADAPTER_NAME_RULES for h in r.hazards)

@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 
 from ..adapter_sites import NameUse, adapter_name_uses
 from ..module_facts import ModuleFacts
-from ..name_hazards import NameContext, problems, safe_name
+from ..name_hazards import NameContext, Problem, problems, safe_name
 from ..peft_facts import HAZARDS, PEFT_MODEL_CLASSES
 from ..rule import Applicability, Finding, Fix, RenameAdapter, Rule, effects_text, hitting
 from ..settings import Settings
@@ -40,41 +40,53 @@ def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Opt
         yield _finding(rule, use.literal, here, fix)
 
 
+def _first_problem(name: str, facts: ModuleFacts, settings: Settings) -> Optional[tuple[Problem, tuple]]:
+    """The first problem of a name that happens in a supported peft version, with its effects."""
+    memo = facts.cache.setdefault("first_problem", {})
+    assert isinstance(memo, dict)
+    if name not in memo:
+        context = NameContext.of(facts, settings)
+        memo[name] = None
+        for problem in problems(name, context, facts.mentions_modules_to_save):
+            effects = hitting([problem.hazard], settings.supported)
+            if effects:
+                memo[name] = (problem, effects)
+                break
+    return memo[name]
+
+
 def _check_single_names(code: str):
-    """PFT101-PFT105 share one classification; each reports the sites where its problem comes first."""
+    """PFT101-PFT105 share one classification; each reports the names whose first problem is its own."""
 
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-        context = NameContext.of(facts, settings)
         uses = adapter_name_uses(facts)
-        has_modules_to_save = facts.mentions_modules_to_save
         names = {u.value for u in uses}
         for use in uses:
-            if use.implicit:
+            found = None if use.implicit else _first_problem(use.value, facts, settings)
+            if found is None or found[0].code != code:
                 continue
-            for problem in problems(use.value, context, has_modules_to_save):
-                effects = hitting([problem.hazard], settings.supported)
-                if not effects:
-                    continue
-                if problem.code == code:
-                    values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
-                    new = safe_name(use.value, context, names)
-                    fix = None
-                    if new is not None:
-                        fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
-                        values["effects"] += f"; rename it (e.g. {new!r})"
-                    yield from _with_definitions(RULES_BY_CODE[code], use, values, fix)
-                break
+            problem, effects = found
+            values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
+            new = safe_name(use.value, NameContext.of(facts, settings), names)
+            fix = None
+            if new is not None:
+                fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
+                values["effects"] += f"; rename it (e.g. {new!r})"
+            yield from _with_definitions(RULES_BY_CODE[code], use, values, fix)
 
     return check
 
 
 def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    """Pairs of names that are each fine alone (a name with its own problem is reported for that)."""
     effects = hitting(["overlapping-names"], settings.supported)
     if not effects:
         return
     first_seen: dict[str, NameUse] = {}
     reported: set[frozenset[str]] = set()
     for use in adapter_name_uses(facts):
+        if _first_problem(use.value, facts, settings) is not None:
+            continue
         for name, earlier in first_seen.items():
             pair = frozenset((name, use.value))
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
@@ -291,7 +303,7 @@ CONTAINS_PREFIX = _rule(
     example=(
         "from peft import PeftModel\n"
         "\n"
-        'model = PeftModel.from_pretrained(base_model, "out/checkpoint", adapter_name="lora_adapter")  # expect: PFT103@80\n'
+        'model = PeftModel.from_pretrained(base_model, "out/checkpoint", adapter_name="lora_adapter")  # expect: PFT103@78\n'
     ),
     use_instead=(
         "from peft import PeftModel\n"
@@ -347,7 +359,7 @@ KEY_PREFIX = _rule(
     example=(
         "from peft import LoraConfig, get_peft_model\n"
         "\n"
-        'model = get_peft_model(base_model, LoraConfig(target_modules=["q_proj", "v_proj"]), adapter_name="q")  # expect: PFT105@100\n'
+        'model = get_peft_model(base_model, LoraConfig(target_modules=["q_proj", "v_proj"]), adapter_name="q")  # expect: PFT105@98\n'
     ),
     use_instead=(
         "from peft import LoraConfig, get_peft_model\n"
@@ -372,7 +384,7 @@ OVERLAPPING = _rule(
         "from peft import PeftModel\n"
         "\n"
         'model = PeftModel.from_pretrained(base_model, "out/sft", adapter_name="sft")\n'
-        'model.load_adapter("out/sft2", adapter_name="sft2")  # expect: PFT106@44\n'
+        'model.load_adapter("out/sft2", adapter_name="sft2")  # expect: PFT106@45\n'
     ),
     use_instead=(
         "from peft import PeftModel\n"

@@ -156,6 +156,24 @@ class Outcome:
     def lost_count(self, adapter: str) -> int:
         return len(self.lost.get(adapter, ()))
 
+    def checkpoint_changes(self, reference: frozenset[str]) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+        """Adapters whose saved checkpoint differs from `reference` (the keys a safely named adapter of the same
+        config saves): name -> (keys missing, keys gained). A checkpoint that was not written misses every key."""
+        changes = {}
+        for name, keys in self.saved.items():
+            keys = keys or frozenset()
+            if keys != reference:
+                changes[name] = (reference - keys, keys - reference)
+        return changes
+
+    def damaged(self, name: str, reference: frozenset[str]) -> bool:
+        """The adapter's checkpoint lost or gained keys, its reload raised, or it lost tensors."""
+        return (
+            name in self.checkpoint_changes(reference)
+            or self.reload_error_adapter == name
+            or bool(self.lost.get(name))
+        )
+
     @property
     def round_trips(self) -> bool:
         """Nothing raised and every tensor of every adapter came back."""
@@ -178,9 +196,12 @@ def round_trip(
     names: tuple[str, ...],
     config: ConfigFactory,
     make_base: Callable[[], nn.Module] = make_tiny_model,
+    after_save: Callable[[Path], None] | None = None,
 ) -> Outcome:
     """get_peft_model + add_adapter, randomise, save_pretrained, reload into a fresh base under the same
-    names (PeftModel.from_pretrained, then load_adapter), and compare every adapter tensor."""
+    names (PeftModel.from_pretrained, then load_adapter), and compare every adapter tensor.
+
+    `after_save(directory)` may tamper with the checkpoints (used to prove that a change is noticed)."""
     out = Outcome(tuple(names))
     directory.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings(record=True) as caught:
@@ -201,6 +222,8 @@ def round_trip(
             return _done(out, caught)
         for name in names:
             out.saved[name] = saved_keys(adapter_folder(directory, name))
+        if after_save is not None:
+            after_save(directory)
         loaded = None
         for name in names:
             try:
@@ -300,3 +323,15 @@ def corrupt_checkpoint(folder: Path) -> None:
     key = sorted(tensors)[0]
     tensors[key] = tensors[key] + 1
     save_file(tensors, str(path))
+
+
+REFERENCE_NAME = "adapter_reference"
+
+
+def reference_keys(directory: Path, config: ConfigFactory) -> frozenset[str]:
+    """The checkpoint keys of a safely named adapter of this config (adapter names never reach saved keys)."""
+    out = round_trip(directory, (REFERENCE_NAME,), config)
+    assert out.round_trips, out.summary()
+    keys = out.saved[REFERENCE_NAME]
+    assert keys, out.summary()
+    return keys

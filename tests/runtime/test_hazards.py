@@ -1,0 +1,220 @@
+"""One runtime proof per hazard in `peft_facts.HAZARDS`, against the installed peft.
+
+For every example name of a hazard the test reads the hazard's Effects: each Effect whose range contains
+the installed peft version must happen (its `outcome` kind is asserted); when none does, the hazard must
+be absent (every tensor round-trips, every checkpoint holds exactly the keys a safely named adapter saves,
+nothing raises). A second test shows that the suggested replacement name round-trips.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from packaging.specifiers import SpecifierSet
+
+from flake8_peft_names.peft_facts import HAZARDS, Effect
+
+from .experiment import (
+    PEFT_VERSION,
+    Outcome,
+    ReuseOutcome,
+    add_twice,
+    ia3,
+    load_twice,
+    lora,
+    reference_keys,
+    round_trip,
+)
+
+INSTALLED = frozenset({PEFT_VERSION})
+CONFIGS = {"lora": lora(), "lora+head": lora(["head"]), "ia3": ia3()}
+ROUND_TRIP_KINDS = frozenset({"create-raises", "reload-lost", "reload-fails", "others-damaged"})
+REUSE_KINDS = frozenset({"overwritten"})
+
+
+@dataclass(frozen=True)
+class Case:
+    """An example of a hazard: the adapter names (created in this order), the config, the names that carry
+    the hazard, and the suggested replacement names (same order)."""
+
+    hazard: str
+    names: tuple[str, ...]
+    config: str
+    subjects: tuple[str, ...]
+    replacement: tuple[str, ...]
+    experiment: str = "round-trip"  # | "load-twice" | "add-twice"
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        names = "+".join(repr(n) for n in self.names)
+        return f"{self.hazard}[{names}{'' if self.config == 'lora' else ',' + self.config}]"
+
+    def applicable(self, kind: str) -> bool:
+        """Whether this experiment can show an outcome kind at all."""
+        if self.experiment != "round-trip":
+            return kind in REUSE_KINDS
+        if kind == "others-damaged":  # needs an adapter next to a hazardous one
+            return any(n != s for s in self.subjects for n in self.names)
+        return kind in ROUND_TRIP_KINDS
+
+
+def _case(hazard, names, config, replacement, subjects=None, **kw) -> Case:
+    names = tuple(names)
+    return Case(hazard, names, config, tuple(subjects or [n for n in names if n != "default"]), tuple(replacement), **kw)
+
+
+CASES = (
+    _case("empty-name", [""], "lora", ["adapter"]),
+    _case("dotted-name", ["my.adapter"], "lora", ["adapter_my_adapter"]),
+    _case("module-dict-attribute", ["train"], "lora", ["adapter_train"]),
+    _case("module-dict-attribute", ["default", "keys"], "lora", ["default", "adapter_keys"]),
+    _case("parameter-dict-attribute", ["copy"], "ia3", ["adapter_copy"]),
+    _case("name-inside-prefix", ["lora"], "lora", ["adapter_lora"]),
+    # A name containing `lora_` breaks the save filter (`"lora_" in key`): what is lost are the
+    # modules_to_save tensors, so the model needs modules_to_save (without them the name round-trips).
+    # `adapter_lora_adapter` (the naive `adapter_<name>` rename) is hazardous too: the prefix must go.
+    _case("prefix-inside-name", ["lora_adapter"], "lora+head", ["adapter_lora-adapter"]),
+    _case("prefix-inside-name", ["adapter_lora_adapter"], "lora+head", ["adapter_lora-adapter"]),
+    _case("weight-or-bias-with-modules-to-save", ["weight"], "lora+head", ["adapter_weight"]),
+    _case("weight-or-bias-with-modules-to-save", ["bias"], "lora+head", ["adapter_bias"]),
+    # Alone, the name loses its own weights (<0.18); next to another adapter it strips that one (>=0.20).
+    _case("key-component", ["q_proj"], "lora", ["adapter_q_proj"]),
+    _case("key-component", ["default", "q_proj"], "lora", ["default", "adapter_q_proj"]),
+    _case("key-component", ["lora_A"], "lora", ["adapter_lora-A"]),
+    _case("key-component", ["default", "lora_A"], "lora", ["default", "adapter_lora-A"]),
+    _case("key-component", ["weight"], "lora", ["adapter_weight"]),
+    _case("key-component", ["default", "weight"], "lora", ["default", "adapter_weight"]),
+    _case("modules-to-save-module", ["head"], "lora+head", ["adapter_head"]),
+    _case("key-component-prefix", ["q"], "lora", ["adapter_q"]),
+    # Names that only overlap (neither is inside `lora_`): `lora` + `lora2` would also be name-inside-prefix.
+    _case("overlapping-names", ["sft", "sft2"], "lora", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
+    _case("overlapping-names", ["sft2", "sft"], "lora", ["sft2", "adapter_sft"], subjects=["sft", "sft2"]),
+    _case("overlapping-names", ["sft", "sft2"], "lora+head", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
+    # load_adapter / add_adapter under a name already taken; the replacement uses a fresh name.
+    _case("reloaded-name", ["sft", "sft"], "lora", ["sft", "adapter_sft"], subjects=["sft"], experiment="load-twice"),
+    _case("re-added-name", ["sft", "sft"], "lora", ["sft", "adapter_sft"], subjects=["sft"], experiment="add-twice"),
+)
+
+
+@dataclass(frozen=True)
+class Contradiction:
+    """A measured outcome that contradicts an Effect of HAZARDS (reported, not edited: the facts' owner
+    decides). The test xfails while the contradiction reproduces, and fails once it stops reproducing."""
+
+    versions: str  # specifier of the versions where it was measured
+    observed: str  # the outcome kind seen instead (asserted)
+    measured: str
+
+
+CONTRADICTIONS: dict[tuple[str, str], Contradiction] = {
+    ("modules-to-save-module", "reload-lost"): Contradiction(
+        ">=0.17,<0.18",
+        "reload-fails",
+        "peft 0.17.1: not silent: PeftModel.from_pretrained raises KeyError "
+        "'base_model.model.q_proj.lora_A.head.weight' (the LoRA layers themselves got wrapped as modules_to_save)",
+    ),
+    ("overlapping-names", "reload-lost"): Contradiction(
+        ">=0.17,<0.18",
+        "others-damaged",
+        "peft 0.17.1, 'sft'+'sft2': no tensor is lost; the checkpoint of 'sft' also carries the tensors of "
+        "'sft2' under mangled keys (q_proj.lora_A2.weight ...), which reload ignores",
+    ),
+}
+
+
+def _effects_now(case: Case) -> list[Effect]:
+    return [e for e in HAZARDS[case.hazard].effects if e.affected.hits(INSTALLED)]
+
+
+def _happens(kind: str, case: Case, out, reference: frozenset[str] | None) -> bool:
+    if kind == "overwritten":
+        return out.overwritten
+    if kind == "create-raises":
+        return out.create_error is not None
+    if out.create_error is not None:
+        return False
+    if kind == "reload-lost":  # silently: nothing raised, yet a tensor of a hazardous adapter differs
+        return out.raised is None and any(out.lost.get(s) for s in case.subjects)
+    if kind == "reload-fails":
+        return isinstance(out.reload_error, KeyError) or any(out.lost.get(s) for s in case.subjects)
+    if kind == "others-damaged":
+        return any(out.damaged(n, reference) for n in case.names if any(s != n for s in case.subjects))
+    raise AssertionError(f"unknown outcome kind {kind!r}")
+
+
+def _run(case: Case, names: tuple[str, ...], tmp_path: Path):
+    config = CONFIGS[case.config]
+    if case.experiment == "load-twice":
+        return load_twice(tmp_path / "reuse", names[0], names[1], config), None
+    if case.experiment == "add-twice":
+        return add_twice(names[0], names[1], config), None
+    return round_trip(tmp_path / "adapters", names, config), reference_keys(tmp_path / "reference", config)
+
+
+def _assert_absent(case: Case, out, reference) -> None:
+    if isinstance(out, ReuseOutcome):
+        assert not out.first_changed, f"the first adapter changed: {out.summary()}"
+        if out.error is not None:  # refusing to reuse the name is the fix (peft 0.21 add_adapter)
+            assert isinstance(out.error, ValueError) and "already exists" in str(out.error), out.summary()
+        return
+    assert isinstance(out, Outcome)
+    assert out.round_trips, f"expected no hazard in peft {PEFT_VERSION}: {out.summary()}"
+    assert not out.checkpoint_changes(reference), f"checkpoints differ from a safe adapter's: {out.summary()}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_hazard(case: Case, tmp_path: Path) -> None:
+    out, reference = _run(case, case.names, tmp_path)
+    expected = [e for e in _effects_now(case) if case.applicable(e.outcome)]
+    if not expected:
+        _assert_absent(case, out, reference)
+        return
+    missing, xfails = [], []
+    for effect in expected:
+        if _happens(effect.outcome, case, out, reference):
+            known = CONTRADICTIONS.get((case.hazard, effect.outcome))
+            assert known is None or not SpecifierSet(known.versions).contains(PEFT_VERSION), (
+                f"{case.hazard}: the listed contradiction for {effect.outcome!r} no longer reproduces: "
+                f"{out.summary()} (remove it from CONTRADICTIONS)"
+            )
+            continue
+        known = CONTRADICTIONS.get((case.hazard, effect.outcome))
+        if known and SpecifierSet(known.versions).contains(PEFT_VERSION):
+            assert _happens(known.observed, case, out, reference), (
+                f"{case.hazard}: neither {effect.outcome!r} nor the recorded {known.observed!r}: {out.summary()}"
+            )
+            xfails.append(f"{effect.outcome} ({effect.affected}) contradicted: {known.measured}")
+        else:
+            missing.append(f"{effect.outcome!r} ({effect.affected}: {effect.consequence})")
+    assert not missing, f"peft {PEFT_VERSION}, {case.id}: expected {', '.join(missing)}; measured {out.summary()}"
+    if xfails:
+        pytest.xfail("HAZARDS contradiction: " + "; ".join(xfails))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_replacement_round_trips(case: Case, tmp_path: Path) -> None:
+    """The suggested safe names keep every tensor in the installed peft."""
+    assert case.replacement != case.names
+    out, reference = _run(case, case.replacement, tmp_path)
+    if isinstance(out, ReuseOutcome):
+        assert out.error is None, out.summary()
+        assert not out.first_changed, out.summary()
+        assert out.second_after, out.summary()
+        if out.second_expected is not None:
+            assert out.second_after.keys() == out.second_expected.keys()
+            assert all(out.second_after[k].equal(v) for k, v in out.second_expected.items()), out.summary()
+        return
+    assert out.round_trips, out.summary()
+    assert not out.checkpoint_changes(reference), out.summary()
+
+
+def test_every_hazard_has_cases() -> None:
+    """All 13 hazard keys are exercised, and every Effect by some case able to show its outcome kind."""
+    assert {c.hazard for c in CASES} == set(HAZARDS)
+    for key, hazard in HAZARDS.items():
+        for effect in hazard.effects:
+            assert any(c.hazard == key and c.applicable(effect.outcome) for c in CASES), (key, effect.outcome)
+    for (key, kind), _ in CONTRADICTIONS.items():
+        assert any(e.outcome == kind for e in HAZARDS[key].effects), f"stale contradiction {key} {kind}"

@@ -1,0 +1,47 @@
+"""The README and docs/rules/ are generated from the rule definitions; they must not drift."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flake8_peft_names.docs import rule_page, rules_table
+from flake8_peft_names.rules import RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+REGENERATE = "run `python -m flake8_peft_names.docs`"
+
+
+def test_readme_rule_table_matches_the_rules() -> None:
+    assert rules_table() in README, REGENERATE
+
+
+def test_rule_pages_match_the_rules() -> None:
+    folder = ROOT / "docs" / "rules"
+    assert sorted(p.name for p in folder.glob("*.md")) == sorted(f"{r.code}.md" for r in RULES), REGENERATE
+    for rule in RULES:
+        assert (folder / f"{rule.code}.md").read_text(encoding="utf-8") == rule_page(rule), REGENERATE
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
+    block = re.match(r"# [^\n]+\n\n```sh\n(.*?)\n```", README, re.DOTALL)
+    assert block, "README must start with a title and one sh block"
+    commands = block.group(1).splitlines()
+    assert len(commands) == 2 and "examples/" in commands[0]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert commands[1] in ci
+
+
+def test_every_plugin_option_is_documented() -> None:
+    from flake8_peft_names.plugin import Plugin
+
+    class Recorder:
+        names: list[str] = []
+
+        def add_option(self, name: str, **_: object) -> None:
+            self.names.append(name)
+
+    Plugin.add_options(Recorder())
+    assert Recorder.names
+    for name in Recorder.names:
+        assert f"`{name}`" in README, name

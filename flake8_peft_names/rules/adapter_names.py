@@ -32,8 +32,11 @@ def _finding(rule: Rule, node: ast.AST, values: dict[str, str], fix: Optional[Fi
 
 
 def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Optional[Fix]) -> Iterator[Finding]:
-    """The finding at the use, and one at the literal it comes from (deduplicated by the checker)."""
-    yield _finding(rule, use.node, values, fix)
+    """The finding at the use, and one at the literal it comes from (deduplicated by the checker).
+    The fix goes with the string literal: at the use when it is written there, else at the definition;
+    a name built from several strings (an f-string) gets none."""
+    at_use = fix if use.literal is use.node else None
+    yield _finding(rule, use.node, values, at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
         here = dict(values, where=f"; defined here, used as an adapter name on line {use.node.lineno}")  # type: ignore[attr-defined]

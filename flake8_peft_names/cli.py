@@ -1,0 +1,305 @@
+"""The `flake8-peft-names` command: check, diff and fix files; print a rule's docs."""
+from __future__ import annotations
+
+import argparse
+import difflib
+import multiprocessing
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from . import __version__
+from .checker import check_tree, may_have_findings
+from .config import Config, ConfigError, load_config, selected
+from .docs import rule_page
+from .noqa import file_is_skipped, is_silenced, noqa_lines
+from .report import FORMATS, FileResult, applicability
+from .rule import Applicability, Finding
+from .rules import RULES, RULES_BY_CODE, RULES_BY_NAME
+from .sources import Source, SourceError, read_source
+
+USAGE_ERROR = 2
+STDIN = "-"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "rule":
+        return _rule(args)
+    if args.command != "check":
+        parser.print_help(sys.stderr)
+        return USAGE_ERROR
+    try:
+        config = load_config(_cli_options(args), args.config, args.isolated)
+    except ConfigError as error:
+        print(f"flake8-peft-names: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    mode = "fix" if args.fix else "diff" if args.diff else "check"
+    applicable = frozenset({Applicability.SAFE, *([Applicability.UNSAFE] if args.unsafe_fixes else [])})
+    job = Job(config, mode, applicable, args.stdin_display_name)
+    paths = list(_discover(args.paths or ["."], config))
+    results = sorted(_run(job, paths, args.jobs, _progress_wanted(args)), key=lambda r: r.path)
+    return _report(results, args, mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# One file
+
+
+class Job:
+    """What every worker needs to check one file; sent once to each worker process."""
+
+    def __init__(self, config: Config, mode: str, applicable: frozenset, display_name: Optional[str]) -> None:
+        self.config, self.mode, self.applicable, self.display_name = config, mode, applicable, display_name
+
+    def __call__(self, path: str) -> FileResult:
+        shown = (self.display_name or "stdin") if path == STDIN else path
+        try:
+            raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
+        except OSError as error:
+            return FileResult(shown, error=f"cannot read: {error.strerror or error}")
+        try:
+            findings, source = self.check(raw, shown)
+        except SourceError as error:
+            return FileResult(shown, error=str(error))
+        result = FileResult(shown, findings)
+        if self.mode != "check" and source is not None:
+            self._fix(path, shown, source, result)
+        return result
+
+    def check(self, raw: bytes, shown: str) -> tuple[list[Finding], Optional[Source]]:
+        """Selected findings that no `# noqa` silences; parses only what may have findings."""
+        if not may_have_findings(raw.decode("latin-1")):
+            return [], None
+        source = read_source(raw, shown)
+        if file_is_skipped(source.lines):
+            return [], source
+        engine = self.config.engine(shown)
+        found = [f for f in check_tree(source.tree, source.lines, self.config.settings) if selected(engine, f.code)]
+        if found:
+            lines = noqa_lines(source.text)
+            found = [f for f in found if not is_silenced(f.code, lines.get(f.line))]
+        return found, source
+
+    def _fix(self, path: str, shown: str, source: Source, result: FileResult) -> None:
+        fixable = [f for f in result.findings if applicability(f) in self.applicable]
+        if not fixable:
+            return
+        from .fixer import FixError, fix_source  # LibCST is imported only when there is something to fix
+
+        try:
+            new = fix_source(source.raw, fixable, self.applicable)
+            remaining, _ = self.check(new, shown)
+        except (FixError, SourceError) as error:
+            result.error = f"cannot fix: {error}"
+            return
+        if new == source.raw:
+            return
+        if self.mode == "diff":
+            result.diff = _diff(shown, source.text, read_source(new, shown).text)
+            return
+        if path == STDIN:
+            result.fixed_source = new
+        else:
+            try:
+                write_atomically(Path(path), new)
+            except OSError as error:
+                result.error = f"cannot write: {error.strerror or error}"
+                return
+        result.fixed = len(result.findings) - len(remaining)
+        result.findings = remaining
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over: readers see old or new, never half."""
+    mode = path.stat().st_mode
+    if not mode & stat.S_IWUSR:
+        raise PermissionError(13, "file is read-only")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, stat.S_IMODE(mode))
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _diff(path: str, old: str, new: str) -> str:
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many files
+
+
+def _discover(paths: Iterable[str], config: Config) -> Iterator[str]:
+    for given in paths:
+        if given == STDIN:
+            yield STDIN
+        elif os.path.isdir(given):
+            for folder, subfolders, files in os.walk(given):
+                subfolders[:] = sorted(d for d in subfolders if not config.is_excluded(os.path.join(folder, d)))
+                for name in sorted(files):
+                    candidate = os.path.join(folder, name)
+                    if name.endswith(".py") and not config.is_excluded(candidate):
+                        yield candidate
+        elif not config.is_excluded(given):
+            yield given
+
+
+_worker_job: Optional[Job] = None
+
+
+def _init_worker(job: Job) -> None:
+    global _worker_job
+    _worker_job = job
+
+
+def _in_worker(path: str) -> FileResult:
+    assert _worker_job is not None
+    return _worker_job(path)
+
+
+def _run(job: Job, paths: list[str], jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
+    workers = min(jobs or os.cpu_count() or 1, len(paths))
+    bar = Progress(len(paths)) if progress else None
+    if workers <= 1 or STDIN in paths:
+        yield from _counted(map(job, paths), bar)
+        return
+    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (job,)) as pool:
+        chunk = max(1, len(paths) // (workers * 16))
+        yield from _counted(pool.imap_unordered(_in_worker, paths, chunksize=chunk), bar)
+
+
+def _counted(results: Iterable[FileResult], bar: Optional[Progress]) -> Iterator[FileResult]:
+    for result in results:
+        if bar:
+            bar.step()
+        yield result
+    if bar:
+        bar.close()
+
+
+class Progress:
+    """A one-line progress bar on stderr, for terminals only."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.done == self.total or self.done % 50 == 0:
+            filled = 30 * self.done // max(self.total, 1)
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} files")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
+
+
+def _progress_wanted(args: argparse.Namespace) -> bool:
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def _report(results: list[FileResult], args: argparse.Namespace, mode: str) -> int:
+    errors = [r for r in results if r.error]
+    for result in errors:
+        print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    if mode == "diff":
+        sys.stdout.write("".join(r.diff for r in results))
+    elif mode == "fix" and any(r.fixed_source is not None for r in results):
+        sys.stdout.buffer.write(next(r.fixed_source for r in results if r.fixed_source is not None))
+    else:
+        sys.stdout.write(FORMATS[args.output_format](results))
+    remaining = sum(len(r.findings) for r in results)
+    fixed = sum(r.fixed for r in results)
+    if mode == "fix" and fixed:
+        print(f"Fixed {fixed} finding(s) in {sum(1 for r in results if r.fixed)} file(s).", file=sys.stderr)
+    if args.output_format == "text" and mode == "check" and remaining:
+        _hint(results)
+    changed = mode == "diff" and any(r.diff for r in results)
+    return 1 if remaining or errors or changed else 0
+
+
+def _hint(results: list[FileResult]) -> None:
+    kinds = [applicability(f) for r in results for f in r.findings]
+    safe, unsafe = kinds.count(Applicability.SAFE), kinds.count(Applicability.UNSAFE)
+    text = f"Found {len(kinds)} finding(s)."
+    if safe:
+        text += f" {safe} fixable with --fix."
+    if unsafe:
+        text += f" {unsafe} fixable with --fix --unsafe-fixes."
+    print(text, file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+
+def _rule(args: argparse.Namespace) -> int:
+    if args.all:
+        print("\n".join(rule_page(rule) for rule in RULES), end="")
+        return 0
+    if not args.code:
+        print("flake8-peft-names rule: give a rule code or name, or --all", file=sys.stderr)
+        return USAGE_ERROR
+    rule = RULES_BY_CODE.get(args.code.upper()) or RULES_BY_NAME.get(args.code)
+    if rule is None:
+        print(f"flake8-peft-names rule: unknown rule {args.code!r}", file=sys.stderr)
+        return USAGE_ERROR
+    print(rule_page(rule), end="")
+    return 0
+
+
+def _cli_options(args: argparse.Namespace) -> dict[str, Optional[str]]:
+    return {
+        "select": args.select,
+        "ignore": args.ignore,
+        "extend-select": args.extend_select,
+        "extend-ignore": args.extend_ignore,
+        "exclude": args.exclude,
+        "extend-exclude": args.extend_exclude,
+        "peft-version": args.peft_version,
+        "peft-methods": args.peft_methods,
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flake8-peft-names", description="Find and fix adapter names and adapter state dicts PEFT mishandles."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    check = commands.add_parser("check", help="report findings; --diff or --fix to fix them")
+    check.add_argument("paths", nargs="*", help="files or folders (default: .); - reads stdin")
+    fixing = check.add_mutually_exclusive_group()
+    fixing.add_argument("--fix", action="store_true", help="apply safe fixes")
+    fixing.add_argument("--diff", action="store_true", help="print a diff of the fixes; write nothing")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also unsafe fixes")
+    for name in ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude"):
+        check.add_argument(f"--{name}", metavar="LIST", help=f"as flake8's --{name}")
+    check.add_argument("--peft-version", metavar="SPEC", help="peft versions the code must work with")
+    check.add_argument("--peft-methods", metavar="LIST", help="PEFT methods in use (overrides the code)")
+    check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
+    check.add_argument("--isolated", action="store_true", help="ignore config files")
+    check.add_argument("--stdin-display-name", metavar="NAME", help="the name of the file read from stdin")
+    check.add_argument("--output-format", choices=sorted(FORMATS), default="text")
+    check.add_argument("-j", "--jobs", type=int, metavar="N", help="processes (default: all cores)")
+    check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    rule = commands.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code", nargs="?", help="PFT102 or adapter-name-inside-prefix")
+    rule.add_argument("--all", action="store_true", help="every rule")
+    return parser

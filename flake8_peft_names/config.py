@@ -1,0 +1,122 @@
+"""The CLI's options: read from the same `[flake8]` config as the plugin, decided by flake8's own rules."""
+from __future__ import annotations
+
+import argparse
+import configparser
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from flake8 import defaults, utils
+from flake8.style_guide import Decision, DecisionEngine
+
+from .rules import RULES
+from .settings import Settings, SettingsError, build_settings
+
+CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")  # flake8's order in each directory
+LIST_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
+
+
+class ConfigError(ValueError):
+    """An option or config file the tool cannot use; str() names the option and the value."""
+
+
+def find_config_file(start: Path) -> Optional[Path]:
+    """The first setup.cfg/tox.ini/.flake8 with a [flake8] section, from `start` upwards (as flake8)."""
+    home = Path.home()
+    for folder in (start, *start.parents):
+        if folder == home:
+            break
+        for name in CONFIG_FILES:
+            candidate = folder / name
+            if not candidate.is_file():
+                continue
+            parser = configparser.RawConfigParser()
+            try:
+                parser.read(candidate, encoding="utf-8")
+            except (UnicodeDecodeError, configparser.Error):
+                continue
+            if parser.has_section("flake8"):
+                return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: Settings
+    root: Path  # folder the config file is in (or the working directory): relative patterns start here
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def engine(self, path: str) -> DecisionEngine:
+        extra = [c for pattern, codes in self.per_file_ignores if self._matches(path, [pattern]) for c in codes]
+        options = argparse.Namespace(
+            select=self.lists.get("select"),
+            ignore=self.lists.get("ignore"),
+            extend_select=self.lists.get("extend-select") or [],
+            extend_ignore=[*(self.lists.get("extend-ignore") or []), *extra],
+            extended_default_select=["PFT"],
+            extended_default_ignore=[],
+        )
+        return DecisionEngine(options)
+
+    def is_excluded(self, path: str) -> bool:
+        patterns = list(self.lists.get("exclude") or defaults.EXCLUDE)
+        patterns += self.lists.get("extend-exclude") or []
+        return self._matches(path, patterns)
+
+    def _matches(self, path: str, patterns: list[str]) -> bool:
+        absolute = os.path.abspath(path)
+        for pattern in patterns:
+            full = os.path.abspath(self.root / pattern) if "/" in pattern else pattern
+            if fnmatch.fnmatch(os.path.basename(path), pattern) or fnmatch.fnmatch(absolute, full):
+                return True
+        return False
+
+
+def selected(engine: DecisionEngine, code: str) -> bool:
+    return engine.decision_for(code) is Decision.Selected
+
+
+def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None, isolated: bool = False) -> Config:
+    """Options from the command line (`cli`, raw strings) over the `[flake8]` section of the config."""
+    section: dict[str, str] = {}
+    root = Path.cwd()
+    path = Path(config_file) if config_file else None if isolated else find_config_file(root)
+    if path is not None:
+        parser = configparser.RawConfigParser()
+        try:
+            if not parser.read(path, encoding="utf-8"):
+                raise ConfigError(f"config file {str(path)!r} cannot be read")
+        except (UnicodeDecodeError, configparser.Error) as error:
+            raise ConfigError(f"config file {str(path)!r} is invalid: {str(error).splitlines()[0]}") from None
+        if parser.has_section("flake8"):
+            section = {k.replace("_", "-"): v for k, v in parser.items("flake8")}
+        root = path.resolve().parent
+    merged = {**section, **{k: v for k, v in cli.items() if v is not None}}
+
+    lists = {name: utils.parse_comma_separated_list(merged[name]) for name in LIST_OPTIONS if name in merged}
+    for name in ("select", "ignore", "extend-select", "extend-ignore"):
+        for code in lists.get(name, []):
+            _check_code(name, code)
+    try:
+        per_file = tuple(
+            (pattern, tuple(codes)) for pattern, codes in utils.parse_files_to_codes_mapping(merged.get("per-file-ignores", ""))
+        )
+    except ValueError as error:
+        raise ConfigError(f"per-file-ignores: {str(error).splitlines()[0]}") from None
+    methods = merged.get("peft-methods")
+    try:
+        settings = build_settings(merged.get("peft-version"), utils.parse_comma_separated_list(methods) if methods else None)
+    except SettingsError as error:
+        raise ConfigError(str(error)) from None
+    return Config(settings, root, lists, per_file)
+
+
+def _check_code(option: str, code: str) -> None:
+    if not defaults.VALID_CODE_PREFIX.match(code):
+        raise ConfigError(f"{option}: {code!r} is not a valid error code prefix")
+    if code.startswith("PFT") and not any(r.code.startswith(code) for r in RULES):
+        raise ConfigError(f"{option}: {code!r} matches no rule of flake8-peft-names")

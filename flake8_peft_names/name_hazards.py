@@ -53,15 +53,20 @@ def problems(name: str, context: NameContext, has_modules_to_save: bool) -> Iter
     yield from _invalid(name, context.methods)
     keyed = [m for m in context.methods if m.names_reach_keys]
     for method in keyed:
-        if method.prefix in name:
+        if method.prefix in name and has_modules_to_save:  # measured: only the modules_to_save weights go
             yield Problem("PFT103", "prefix-inside-name", {"method": method.display, "prefix": method.prefix})
     for method in keyed:
         if name and name != method.prefix and method.prefix.startswith(name):
             yield Problem("PFT102", "name-inside-prefix", {"method": method.display, "prefix": method.prefix})
-    if name in context.components:
-        if name in context.modules_to_save:
-            yield Problem("PFT104", "modules-to-save-module", {"kind": "the name of a modules_to_save module"})
-        elif name in ("weight", "bias") and has_modules_to_save:
+    module = next((m for m in sorted(context.modules_to_save) if name.endswith(m)), None)
+    if module is not None:  # peft matches modules_to_save with str.endswith: `adapter_head` is a `head`
+        kind = "the name of a modules_to_save module" if name == module else f"a name ending in the modules_to_save module {module!r}"
+        yield Problem("PFT104", "modules-to-save-module", {"kind": kind})
+    elif name == "modules_to_save":
+        if has_modules_to_save:
+            yield Problem("PFT104", "modules-to-save-name", {"kind": "the modules_to_save key component"})
+    elif name in context.components:
+        if name in ("weight", "bias") and has_modules_to_save:
             kind = f"the '.{name}' key suffix, next to modules_to_save"
             yield Problem("PFT104", "weight-or-bias-with-modules-to-save", {"kind": kind})
         else:
@@ -91,7 +96,7 @@ def _component_kind(name: str, methods: Iterable[Method]) -> str:
         return "a state-dict key component"
     for method in methods:
         if name in method.param_names:
-            return f"a {method.display} parameter name, a state-dict key component"
+            return f"{method.display}'s parameter name, a state-dict key component"
     return "a target module name, a state-dict key component"
 
 
@@ -109,7 +114,7 @@ def is_safe(name: str, context: NameContext, others: Iterable[str] = ()) -> bool
     if any(m.prefix in name or m.prefix.startswith(name) for m in _ALL_KEYED):
         return False
     components = _ALL_COMPONENTS | context.components
-    if any(c.startswith(name) for c in components):
+    if any(c.startswith(name) for c in components) or any(name.endswith(m) for m in context.modules_to_save):
         return False
     return not any(name in o or o in name for o in others)
 

@@ -45,3 +45,12 @@ def test_every_plugin_option_is_documented() -> None:
     assert Recorder.names
     for name in Recorder.names:
         assert f"`{name}`" in README, name
+
+
+def test_readme_main_job_reports_real_findings_on_the_examples() -> None:
+    """The first README command's flake8 run, with the repository's own config, as a user runs it."""
+    from tests.flake8_run import findings, flake8
+
+    found = findings(flake8("--select=PFT", "examples/", cwd=ROOT, isolated=False))
+    assert len(found) >= 10
+    assert {code for _, _, code in found} >= {"PFT101", "PFT102", "PFT104", "PFT106", "PFT107"}

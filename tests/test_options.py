@@ -10,11 +10,11 @@ from tests.flake8_run import findings, flake8
 SOURCE = """\
 from peft import get_peft_model
 
-model = get_peft_model(base_model, config, adapter_name="lora")
+model = get_peft_model(base_model, config(modules_to_save=["h"]), adapter_name="lora")
 model.load_adapter("out", adapter_name="lora_A")
 model.set_adapter("ia3")
 """
-LORA_102 = (3, 57, "PFT102")
+LORA_102 = (3, 80, "PFT102")
 LORA_A_103 = (4, 40, "PFT103")
 
 

@@ -58,19 +58,37 @@ def _first_problem(name: str, facts: ModuleFacts, settings: Settings) -> Optiona
     return memo[name]
 
 
+def _rename_plan(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
+    """One new name for every name with a problem, chosen together so that the renamed file has no
+    overlaps and a second run finds nothing more to rename."""
+    plan = facts.cache.get("rename_plan")
+    if isinstance(plan, dict):
+        return plan
+    names = list(dict.fromkeys(u.value for u in adapter_name_uses(facts)))
+    broken = [n for n in names if _first_problem(n, facts, settings) is not None]
+    taken = [n for n in names if n not in broken]
+    context = NameContext.of(facts, settings)
+    plan = {}
+    for name in broken:
+        plan[name] = safe_name(name, context, taken)
+        if plan[name] is not None:
+            taken.append(plan[name])
+    facts.cache["rename_plan"] = plan
+    return plan
+
+
 def _check_single_names(code: str):
     """PFT101-PFT105 share one classification; each reports the names whose first problem is its own."""
 
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-        uses = adapter_name_uses(facts)
-        names = {u.value for u in uses}
-        for use in uses:
+        plan = _rename_plan(facts, settings)
+        for use in adapter_name_uses(facts):
             found = None if use.implicit else _first_problem(use.value, facts, settings)
             if found is None or found[0].code != code:
                 continue
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
-            new = safe_name(use.value, NameContext.of(facts, settings), names)
+            new = plan.get(use.value)
             fix = None
             if new is not None:
                 fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
@@ -295,23 +313,30 @@ INSIDE_PREFIX = _rule(
 CONTAINS_PREFIX = _rule(
     "PFT103",
     "prefix-inside-adapter-name",
-    summary="the method's parameter prefix is inside the name (`lora_adapter`, `lora_A`)",
+    summary="the method's parameter prefix is inside the name (`lora_adapter`), with modules_to_save",
     message="adapter name {name!r} contains {method}'s parameter prefix {prefix!r}: {effects}{where}",
-    what_it_does="Finds adapter names that contain the PEFT method's parameter prefix: `lora_adapter`, `my_lora_`, `lora_A`.",
+    what_it_does=(
+        "Finds adapter names that contain the PEFT method's parameter prefix (`lora_adapter`, `my_lora_`) in a "
+        "file that trains `modules_to_save` modules (`modules_to_save=`, or a classification `task_type`, "
+        "for which peft adds the head itself)."
+    ),
     why_bad=(
-        "Up to peft 0.20.x, loading re-inserts the adapter name after the first key part that contains the "
-        "prefix. With the prefix inside the name, that is the wrong part, so saving and loading scramble "
-        "the keys and the adapter's weights are lost."
+        "Up to peft 0.20.x, PEFT tells adapter keys from `modules_to_save` keys by looking for the prefix, and "
+        "an adapter name that contains it sends the `modules_to_save` weights the wrong way: they are lost on "
+        "save and load, silently. Without `modules_to_save` such a name round-trips (measured in 0.17.1, 0.20.0 "
+        "and 0.21.2), so it is not reported there."
     ),
     example=(
-        "from peft import PeftModel\n"
+        "from peft import LoraConfig, PeftModel\n"
         "\n"
-        'model = PeftModel.from_pretrained(base_model, "out/checkpoint", adapter_name="lora_adapter")  # expect: PFT103@78\n'
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["score"])\n'
+        'model = PeftModel(base_model, config, adapter_name="lora_adapter")  # expect: PFT103@52\n'
     ),
     use_instead=(
-        "from peft import PeftModel\n"
+        "from peft import LoraConfig, PeftModel\n"
         "\n"
-        'model = PeftModel.from_pretrained(base_model, "out/checkpoint", adapter_name="lora-adapter")\n'
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["score"])\n'
+        'model = PeftModel(base_model, config, adapter_name="lora-adapter")\n'
     ),
     hazards=("prefix-inside-name",),
 )
@@ -331,8 +356,11 @@ KEY_COMPONENT = _rule(
         "PEFT finds an adapter's tensors by looking for its name among the key components. Up to 0.17.x a "
         "name equal to a component is cut out of the keys on save; from 0.20.0 a second adapter named like "
         "a component strips or pollutes the checkpoints of the other adapters; `weight`/`bias` next to "
-        "`modules_to_save` corrupt the saved `modules_to_save` weights in every version; a `modules_to_save` "
-        "module's name makes `get_peft_model` raise (LoRA) or write a corrupt checkpoint from 0.18.0."
+        "`modules_to_save` corrupt the saved `modules_to_save` weights in every version. peft finds "
+        "`modules_to_save` modules with `str.endswith`, so a name equal to such a module, or ending in it "
+        "(`adapter_head` next to `head`), wraps the adapter's own layers: `get_peft_model` raises (LoRA) or "
+        "writes a corrupt checkpoint from 0.18.0, and reload raises `KeyError` before. `modules_to_save` itself "
+        "makes `save_pretrained` raise `KeyError` from 0.20.0 when another adapter exists."
     ),
     example=(
         "from peft import LoraConfig, get_peft_model\n"
@@ -346,7 +374,7 @@ KEY_COMPONENT = _rule(
         'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["head"])\n'
         'model = get_peft_model(base_model, config, adapter_name="adapter_weight")\n'
     ),
-    hazards=("weight-or-bias-with-modules-to-save", "key-component", "modules-to-save-module"),
+    hazards=("weight-or-bias-with-modules-to-save", "key-component", "modules-to-save-module", "modules-to-save-name"),
 )
 
 KEY_PREFIX = _rule(
@@ -379,9 +407,10 @@ OVERLAPPING = _rule(
     message="adapter names {name!r} and {other!r} (line {line}) overlap, one contains the other: {effects}{where}",
     what_it_does="Finds pairs of adapter names used in one file where one is a substring of the other, counting the implicit `default`.",
     why_bad=(
-        "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so `sft` also took "
-        "the tensors of `sft2` and mangled their keys: one adapter's checkpoint loses weights or carries the "
-        "other's tensors."
+        "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so the checkpoint "
+        "of `sft` also takes the tensors of `sft2`, under mangled keys (`q_proj.lora_A2.weight`). Reload "
+        "ignores them today, but the checkpoint is not what it claims to be, and any tool that reads it as "
+        "one adapter's weights gets the wrong tensors."
     ),
     example=(
         "from peft import PeftModel\n"

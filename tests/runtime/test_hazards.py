@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from packaging.specifiers import SpecifierSet
 
-from flake8_peft_names.peft_facts import HAZARDS, Effect
+from flake8_peft_names.rule import Applicability
+from flake8_peft_names.rules import RULES_BY_CODE
+from flake8_peft_names.name_hazards import NameContext, safe_name
+from flake8_peft_names.peft_facts import HAZARDS, METHODS_BY_TYPE, STRUCTURAL_KEY_COMPONENTS, Effect
 
 from .experiment import (
     PEFT_VERSION,
@@ -28,8 +30,9 @@ from .experiment import (
 )
 
 INSTALLED = frozenset({PEFT_VERSION})
+NAME_HAZARDS = {key: h for key, h in HAZARDS.items() if h.code.startswith("PFT1")}
 CONFIGS = {"lora": lora(), "lora+head": lora(["head"]), "ia3": ia3()}
-ROUND_TRIP_KINDS = frozenset({"create-raises", "reload-lost", "reload-fails", "others-damaged"})
+ROUND_TRIP_KINDS = frozenset({"create-raises", "save-raises", "reload-lost", "reload-fails", "others-damaged"})
 REUSE_KINDS = frozenset({"overwritten"})
 
 
@@ -44,12 +47,11 @@ class Case:
     subjects: tuple[str, ...]
     replacement: tuple[str, ...]
     experiment: str = "round-trip"  # | "load-twice" | "add-twice"
-    note: str = ""
 
     @property
     def id(self) -> str:
         names = "+".join(repr(n) for n in self.names)
-        return f"{self.hazard}[{names}{'' if self.config == 'lora' else ',' + self.config}]"
+        return f"{self.hazard}:{names}" + ("" if self.config == "lora" else f":{self.config}")
 
     def applicable(self, kind: str) -> bool:
         """Whether this experiment can show an outcome kind at all."""
@@ -62,7 +64,8 @@ class Case:
 
 def _case(hazard, names, config, replacement, subjects=None, **kw) -> Case:
     names = tuple(names)
-    return Case(hazard, names, config, tuple(subjects or [n for n in names if n != "default"]), tuple(replacement), **kw)
+    subjects = tuple(subjects or [n for n in names if n != "default"])
+    return Case(hazard, names, config, subjects, tuple(replacement), **kw)
 
 
 CASES = (
@@ -86,7 +89,12 @@ CASES = (
     _case("key-component", ["default", "lora_A"], "lora", ["default", "adapter_lora-A"]),
     _case("key-component", ["weight"], "lora", ["adapter_weight"]),
     _case("key-component", ["default", "weight"], "lora", ["default", "adapter_weight"]),
-    _case("modules-to-save-module", ["head"], "lora+head", ["adapter_head"]),
+    # peft matches modules_to_save by plain `str.endswith`, so any name ENDING in the module's name is
+    # hazardous too (the LoRA layer `q_proj.lora_A.adapter_head` "is" a `head`): `adapter_head` is no fix.
+    _case("modules-to-save-module", ["head"], "lora+head", ["head_adapter"]),
+    _case("modules-to-save-module", ["adapter_head"], "lora+head", ["head_adapter"]),
+    # `modules_to_save` as an adapter name: harmless alone, but from 0.20.0 saving raises next to another one.
+    _case("modules-to-save-name", ["default", "modules_to_save"], "lora+head", ["default", "adapter_modules_to_save"]),
     _case("key-component-prefix", ["q"], "lora", ["adapter_q"]),
     # Names that only overlap (neither is inside `lora_`): `lora` + `lora2` would also be name-inside-prefix.
     _case("overlapping-names", ["sft", "sft2"], "lora", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
@@ -98,32 +106,6 @@ CASES = (
 )
 
 
-@dataclass(frozen=True)
-class Contradiction:
-    """A measured outcome that contradicts an Effect of HAZARDS (reported, not edited: the facts' owner
-    decides). The test xfails while the contradiction reproduces, and fails once it stops reproducing."""
-
-    versions: str  # specifier of the versions where it was measured
-    observed: str  # the outcome kind seen instead (asserted)
-    measured: str
-
-
-CONTRADICTIONS: dict[tuple[str, str], Contradiction] = {
-    ("modules-to-save-module", "reload-lost"): Contradiction(
-        ">=0.17,<0.18",
-        "reload-fails",
-        "peft 0.17.1: not silent: PeftModel.from_pretrained raises KeyError "
-        "'base_model.model.q_proj.lora_A.head.weight' (the LoRA layers themselves got wrapped as modules_to_save)",
-    ),
-    ("overlapping-names", "reload-lost"): Contradiction(
-        ">=0.17,<0.18",
-        "others-damaged",
-        "peft 0.17.1, 'sft'+'sft2': no tensor is lost; the checkpoint of 'sft' also carries the tensors of "
-        "'sft2' under mangled keys (q_proj.lora_A2.weight ...), which reload ignores",
-    ),
-}
-
-
 def _effects_now(case: Case) -> list[Effect]:
     return [e for e in HAZARDS[case.hazard].effects if e.affected.hits(INSTALLED)]
 
@@ -133,6 +115,8 @@ def _happens(kind: str, case: Case, out, reference: frozenset[str] | None) -> bo
         return out.overwritten
     if kind == "create-raises":
         return out.create_error is not None
+    if kind == "save-raises":
+        return out.create_error is None and isinstance(out.save_error, KeyError)
     if out.create_error is not None:
         return False
     if kind == "reload-lost":  # silently: nothing raised, yet a tensor of a hazardous adapter differs
@@ -171,26 +155,12 @@ def test_hazard(case: Case, tmp_path: Path) -> None:
     if not expected:
         _assert_absent(case, out, reference)
         return
-    missing, xfails = [], []
-    for effect in expected:
-        if _happens(effect.outcome, case, out, reference):
-            known = CONTRADICTIONS.get((case.hazard, effect.outcome))
-            assert known is None or not SpecifierSet(known.versions).contains(PEFT_VERSION), (
-                f"{case.hazard}: the listed contradiction for {effect.outcome!r} no longer reproduces: "
-                f"{out.summary()} (remove it from CONTRADICTIONS)"
-            )
-            continue
-        known = CONTRADICTIONS.get((case.hazard, effect.outcome))
-        if known and SpecifierSet(known.versions).contains(PEFT_VERSION):
-            assert _happens(known.observed, case, out, reference), (
-                f"{case.hazard}: neither {effect.outcome!r} nor the recorded {known.observed!r}: {out.summary()}"
-            )
-            xfails.append(f"{effect.outcome} ({effect.affected}) contradicted: {known.measured}")
-        else:
-            missing.append(f"{effect.outcome!r} ({effect.affected}: {effect.consequence})")
+    missing = [
+        f"{e.outcome!r} ({e.affected}: {e.consequence})"
+        for e in expected
+        if not _happens(e.outcome, case, out, reference)
+    ]
     assert not missing, f"peft {PEFT_VERSION}, {case.id}: expected {', '.join(missing)}; measured {out.summary()}"
-    if xfails:
-        pytest.xfail("HAZARDS contradiction: " + "; ".join(xfails))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -211,10 +181,40 @@ def test_replacement_round_trips(case: Case, tmp_path: Path) -> None:
 
 
 def test_every_hazard_has_cases() -> None:
-    """All 13 hazard keys are exercised, and every Effect by some case able to show its outcome kind."""
-    assert {c.hazard for c in CASES} == set(HAZARDS)
-    for key, hazard in HAZARDS.items():
+    """Every adapter-name hazard is exercised, and every Effect by some case able to show its outcome kind."""
+    assert {c.hazard for c in CASES} == set(NAME_HAZARDS)
+    for key, hazard in NAME_HAZARDS.items():
         for effect in hazard.effects:
             assert any(c.hazard == key and c.applicable(effect.outcome) for c in CASES), (key, effect.outcome)
-    for (key, kind), _ in CONTRADICTIONS.items():
-        assert any(e.outcome == kind for e in HAZARDS[key].effects), f"stale contradiction {key} {kind}"
+
+
+def test_prefix_inside_name_needs_modules_to_save(tmp_path: Path) -> None:
+    """Measured beyond HAZARDS: without modules_to_save a name containing `lora_` round-trips (measured in 0.17.1,
+    0.20.0, 0.21.2);
+    what prefix-inside-name loses is the modules_to_save tensors."""
+    out = round_trip(tmp_path / "adapters", ("lora_adapter",), lora())
+    assert out.round_trips, out.summary()
+    assert not out.checkpoint_changes(reference_keys(tmp_path / "reference", lora())), out.summary()
+
+
+def _context(config: str) -> NameContext:
+    method = METHODS_BY_TYPE["IA3" if config == "ia3" else "LORA"]
+    modules_to_save = frozenset({"head"}) if config == "lora+head" else frozenset()
+    components = STRUCTURAL_KEY_COMPONENTS | set(method.param_names) | {"q_proj", "v_proj"} | modules_to_save
+    return NameContext((method,), frozenset(components), modules_to_save)
+
+
+RENAMED = [c for c in CASES if RULES_BY_CODE[HAZARDS[c.hazard].code].fix_applicability is Applicability.UNSAFE]
+
+
+@pytest.mark.parametrize("case", RENAMED, ids=lambda c: c.id)
+def test_name_the_fixer_suggests_round_trips(case: Case, tmp_path: Path) -> None:
+    """The rename the rules offer as their fix (name_hazards.safe_name) keeps every tensor."""
+    context = _context(case.config)
+    renamed = tuple(
+        safe_name(n, context, [o for o in case.names if o != n]) if n in case.subjects else n for n in case.names
+    )
+    assert None not in renamed and renamed != case.names
+    out, reference = _run(case, renamed, tmp_path)  # type: ignore[arg-type]
+    assert out.round_trips, out.summary()
+    assert not out.checkpoint_changes(reference), out.summary()

@@ -1,0 +1,307 @@
+"""Apply the fix intents of findings with LibCST: every byte a fix does not touch stays as it was.
+
+The checker finds problems on `ast`; this module only edits. Each applicable finding names a span
+(line, col)-(end_line, end_col) in characters; the edit is made at the LibCST node with exactly that
+span (LibCST's `PositionProvider` also counts characters and, like `ast`, leaves out parentheses).
+`fix_source` (the CLI) and `codemod.FixPeftNames` (`python -m libcst.tool codemod`) share
+`apply_fixes`.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
+
+Span = Tuple[int, int, int, int]  # line, col, end_line, end_col: 1-based lines, 0-based character columns
+APPLIED_TIERS = frozenset({Applicability.SAFE, Applicability.UNSAFE})
+IMPORTS_FROM = "peft"
+
+
+class FixError(Exception):
+    """The file cannot be fixed (e.g. LibCST cannot parse it); str() is a one-line reason."""
+
+
+def fix_source(source: bytes, findings: Sequence[Finding], applicable: frozenset[Applicability]) -> bytes:
+    """`source` with the fixes of `findings` whose applicability is in `applicable` applied.
+
+    Returns `source` itself when nothing applies or nothing changes. LibCST parses the file only
+    when at least one fix applies. Raises FixError when the file cannot be parsed or encoded, a fix
+    cannot be built, or the result would not parse.
+    """
+    if not applicable_edits(findings, applicable):
+        return source
+    try:
+        module = cst.parse_module(source)
+    except Exception as error:  # ParserSyntaxError, and LibCST's own bugs (TypeError on valid code)
+        raise FixError(f"LibCST cannot parse this file: {_one_line(error)}") from None
+    fixed = apply_fixes(module, findings, applicable)
+    if fixed is module:
+        return source
+    try:
+        new = fixed.bytes
+    except UnicodeEncodeError as error:
+        reason = f"the fixed code cannot be written in the file's encoding ({fixed.encoding}): {error.reason}"
+        raise FixError(reason) from None
+    if new == source:
+        return source
+    check_parses(new)
+    return new
+
+
+def applicable_edits(findings: Sequence[Finding], applicable: frozenset[Applicability]) -> Dict[Span, FixIntent]:
+    """The edit of each finding whose fix may be applied, by span (the first finding at a span wins)."""
+    allowed = applicable & APPLIED_TIERS  # display-only and no-fix are never applied, whatever the caller says
+    edits: Dict[Span, FixIntent] = {}
+    for finding in findings:
+        if finding.fix is not None and finding.fix.applicability in allowed:
+            edits.setdefault((finding.line, finding.col, finding.end_line, finding.end_col), finding.fix.intent)
+    return edits
+
+
+def apply_fixes(module: cst.Module, findings: Sequence[Finding], applicable: frozenset[Applicability]) -> cst.Module:
+    """`module` with the applicable fixes made; `module` itself when no edit takes effect."""
+    edits = applicable_edits(findings, applicable)
+    if not edits:
+        return module
+    transformer = _FixTransformer(edits, module.config_for_parsing)
+    fixed = MetadataWrapper(module).visit(transformer)
+    if not transformer.changed:
+        return module
+    present = _imported_from_peft(fixed)
+    needed = [name for name in dict.fromkeys(transformer.imports) if name not in present and "*" not in present]
+    if needed:
+        context = CodemodContext()
+        for name in needed:
+            AddImportsVisitor.add_needed_import(context, IMPORTS_FROM, name)
+        fixed = AddImportsVisitor(context).transform_module(fixed)
+    return fixed
+
+
+def check_parses(code: Union[bytes, str]) -> None:
+    """Raise FixError unless Python can parse `code` (bytes are decoded as Python reads a file)."""
+    try:
+        text = importlib.util.decode_source(code) if isinstance(code, bytes) else code
+        ast.parse(text)
+    except (SyntaxError, ValueError) as error:  # ValueError: null bytes; UnicodeDecodeError is one too
+        raise FixError(f"the fixed code would not parse, so nothing was changed: {_one_line(error)}") from None
+
+
+class _FixTransformer(cst.CSTTransformer):
+    """Makes each edit at the node whose position is exactly the edit's span."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, edits: Dict[Span, FixIntent], config: cst.PartialParserConfig) -> None:
+        super().__init__()
+        self.edits = edits
+        self.config = config
+        # The rename of a name applies wherever the fixes put that literal, replacements included.
+        self.renames = {}
+        for intent in edits.values():
+            if isinstance(intent, RenameAdapter):
+                self.renames.setdefault(intent.old, intent.new)
+        self.claimed: Dict[Span, cst.CSTNode] = {}
+        self.imports: List[str] = []
+        self.changed = False
+
+    def _span(self, node: cst.CSTNode) -> Optional[Span]:
+        position = self.get_metadata(PositionProvider, node, None)
+        if position is None:
+            return None
+        return (position.start.line, position.start.column, position.end.line, position.end.column)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseExpression):
+            span = self._span(node)
+            if span is not None and span in self.edits:
+                self.claimed.setdefault(span, node)  # the outermost node with this span
+        return True
+
+    def on_leave(
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> Union[cst.CSTNode, cst.RemovalSentinel]:
+        if not isinstance(original_node, cst.BaseExpression):
+            return updated_node
+        span = self._span(original_node)
+        if span is None or self.claimed.get(span) is not original_node:
+            return updated_node
+        intent = self.edits[span]
+        if isinstance(intent, RenameAdapter):
+            new = _renamed_literal(original_node, intent.old, intent.new)
+        else:
+            new = self._replacement(original_node, intent, span)
+        if new is None:
+            return updated_node
+        self.changed = True
+        return new
+
+    def _replacement(self, original: cst.BaseExpression, intent: ReplaceExpression, span: Span) -> cst.BaseExpression:
+        try:
+            expression = cst.parse_expression(intent.replacement, config=self.config)
+        except Exception as error:
+            raise FixError(
+                f"the fix at line {span[0]} column {span[1] + 1} is not a Python expression: "
+                f"{intent.replacement!r} ({_one_line(error)})"
+            ) from None
+        if self.renames:
+            expression = expression.visit(_RenameLiterals(self.renames))
+            assert isinstance(expression, cst.BaseExpression)
+        if original.lpar:
+            expression = expression.with_changes(
+                lpar=[*original.lpar, *expression.lpar], rpar=[*expression.rpar, *original.rpar]
+            )
+        elif not expression.lpar and not isinstance(expression, _ATOMS):
+            # `a + b` in place of `x` in `x * 2` needs its parentheses
+            expression = expression.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        self.imports.extend(intent.imports)
+        return expression
+
+
+# Expressions that bind at least as tightly as any operand position they can be put in.
+_ATOMS = (
+    cst.Name,
+    cst.Attribute,
+    cst.Call,
+    cst.Subscript,
+    cst.SimpleString,
+    cst.FormattedString,
+    cst.Integer,
+    cst.Float,
+    cst.Imaginary,
+    cst.Ellipsis,
+    cst.List,
+    cst.Dict,
+    cst.Set,
+    cst.ListComp,
+    cst.SetComp,
+    cst.DictComp,
+)
+
+
+class _RenameLiterals(cst.CSTTransformer):
+    """Applies the renames to the string literals of a replacement expression."""
+
+    def __init__(self, renames: Dict[str, str]) -> None:
+        super().__init__()
+        self.renames = renames
+
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
+        value = _string_value(original_node)
+        if value in self.renames:
+            return _renamed_literal(original_node, value, self.renames[value]) or updated_node
+        return updated_node
+
+
+def _renamed_literal(node: cst.BaseExpression, old: str, new: str) -> Optional[cst.BaseExpression]:
+    """The string literal `node` holding `new` instead of `old`, in the same quotes and prefix; None
+    when `node` is no plain literal with the value `old` (a name, an f-string, bytes)."""
+    if isinstance(node, cst.SimpleString):
+        parts = [node]
+    elif isinstance(node, cst.ConcatenatedString) and not _has_comment(node):
+        parts = _concatenated_parts(node)
+        if parts is None:
+            return None
+    else:
+        return None
+    values = [_string_value(p) for p in parts]
+    if any(v is None for v in values) or "".join(values) != old:  # type: ignore[arg-type]
+        return None
+    first = parts[0]
+    text = _string_literal(first.value[: len(first.prefix)], first.quote, new)
+    return cst.SimpleString(text, lpar=node.lpar, rpar=node.rpar)
+
+
+def _string_value(node: cst.SimpleString) -> Optional[str]:
+    try:
+        value = node.evaluated_value
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _concatenated_parts(node: cst.ConcatenatedString) -> Optional[List[cst.SimpleString]]:
+    parts: List[cst.SimpleString] = []
+    current: cst.BaseExpression = node
+    while isinstance(current, cst.ConcatenatedString):
+        if not isinstance(current.left, cst.SimpleString) or current.left.lpar:
+            return None
+        parts.append(current.left)
+        current = current.right
+    if not isinstance(current, cst.SimpleString) or current.lpar:
+        return None
+    return [*parts, current]
+
+
+def _has_comment(node: cst.CSTNode) -> bool:
+    return "#" in "".join(
+        cst.Module([]).code_for_node(n.whitespace_between)
+        for n in _walk_concatenation(node)
+    )
+
+
+def _walk_concatenation(node: cst.CSTNode) -> Iterator[cst.ConcatenatedString]:
+    while isinstance(node, cst.ConcatenatedString):
+        yield node
+        node = node.right
+
+
+def _string_literal(prefix: str, quote: str, value: str) -> str:
+    """`value` written as a literal with this prefix and quote; the prefix loses its `r` when the
+    value cannot be written raw."""
+    if "r" in prefix.lower() and all(c.isprintable() and c not in ("\\", quote[0]) for c in value):
+        text = f"{prefix}{quote}{value}{quote}"
+    else:
+        prefix = prefix.replace("r", "").replace("R", "")
+        body = "".join(
+            "\\\\" if c == "\\" else "\\" + c if c == quote[0] else c if c.isprintable() else repr(c)[1:-1]
+            for c in value
+        )
+        text = f"{prefix}{quote}{body}{quote}"
+    try:
+        if ast.literal_eval(text) == value:
+            return text
+    except (SyntaxError, ValueError):
+        pass
+    return repr(value)
+
+
+def _imported_from_peft(module: cst.Module) -> Set[str]:
+    """Names the module already imports, unaliased, from peft or one of its modules, outside
+    functions and classes (`from peft.utils import get_peft_model_state_dict` counts: importing it
+    again would shadow it). `*` stands for every name, after `from peft import *`."""
+    gatherer = _GatherModuleImports(CodemodContext())
+    module.visit(gatherer)
+    names: Set[str] = set()
+    for source, objects in gatherer.object_mapping.items():
+        if source == IMPORTS_FROM:
+            names |= objects
+        elif source.startswith(IMPORTS_FROM + "."):
+            names |= objects - {"*"}
+    return names
+
+
+class _GatherModuleImports(GatherImportsVisitor):
+    """LibCST's import gatherer, kept to module scope: a function's own import is no module name."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, cst.ParserSyntaxError):
+        text = f"syntax error near line {error.raw_line}: {error.message}"
+    elif isinstance(error, SyntaxError):
+        text = f"line {error.lineno}: {error.msg}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())

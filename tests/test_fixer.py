@@ -1,0 +1,472 @@
+"""The LibCST fixer: before/after pairs compared byte for byte, idempotence, encodings and line endings,
+the replacement machinery, errors, and the `python -m libcst.tool codemod` path."""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+import yaml
+
+from flake8_peft_names import fixer
+from flake8_peft_names.checker import check_tree
+from flake8_peft_names.fixer import FixError, fix_source
+from flake8_peft_names.rule import Applicability, Finding, Fix, FixIntent, RenameAdapter, ReplaceExpression
+from flake8_peft_names.settings import build_settings
+
+ROOT = Path(__file__).parent.parent
+PAIRS = Path(__file__).parent / "fixtures_fix"
+INPUTS = sorted(PAIRS.glob("*.in.py"))
+SAFE = frozenset({Applicability.SAFE})
+UNSAFE = frozenset({Applicability.SAFE, Applicability.UNSAFE})
+SETTINGS = build_settings()
+
+
+def check(source: bytes) -> list[Finding]:
+    """The findings of `source`, as the CLI gets them: `ast` on the bytes, lines of the decoded text."""
+    return check_tree(ast.parse(source), importlib.util.decode_source(source).splitlines(keepends=True), SETTINGS)
+
+
+def fix(source: bytes, applicable: frozenset[Applicability] = UNSAFE) -> bytes:
+    return fix_source(source, check(source), applicable)
+
+
+def out_path(path: Path, suffix: str = ".out.py") -> Path:
+    return path.with_name(path.name[: -len(".in.py")] + suffix)
+
+
+def fixed_codes(findings: Sequence[Finding], applicable: frozenset[Applicability]) -> set[str]:
+    return {f.code for f in findings if f.fix is not None and f.fix.applicability in applicable}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Before/after pairs: NAME.in.py -> NAME.out.py with unsafe fixes; NAME.safe.out.py (else NAME.in.py)
+# with safe fixes only.
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name[: -len(".in.py")] for p in INPUTS])
+def test_pair_with_unsafe_fixes(path: Path) -> None:
+    assert fix(path.read_bytes(), UNSAFE) == out_path(path).read_bytes()
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name[: -len(".in.py")] for p in INPUTS])
+def test_pair_with_safe_fixes_only(path: Path) -> None:
+    expected = out_path(path, ".safe.out.py")
+    source = path.read_bytes()
+    assert fix(source, SAFE) == (expected.read_bytes() if expected.exists() else source)
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name[: -len(".in.py")] for p in INPUTS])
+def test_pair_is_idempotent_and_leaves_no_finding_of_a_fixed_rule(path: Path) -> None:
+    source = path.read_bytes()
+    fixed = fix(source)
+    remaining = check(fixed)
+    assert not fixed_codes(check(source), UNSAFE) & {f.code for f in remaining}, remaining
+    assert fix_source(fixed, remaining, UNSAFE) == fixed
+
+
+def test_pairs_cover_renames_and_no_fix() -> None:
+    changed = {p.name for p in INPUTS if p.read_bytes() != out_path(p).read_bytes()}
+    unchanged = {p.name for p in INPUTS} - changed
+    assert changed and unchanged
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bytes the fix does not touch
+
+
+def test_crlf_line_endings_are_kept() -> None:
+    source = (PAIRS / "rename_literals.in.py").read_bytes().replace(b"\n", b"\r\n")
+    expected = (PAIRS / "rename_literals.out.py").read_bytes().replace(b"\n", b"\r\n")
+    assert fix(source) == expected
+
+
+def test_latin1_coding_cookie_with_non_ascii_text() -> None:
+    # `é` before the literal on the same line: columns are characters, and the file stays latin-1.
+    text = (
+        "# -*- coding: latin-1 -*-\n"
+        "from peft import get_peft_model\n"
+        "\n"
+        'model = get_peft_model(base_model, config, adapter_name="lora")  # café\n'
+        'greeting = "été"; model.set_adapter("lora")\n'
+    )
+    source = text.encode("latin-1")
+    fixed = fix(source)
+    assert fixed == text.replace('"lora"', '"adapter_lora"').encode("latin-1")
+    assert b"\xe9t\xe9" in fixed
+    assert fix(fixed) == fixed
+
+
+def test_utf8_bom_is_kept() -> None:
+    text = (
+        'NAME = "lora"  # the literal is on line 1, after the BOM\n'
+        "from peft import get_peft_model\n"
+        "\n"
+        "model = get_peft_model(base_model, config, adapter_name=NAME)  # ünïcode\n"
+    )
+    source = b"\xef\xbb\xbf" + text.encode("utf-8")
+    assert fix(source) == b"\xef\xbb\xbf" + text.replace('"lora"', '"adapter_lora"').encode("utf-8")
+
+
+def test_no_trailing_newline_and_tabs() -> None:
+    source = b'from peft import get_peft_model\nif True:\n\tmodel = get_peft_model(m, c, adapter_name="lora")'
+    assert fix(source) == source.replace(b'"lora"', b'"adapter_lora"')
+
+
+def test_commented_concatenation_is_left_alone() -> None:
+    """A comment between the parts of a literal would be lost: the file stays as it is."""
+    source = (
+        b"from peft import get_peft_model\n"
+        b"model = get_peft_model(\n"
+        b"    base_model,\n"
+        b"    config,\n"
+        b'    adapter_name="lo"  # a comment inside the literal\n'
+        b'    "ra",\n'
+        b")\n"
+    )
+    findings = check(source)
+    assert any(f.fix is not None for f in findings)
+    assert fix(source) == source
+
+
+# ---------------------------------------------------------------------------------------------------
+# What is applied, and what is not
+
+
+def finding_at(
+    source: bytes, segment: str, intent: FixIntent, applicability: Applicability = Applicability.UNSAFE, nth: int = 0
+) -> Finding:
+    """A hand-built finding at the `nth` expression whose source text is `segment` (ASCII sources)."""
+    text = source.decode("utf-8")
+    nodes = [
+        n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.expr) and ast.get_source_segment(text, n) == segment
+    ]
+    nodes.sort(key=lambda n: (n.lineno, n.col_offset))
+    node = nodes[nth]
+    return finding_of(node, Fix(applicability, intent, "test fix"))
+
+
+def finding_of(node: ast.expr, fix_: Fix, code: str = "PFT999") -> Finding:
+    end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or node.col_offset
+    return Finding(code, node.lineno, node.col_offset, end_line, end_col, "test", fix_)
+
+
+RENAME = RenameAdapter("lora", "adapter_lora")
+
+
+@pytest.mark.parametrize("applicability", [Applicability.DISPLAY_ONLY, Applicability.NONE, Applicability.UNSAFE])
+def test_only_safe_applicable_applies_no_other_tier(applicability: Applicability, monkeypatch) -> None:
+    source = b'model.set_adapter("lora")\n'
+    finding = finding_at(source, '"lora"', RENAME, applicability)
+    monkeypatch.setattr(fixer.cst, "parse_module", _no_parse)  # nothing applies: LibCST must not parse
+    assert fix_source(source, [finding], SAFE) == source
+
+
+@pytest.mark.parametrize("applicability", [Applicability.DISPLAY_ONLY, Applicability.NONE])
+def test_display_only_and_none_are_never_applied(applicability: Applicability) -> None:
+    source = b'model.set_adapter("lora")\n'
+    finding = finding_at(source, '"lora"', RENAME, applicability)
+    assert fix_source(source, [finding], frozenset(Applicability)) == source
+
+
+def test_safe_fix_is_applied_with_safe_only() -> None:
+    source = b'model.set_adapter("lora")\n'
+    finding = finding_at(source, '"lora"', RENAME, Applicability.SAFE)
+    assert fix_source(source, [finding], SAFE) == b'model.set_adapter("adapter_lora")\n'
+
+
+def test_no_findings_returns_the_same_bytes_without_parsing(monkeypatch) -> None:
+    monkeypatch.setattr(fixer.cst, "parse_module", _no_parse)
+    source = b"this is not python ((("
+    assert fix_source(source, [], UNSAFE) is source
+
+
+def _no_parse(*args, **kwargs):
+    raise AssertionError("LibCST parsed a file without an applicable fix")
+
+
+def test_rename_leaves_names_fstrings_bytes_and_other_values_alone() -> None:
+    source = b'NAME = "lora"\nmodel.set_adapter(NAME)\nmodel.set_adapter(f"lora")\nx = b"lora"\ny = "lo"\n'
+    findings = [
+        finding_at(source, "NAME", RENAME, nth=1),
+        finding_at(source, 'f"lora"', RENAME),
+        finding_at(source, 'b"lora"', RENAME),
+        finding_at(source, '"lo"', RENAME),  # stale: the literal no longer holds the old name
+    ]
+    assert fix_source(source, findings, UNSAFE) == source
+    findings.append(finding_at(source, '"lora"', RENAME))
+    assert fix_source(source, findings, UNSAFE) == source.replace(b'= "lora"', b'= "adapter_lora"')
+
+
+def test_position_must_match_exactly() -> None:
+    source = b'model.set_adapter("lora")\n'
+    good = finding_at(source, '"lora"', RENAME)
+    shifted = Finding(good.code, good.line, good.col + 1, good.end_line, good.end_col, good.message, good.fix)
+    assert fix_source(source, [shifted], UNSAFE) == source
+
+
+@pytest.mark.parametrize(
+    "literal, new, expected",
+    [
+        ("'lora'", "adapter_lora", "'adapter_lora'"),
+        ('R"lora"', "adapter_lora", 'R"adapter_lora"'),
+        ("r'lora'", "it's", "'it\\'s'"),  # a raw string cannot hold its own quote: the `r` goes
+        ("'lora'", "it's", "'it\\'s'"),
+        ('"""lora"""', 'a"b', '"""a\\"b"""'),
+        ("U'lora'", "a\\b", "U'a\\\\b'"),
+        ("'lora'", "é", "'é'"),
+    ],
+)
+def test_new_literal_keeps_quotes_and_prefix(literal: str, new: str, expected: str) -> None:
+    source = f"model.set_adapter({literal})\n".encode()
+    finding = finding_at(source, literal, RenameAdapter("lora", new))
+    fixed = fix_source(source, [finding], UNSAFE)
+    assert fixed == f"model.set_adapter({expected})\n".encode()
+    assert ast.literal_eval(expected) == new
+
+
+# ---------------------------------------------------------------------------------------------------
+# ReplaceExpression, with hand-built findings (the rules that emit them are tested with their own pairs)
+
+FILTER = '{k: v for k, v in model.state_dict().items() if "lora" in k}'
+GET = ReplaceExpression("get_peft_model_state_dict(model, adapter_name='lora')", ("get_peft_model_state_dict",))
+
+
+def test_replacement_merges_the_import_into_an_existing_peft_import() -> None:
+    source = (
+        b'"""Save the adapter."""\n'
+        b"import torch\n"
+        b"from peft import (\n"
+        b"    LoraConfig,  # keep me\n"
+        b"    get_peft_model,\n"
+        b")\n"
+        b"\n"
+        b"state = " + FILTER.encode() + b"  # filter\n"
+        b'torch.save(state, "adapter.bin")\n'
+    )
+    fixed = fix_source(source, [finding_at(source, FILTER, GET)], UNSAFE)
+    assert fixed == (
+        b'"""Save the adapter."""\n'
+        b"import torch\n"
+        b"from peft import (\n"
+        b"    get_peft_model_state_dict, LoraConfig,  # keep me\n"
+        b"    get_peft_model,\n"
+        b")\n"
+        b"\n"
+        b"state = get_peft_model_state_dict(model, adapter_name='lora')  # filter\n"
+        b'torch.save(state, "adapter.bin")\n'
+    )
+
+
+def test_replacement_adds_the_import_when_there_is_none() -> None:
+    source = b'"""Doc."""\nimport torch\n\nstate = ' + FILTER.encode() + b"\n"
+    fixed = fix_source(source, [finding_at(source, FILTER, GET)], UNSAFE)
+    assert fixed == (
+        b'"""Doc."""\nimport torch\nfrom peft import get_peft_model_state_dict\n\n'
+        b"state = get_peft_model_state_dict(model, adapter_name='lora')\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        b"from peft import get_peft_model_state_dict\n",
+        b"from peft.utils import get_peft_model_state_dict\n",
+        b"from peft import *\n",
+        b"import torch\nfrom peft import get_peft_model_state_dict  # after other code\n",
+    ],
+)
+def test_replacement_never_duplicates_an_import(imports: bytes) -> None:
+    source = b"import os\nos.chdir('.')\n" + imports + b"state = " + FILTER.encode() + b"\n"
+    fixed = fix_source(source, [finding_at(source, FILTER, GET)], UNSAFE)
+    assert fixed == source.replace(FILTER.encode(), b"get_peft_model_state_dict(model, adapter_name='lora')")
+
+
+def test_replacement_of_a_multiline_call_with_crlf() -> None:
+    call = "model.load_state_dict(\r\n    sd,\r\n    strict=False,\r\n)"
+    source = f"from peft import LoraConfig\r\n\r\nresult = {call}  # load\r\nprint(result)\r\n".encode()
+    text = source.decode()
+    node = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Call) and n.keywords)
+    intent = ReplaceExpression("set_peft_model_state_dict(model, sd)", ("set_peft_model_state_dict",))
+    finding = finding_of(node, Fix(Applicability.UNSAFE, intent, "d"), "PFT203")
+    fixed = fix_source(source, [finding], UNSAFE)
+    assert fixed == (
+        b"from peft import set_peft_model_state_dict, LoraConfig\r\n\r\n"
+        b"result = set_peft_model_state_dict(model, sd)  # load\r\nprint(result)\r\n"
+    )
+    assert fix_source(fixed, [], UNSAFE) == fixed
+
+
+def test_replacement_keeps_parentheses_and_adds_them_where_precedence_needs() -> None:
+    source = b"a = (x)\nb = y * 2\n"
+    findings = [
+        finding_at(source, "x", ReplaceExpression("f(x)")),
+        finding_at(source, "y", ReplaceExpression("p + q")),
+    ]
+    assert fix_source(source, findings, UNSAFE) == b"a = (f(x))\nb = (p + q) * 2\n"
+
+
+def test_replacement_applies_the_renames_of_the_same_run() -> None:
+    """The replacement's literal would be found and renamed by a second run otherwise."""
+    source = b'model.set_adapter("lora")\nstate = ' + FILTER.encode() + b"\n"
+    findings = [finding_at(source, '"lora"', RENAME), finding_at(source, FILTER, GET)]
+    fixed = fix_source(source, findings, UNSAFE)
+    assert fixed == (
+        b"from peft import get_peft_model_state_dict\n\n"
+        b'model.set_adapter("adapter_lora")\n'
+        b"state = get_peft_model_state_dict(model, adapter_name='adapter_lora')\n"
+    )
+
+
+def test_replacement_not_applied_adds_no_import() -> None:
+    source = b"state = " + FILTER.encode() + b"\n"
+    assert fix_source(source, [finding_at(source, FILTER, GET, Applicability.DISPLAY_ONLY)], UNSAFE) == source
+
+
+# ---------------------------------------------------------------------------------------------------
+# Errors: one line each, and the file is never half-fixed
+
+
+def _assert_one_line(error: pytest.ExceptionInfo) -> str:
+    message = str(error.value)
+    assert message and "\n" not in message
+    return message
+
+
+def test_file_libcst_cannot_parse_but_python_can() -> None:
+    source = b'x = () if 0 else(lambda:())\nmodel.set_adapter("lora")\n'
+    ast.parse(source)
+    with pytest.raises(FixError) as error:
+        fix_source(source, [finding_at(source, '"lora"', RENAME)], UNSAFE)
+    assert "LibCST cannot parse" in _assert_one_line(error)
+
+
+def test_file_python_cannot_parse_raises_with_the_line() -> None:
+    source = b'model.set_adapter("lora")\nif x\n'
+    finding = Finding("PFT102", 1, 18, 1, 24, "m", Fix(Applicability.UNSAFE, RENAME, "d"))
+    with pytest.raises(FixError) as error:
+        fix_source(source, [finding], UNSAFE)
+    assert "LibCST cannot parse" in _assert_one_line(error)
+
+
+def test_fix_that_would_not_parse_raises() -> None:
+    source = b"x = 1\n"
+    with pytest.raises(FixError) as error:
+        fix_source(source, [finding_at(source, "x", ReplaceExpression("f()"))], UNSAFE)  # `f() = 1`
+    assert "would not parse" in _assert_one_line(error)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a Python older than LibCST's grammar")
+def test_file_only_libcst_can_parse_raises() -> None:
+    """LibCST reads `type X = ...` (Python 3.12); an older Python cannot: the fixed file would not parse."""
+    source = b'type X = int\nmodel.set_adapter("lora")\n'
+    finding = Finding("PFT102", 2, 18, 2, 24, "m", Fix(Applicability.UNSAFE, RENAME, "d"))
+    with pytest.raises(FixError) as error:
+        fix_source(source, [finding], UNSAFE)
+    assert "would not parse" in _assert_one_line(error)
+
+
+def test_replacement_that_is_no_expression_raises() -> None:
+    source = b"state = " + FILTER.encode() + b"\n"
+    with pytest.raises(FixError) as error:
+        fix_source(source, [finding_at(source, FILTER, ReplaceExpression("import os"))], UNSAFE)
+    assert "not a Python expression" in _assert_one_line(error)
+
+
+def test_fixed_text_the_encoding_cannot_hold_raises() -> None:
+    source = '# -*- coding: latin-1 -*-\nmodel.set_adapter("lora")\n'.encode("latin-1")
+    finding = Finding("PFT102", 2, 18, 2, 24, "m", Fix(Applicability.UNSAFE, RenameAdapter("lora", "ℓora"), "d"))
+    with pytest.raises(FixError) as error:
+        fix_source(source, [finding], UNSAFE)
+    assert "encoding" in _assert_one_line(error)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The codemod, through the shared code path and through `python -m libcst.tool codemod`
+
+
+def test_codemod_in_process_matches_fix_source() -> None:
+    from libcst.codemod import CodemodContext, TransformSuccess, transform_module
+
+    from flake8_peft_names.codemod import FixPeftNames
+
+    for path in INPUTS:
+        source = path.read_bytes()
+        result = transform_module(FixPeftNames(CodemodContext(), unsafe_fixes=True), source.decode())
+        assert isinstance(result, TransformSuccess)
+        assert result.code.encode() == out_path(path).read_bytes()
+
+
+def _libcst_tool(project: Path, *args: str, returncode: int = 0) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "libcst.tool", *args]
+    result = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == returncode, result.stderr
+    return result
+
+
+@pytest.fixture()
+def project(tmp_path: Path) -> Path:
+    """A project set up as LibCST tells users: `libcst.tool initialize`, then our module listed."""
+    _libcst_tool(tmp_path, "initialize", ".")
+    config_path = tmp_path / ".libcst.codemod.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["modules"].append("flake8_peft_names")
+    config["formatter"] = []
+    config_path.write_text(yaml.safe_dump(config))
+    (tmp_path / "src").mkdir()
+    for path in INPUTS:
+        (tmp_path / "src" / path.name.replace(".in.py", ".py")).write_bytes(path.read_bytes())
+    crlf = (PAIRS / "rename_literals.in.py").read_bytes().replace(b"\n", b"\r\n")
+    (tmp_path / "src" / "crlf.py").write_bytes(crlf)
+    return tmp_path
+
+
+def _expected(name: str, unsafe: bool) -> bytes:
+    if name == "crlf.py":
+        pair = PAIRS / ("rename_literals.out.py" if unsafe else "rename_literals.in.py")
+        return pair.read_bytes().replace(b"\n", b"\r\n")
+    return (PAIRS / name.replace(".py", ".out.py" if unsafe else ".in.py")).read_bytes()
+
+
+@pytest.mark.parametrize("command", [["codemod.FixPeftNames"], ["-x", "flake8_peft_names.codemod.FixPeftNames"]])
+def test_libcst_tool_codemod(project: Path, command: list[str]) -> None:
+    files = sorted((project / "src").iterdir())
+    _libcst_tool(project, "codemod", "--no-format", "--hide-progress", *command, "src")
+    for path in files:
+        assert path.read_bytes() == _expected(path.name, unsafe=False), path.name
+    result = _libcst_tool(project, "codemod", "--no-format", "--hide-progress", *command, "--unsafe-fixes", "src")
+    assert "Failed to codemod 0 files" in result.stderr
+    for path in files:
+        assert path.read_bytes() == _expected(path.name, unsafe=True), path.name
+    _libcst_tool(project, "codemod", "--no-format", "--hide-progress", *command, "--unsafe-fixes", "src")
+    for path in files:
+        assert path.read_bytes() == _expected(path.name, unsafe=True), path.name
+
+
+def test_libcst_tool_codemod_reports_a_file_libcst_cannot_parse_and_fixes_the_others(project: Path) -> None:
+    bad = project / "src" / "bad.py"
+    bad.write_bytes((PAIRS / "rename_literals.in.py").read_bytes() + b"x = () if 0 else(lambda:())\n")
+    before = bad.read_bytes()
+    command = ["codemod", "--no-format", "--hide-progress", "codemod.FixPeftNames", "--unsafe-fixes", "src"]
+    result = _libcst_tool(project, *command, returncode=1)
+    assert "Failed to codemod 1 files" in result.stderr
+    assert bad.read_bytes() == before
+    assert (project / "src" / "rename_literals.py").read_bytes() == (PAIRS / "rename_literals.out.py").read_bytes()
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a Python older than LibCST's grammar")
+def test_codemod_skips_a_file_python_cannot_parse() -> None:
+    from libcst.codemod import CodemodContext, TransformSkip, transform_module
+
+    from flake8_peft_names.codemod import FixPeftNames
+
+    code = 'type X = int\nmodel.set_adapter("lora")\n'  # Python 3.12 syntax: LibCST reads it on any Python
+    result = transform_module(FixPeftNames(CodemodContext(), unsafe_fixes=True), code)
+    assert isinstance(result, TransformSkip)
+    assert "Python cannot parse" in result.skip_description

@@ -128,7 +128,7 @@ COMMON_TARGET_MODULES = frozenset(
 class Effect:
     affected: Affected
     consequence: str  # a few words for the message, after "peft<0.18 ..."
-    outcome: str  # create-raises | reload-lost | reload-fails | others-damaged | overwritten
+    outcome: str  # create-raises | save-raises | reload-lost | reload-fails | others-damaged | overwritten
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ HAZARDS = {
         _hazard("module-dict-attribute", "PFT101", _RAISES),
         _hazard("parameter-dict-attribute", "PFT101", _RAISES),
         _hazard("name-inside-prefix", "PFT102", ("<0.18", "drops this adapter's weights on save (peft#2252)", "reload-lost")),
-        _hazard("prefix-inside-name", "PFT103", ("<0.21", "loses this adapter's weights on save and load", "reload-lost")),
+        _hazard("prefix-inside-name", "PFT103", ("<0.21", "loses the modules_to_save weights on save and load", "reload-lost")),
         _hazard(
             "weight-or-bias-with-modules-to-save",
             "PFT104",
@@ -166,14 +166,19 @@ HAZARDS = {
         _hazard(
             "modules-to-save-module",
             "PFT104",
-            ("<0.18", "drops this adapter's weights on save", "reload-lost"),
+            ("<0.18", "raises KeyError on reload", "reload-fails"),
             (">=0.18", "raises in get_peft_model or writes a corrupt checkpoint", "create-raises"),
+        ),
+        _hazard(
+            "modules-to-save-name",
+            "PFT104",
+            (">=0.20", "makes save_pretrained raise KeyError when another adapter exists", "save-raises"),
         ),
         _hazard("key-component-prefix", "PFT105", ("<0.18", "drops this adapter's weights on save", "reload-lost")),
         _hazard(
             "overlapping-names",
             "PFT106",
-            ("<0.18", "saves the wrong tensors for one of them (lost, or mixed into the other's checkpoint)", "reload-lost"),
+            ("<0.18", "saves the other adapter's tensors, under mangled keys, into one adapter's checkpoint", "others-damaged"),
         ),
         _hazard("reloaded-name", "PFT107", ("", "silently replaces the adapter already loaded under that name", "overwritten")),
         _hazard("re-added-name", "PFT107", ("<0.21", "silently re-initialises the adapter already added under that name", "overwritten")),
@@ -181,8 +186,11 @@ HAZARDS = {
 }
 
 # State-dict key components an adapter must not be named after (beyond the method's parameter names,
-# the target modules and the modules_to_save modules, which depend on the file).
+# the target modules and the modules_to_save modules, which depend on the file). `base_model` and
+# `base_layer` are components too, but measured harmless (tests/runtime/test_structural_names.py).
 STRUCTURAL_KEY_COMPONENTS = frozenset({"weight", "bias", "model", "modules_to_save"})
+# Task types for which peft adds the classifier head to modules_to_save by itself.
+TASKS_WITH_MODULES_TO_SAVE = frozenset({"SEQ_CLS", "TOKEN_CLS", "QUESTION_ANS"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,3 +279,47 @@ LORA_ONLY_CALLS = frozenset(
     "load_lora_into_text_encoder save_lora_adapter load_lora_adapter".split()
 )
 ADAPTER_LIBRARIES = ("peft", "transformers", "diffusers")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hazards of hand-written adapter state dicts (PFT2xx). Measured on the tiny two-adapter LoRA model of
+# tests/runtime/ (`default` + `other`, with and without modules_to_save=["head"]) in peft 0.13.2, 0.14.0,
+# 0.15.0, 0.15.2, 0.16.0, 0.17.1, 0.18.0, 0.19.1, 0.20.0, 0.21.0 and 0.21.2; the runtime tests re-check
+# them against the installed peft (tests/runtime/test_state_dict_rules.py).
+
+HAZARDS.update(
+    (h.key, h)
+    for h in (
+        _hazard(
+            "manual-state-dict",
+            "PFT201",
+            ("", "keeps the adapter name in every key, misses modules_to_save and takes in other adapters' tensors", "wrong-keys"),
+            ("<0.15", "reloading it loses every weight silently when the model has modules_to_save", "reload-lost-with-modules-to-save"),
+            (">=0.15", "reloading it raises KeyError when the model has modules_to_save", "reload-raises-with-modules-to-save"),
+            ("<0.21", "reloading it loads nothing when the model has no modules_to_save", "reload-lost"),
+        ),
+        _hazard(
+            "requires-grad-checkpoint",
+            "PFT202",
+            ("", "holds no LoRA weight for a model loaded for inference", "no-lora-weights-for-inference"),
+            (">=0.18", "is empty for a model loaded for inference, modules_to_save included", "empty-for-inference"),
+        ),
+        _hazard(
+            "peft-dict-in-load-state-dict",
+            "PFT203",
+            ("", "loads nothing, silently: PEFT's checkpoint keys have no adapter name", "nothing-loaded"),
+        ),
+        _hazard(
+            "manual-dict-in-load-state-dict",
+            "PFT203",
+            ("", "leaves modules_to_save as they were, silently", "modules-to-save-not-restored"),
+        ),
+        _hazard(
+            "hand-written-adapter-file",
+            "PFT204",
+            ("<0.15", "PeftModel.from_pretrained loses every weight silently when the model has modules_to_save", "from-pretrained-lost-with-modules-to-save"),
+            (">=0.15", "PeftModel.from_pretrained raises KeyError when the model has modules_to_save", "from-pretrained-raises"),
+            ("<0.21", "PeftModel.from_pretrained loads nothing when the model has no modules_to_save", "from-pretrained-lost"),
+        ),
+    )
+)

@@ -23,6 +23,13 @@ from .sources import Source, SourceError, read_source
 
 USAGE_ERROR = 2
 STDIN = "-"
+NOTEBOOK = ".ipynb"
+CHECKPOINTS = ".ipynb_checkpoints"  # Jupyter's autosaved copies: walking into them would repeat every finding
+
+
+def is_notebook(path: str) -> bool:
+    """Jupyter notebooks are read as notebooks (code cells), by name, stdin by its display name."""
+    return path.endswith(NOTEBOOK)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -41,7 +48,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     mode = "fix" if args.fix else "diff" if args.diff else "check"
     applicable = frozenset({Applicability.SAFE, *([Applicability.UNSAFE] if args.unsafe_fixes else [])})
     job = Job(config, mode, applicable, args.stdin_display_name)
-    paths = list(_discover(args.paths or ["."], config))
+    paths = [p for p in _discover(args.paths or ["."], config) if p != STDIN or not _stdin_excluded(args, config)]
     results = sorted(_run(job, paths, args.jobs, _progress_wanted(args)), key=lambda r: r.path)
     return _report(results, args, mode)
 
@@ -62,11 +69,15 @@ class Job:
             raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
         except OSError as error:
             return FileResult(shown, error=f"cannot read: {error.strerror or error}")
+        if is_notebook(shown):
+            from .notebooks import check_notebook  # nbformat is imported only for notebooks
+
+            return check_notebook(self, path, raw, shown)
         try:
             findings, source = self.check(raw, shown)
         except SourceError as error:
             return FileResult(shown, error=str(error))
-        result = FileResult(shown, findings)
+        result = FileResult(shown, findings, lines=source.lines if findings and source else ())
         if self.mode != "check" and source is not None:
             self._fix(path, shown, source, result)
         return result
@@ -76,14 +87,18 @@ class Job:
         if not may_have_findings(raw.decode("latin-1")):
             return [], None
         source = read_source(raw, shown)
+        return self.findings(source, shown), source
+
+    def findings(self, source: Source, shown: str) -> list[Finding]:
+        """Selected findings in a parsed source that no `# noqa` silences."""
         if file_is_skipped(source.lines):
-            return [], source
+            return []
         engine = self.config.engine(shown)
         found = [f for f in check_tree(source.tree, source.lines, self.config.settings) if selected(engine, f.code)]
         if found:
             lines = noqa_lines(source.text)
             found = [f for f in found if not is_silenced(f.code, lines.get(f.line))]
-        return found, source
+        return found
 
     def _fix(self, path: str, shown: str, source: Source, result: FileResult) -> None:
         fixable = [f for f in result.findings if applicability(f) in self.applicable]
@@ -93,7 +108,7 @@ class Job:
 
         try:
             new = fix_source(source.raw, fixable, self.applicable)
-            remaining, _ = self.check(new, shown)
+            remaining, fixed_source = self.check(new, shown)
         except (FixError, SourceError) as error:
             result.error = f"cannot fix: {error}"
             return
@@ -112,6 +127,7 @@ class Job:
                 return
         result.fixed = len(result.findings) - len(remaining)
         result.findings = remaining
+        result.lines = fixed_source.lines if remaining and fixed_source else ()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -150,13 +166,20 @@ def _discover(paths: Iterable[str], config: Config) -> Iterator[str]:
             yield STDIN
         elif os.path.isdir(given):
             for folder, subfolders, files in os.walk(given):
-                subfolders[:] = sorted(d for d in subfolders if not config.is_excluded(os.path.join(folder, d)))
+                subfolders[:] = sorted(
+                    d for d in subfolders if d != CHECKPOINTS and not config.is_excluded(os.path.join(folder, d))
+                )
                 for name in sorted(files):
                     candidate = os.path.join(folder, name)
-                    if name.endswith(".py") and not config.is_excluded(candidate):
+                    if name.endswith((".py", NOTEBOOK)) and not config.is_excluded(candidate):
                         yield candidate
         elif not config.is_excluded(given):
             yield given
+
+
+def _stdin_excluded(args: argparse.Namespace, config: Config) -> bool:
+    """flake8 applies `exclude` to stdin by its display name; so does this command."""
+    return bool(args.stdin_display_name) and config.is_excluded(args.stdin_display_name)
 
 
 _worker_job: Optional[Job] = None

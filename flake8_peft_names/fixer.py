@@ -134,7 +134,7 @@ class _FixTransformer(cst.CSTTransformer):
             return updated_node
         intent = self.edits[span]
         if isinstance(intent, RenameAdapter):
-            new = _renamed_literal(original_node, intent.old, intent.new)
+            new = renamed_literal(original_node, intent.old, intent.new)
         else:
             new = self._replacement(original_node, intent, span)
         if new is None:
@@ -195,11 +195,11 @@ class _RenameLiterals(cst.CSTTransformer):
     def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
         value = _string_value(original_node)
         if value in self.renames:
-            return _renamed_literal(original_node, value, self.renames[value]) or updated_node
+            return renamed_literal(original_node, value, self.renames[value]) or updated_node
         return updated_node
 
 
-def _renamed_literal(node: cst.BaseExpression, old: str, new: str) -> Optional[cst.BaseExpression]:
+def renamed_literal(node: cst.BaseExpression, old: str, new: str) -> Optional[cst.BaseExpression]:
     """The string literal `node` holding `new` instead of `old`, in the same quotes and prefix; None
     when `node` is no plain literal with the value `old` (a name, an f-string, bytes)."""
     if isinstance(node, cst.SimpleString):

@@ -1,18 +1,30 @@
-"""Turning findings into output: one formatter per `--output-format`."""
+"""Turning findings into output: one formatter per `--output-format` (text, json, github, sarif)."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Callable, Optional, Sequence
+from urllib.parse import quote
 
-from .rule import Applicability, Finding
-from .rules import RULES_BY_CODE
+from . import __version__
+from .rule import Applicability, Finding, RenameAdapter, ReplaceExpression
+from .rules import RULES, RULES_BY_CODE
 
 FIX_MARK = {
     Applicability.SAFE: " [fix: safe]",
     Applicability.UNSAFE: " [fix: unsafe]",
     Applicability.DISPLAY_ONLY: " [fix: suggestion]",
 }
+TOOL = "flake8-peft-names"
+
+
+@dataclass(frozen=True)
+class CellFinding(Finding):
+    """A finding in a notebook: `line` and `end_line` count from the start of cell `cell`, the 1-based
+    position of the cell in the notebook (markdown cells count too)."""
+
+    cell: int = 0
 
 
 @dataclass
@@ -25,23 +37,99 @@ class FileResult:
     diff: str = ""
     fixed: int = 0
     fixed_source: Optional[bytes] = None  # `--fix` of stdin: the new text goes to stdout
+    # The text the findings' positions refer to (set only when there are findings): the fix edits of
+    # the json and sarif formats read the literal to rewrite from it. Notebooks: per cell.
+    lines: Sequence[str] = ()
+    cell_lines: dict[int, Sequence[str]] = field(default_factory=dict)
+
+    def lines_of(self, finding: Finding) -> Sequence[str]:
+        if isinstance(finding, CellFinding):
+            return self.cell_lines.get(finding.cell, ())
+        return self.lines
 
 
 def applicability(finding: Finding) -> Applicability:
     return finding.fix.applicability if finding.fix else Applicability.NONE
 
 
+def location(path: str, finding: Finding) -> str:
+    """`path:line:col` (1-based column) as flake8 prints it; `nb.ipynb:cell 3:line:col` in a notebook."""
+    where = f"{path}:cell {finding.cell}" if isinstance(finding, CellFinding) else path
+    return f"{where}:{finding.line}:{finding.col + 1}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Concrete fix edits
+
+
+def fix_edits(finding: Finding, lines: Sequence[str]) -> list[dict]:
+    """The text edits the fix makes at the finding: 1-based lines and columns, end exclusive.
+
+    A rename rewrites the reported literal in its own quotes and prefix, as `--fix` does; a replacement
+    puts its expression at the reported span (and `--fix` adds the imports it names). Empty when the
+    fix changes nothing at this span (a rename at a name that is no literal)."""
+    if finding.fix is None:
+        return []
+    intent = finding.fix.intent
+    span = {
+        "line": finding.line,
+        "column": finding.col + 1,
+        "end_line": finding.end_line,
+        "end_column": finding.end_col + 1,
+    }
+    if isinstance(intent, ReplaceExpression):
+        return [dict(span, content=intent.replacement)]
+    if isinstance(intent, RenameAdapter):
+        new = _renamed_literal_text(_span_text(finding, lines), intent.old, intent.new)
+        return [] if new is None else [dict(span, content=new)]
+    return []
+
+
+def _span_text(finding: Finding, lines: Sequence[str]) -> str:
+    if not 0 < finding.line <= finding.end_line <= len(lines):
+        return ""
+    if finding.line == finding.end_line:
+        return lines[finding.line - 1][finding.col : finding.end_col]
+    first = lines[finding.line - 1][finding.col :]
+    middle = lines[finding.line : finding.end_line - 1]
+    last = lines[finding.end_line - 1][: finding.end_col]
+    return "".join([first, *middle, last])
+
+
+def _renamed_literal_text(text: str, old: str, new: str) -> Optional[str]:
+    """`text` (a string literal, maybe implicitly concatenated) rewritten to hold `new`, exactly as the
+    fixer writes it; None when it is no such literal."""
+    if not text.strip():
+        return None
+    import libcst as cst  # only when a json or sarif report carries a rename
+
+    from .fixer import renamed_literal
+
+    try:
+        node = cst.parse_expression(f"({text})")  # the parentheses let a multi-line concatenation parse
+    except Exception:
+        return None
+    renamed = renamed_literal(node, old, new)
+    if renamed is None:
+        return None
+    return cst.Module([]).code_for_node(renamed.with_changes(lpar=[], rpar=[]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Formats
+
+
 def format_text(results: Sequence[FileResult]) -> str:
     lines = []
     for result in results:
         for f in result.findings:
-            lines.append(f"{result.path}:{f.line}:{f.col + 1}: {f.text}{FIX_MARK.get(applicability(f), '')}")
+            lines.append(f"{location(result.path, f)}: {f.text}{FIX_MARK.get(applicability(f), '')}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def finding_record(path: str, finding: Finding) -> dict:
+def finding_record(path: str, finding: Finding, lines: Sequence[str] = ()) -> dict:
     fix = finding.fix
-    return {
+    record = {
         "path": path,
         "line": finding.line,
         "column": finding.col + 1,
@@ -52,19 +140,172 @@ def finding_record(path: str, finding: Finding) -> dict:
         "message": finding.message,
         "fix": None
         if fix is None
-        else {"applicability": fix.applicability.value, "description": fix.description, "edit": _edit(fix)},
+        else {
+            "applicability": fix.applicability.value,
+            "description": fix.description,
+            "edits": fix_edits(finding, lines),
+            "imports": [f"from peft import {name}" for name in getattr(fix.intent, "imports", ())],
+        },
     }
-
-
-def _edit(fix) -> dict:
-    intent = fix.intent
-    kind = type(intent).__name__
-    return {"kind": kind, **{k: v for k, v in vars(intent).items()}}
+    if isinstance(finding, CellFinding):
+        record["cell"] = finding.cell
+    return record
 
 
 def format_json(results: Sequence[FileResult]) -> str:
-    records = [finding_record(r.path, f) for r in results for f in r.findings]
+    records = [finding_record(r.path, f, r.lines_of(f)) for r in results for f in r.findings]
     return json.dumps(records, indent=2) + "\n"
 
 
-FORMATS: dict[str, Callable[[Sequence[FileResult]], str]] = {"text": format_text, "json": format_json}
+def _escape_data(text: str) -> str:
+    """GitHub workflow commands: the message after `::`."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    """GitHub workflow commands: a `key=value` property value."""
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(results: Sequence[FileResult]) -> str:
+    """GitHub Actions workflow commands: one `::error` annotation per finding, and per unreadable file.
+
+    A notebook's positions count in cells, not in lines of its JSON, so its annotations name the file
+    and say the cell, line and column in the message."""
+    out = []
+    for result in results:
+        path = result.path[2:] if result.path.startswith("./") else result.path  # `check .` gives ./x.py
+        for f in result.findings:
+            if isinstance(f, CellFinding):
+                props = {"file": path, "title": f.code}
+                message = f"cell {f.cell}:{f.line}:{f.col + 1}: {f.message}"
+            else:
+                props = {
+                    "file": path,
+                    "line": f.line,
+                    "col": f.col + 1,
+                    "endLine": f.end_line,
+                    "endColumn": f.end_col + 1,
+                    "title": f.code,
+                }
+                message = f.message
+            text = ",".join(f"{key}={_escape_property(str(value))}" for key, value in props.items())
+            out.append(f"::error {text}::{_escape_data(message)}")
+        if result.error:
+            text = f"file={_escape_property(path)},title={_escape_property(TOOL)}"
+            out.append(f"::error {text}::{_escape_data(result.error)}")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+def _uri(path: str) -> str:
+    """A relative or `file:` URI reference for a path as the user gave it."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return pure.as_uri()
+    text = pure.as_posix()
+    return quote(text[2:] if text.startswith("./") else text)
+
+
+def _sarif_rule(rule) -> dict:
+    from .docs import FIX_LABEL, rule_page
+
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.what_it_does},
+        "help": {"text": rule.why_bad, "markdown": rule_page(rule)},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"peftVersionsAffected": rule.affected, "fix": FIX_LABEL[rule.fix_applicability]},
+    }
+
+
+def _sarif_result(result: FileResult, finding: Finding, rule_index: dict[str, int]) -> dict:
+    artifact = {"uri": _uri(result.path)}
+    record: dict = {"ruleId": finding.code, "level": "error", "message": {"text": finding.message}}
+    if finding.code in rule_index:
+        record["ruleIndex"] = rule_index[finding.code]
+    if isinstance(finding, CellFinding):
+        # SARIF regions count lines of the artifact (the notebook's JSON); a cell position is not one.
+        record["message"]["text"] = f"cell {finding.cell}:{finding.line}:{finding.col + 1}: {finding.message}"
+        record["locations"] = [{"physicalLocation": {"artifactLocation": artifact}}]
+        record["properties"] = {"cell": finding.cell, "line": finding.line, "column": finding.col + 1}
+        return record
+    region = {
+        "startLine": finding.line,
+        "startColumn": finding.col + 1,
+        "endLine": finding.end_line,
+        "endColumn": finding.end_col + 1,
+    }
+    record["locations"] = [{"physicalLocation": {"artifactLocation": artifact, "region": region}}]
+    edits = fix_edits(finding, result.lines_of(finding))
+    if finding.fix is not None and edits:
+        replacements = [
+            {
+                "deletedRegion": {
+                    "startLine": e["line"],
+                    "startColumn": e["column"],
+                    "endLine": e["end_line"],
+                    "endColumn": e["end_column"],
+                },
+                "insertedContent": {"text": e["content"]},
+            }
+            for e in edits
+        ]
+        record["fixes"] = [
+            {
+                "description": {"text": f"{finding.fix.description} ({finding.fix.applicability.value})"},
+                "artifactChanges": [{"artifactLocation": artifact, "replacements": replacements}],
+            }
+        ]
+    return record
+
+
+def format_sarif(results: Sequence[FileResult]) -> str:
+    """One SARIF 2.1.0 run: the rules from their definitions, a result per finding, and a tool
+    execution notification per file that could not be checked."""
+    rule_index = {rule.code: index for index, rule in enumerate(RULES)}
+    errors = [r for r in results if r.error]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": TOOL,
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_sarif_rule(rule) for rule in RULES],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not errors,
+                        "toolExecutionNotifications": [
+                            {
+                                "level": "error",
+                                "message": {"text": r.error},
+                                "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(r.path)}}}],
+                            }
+                            for r in errors
+                        ],
+                    }
+                ],
+                "columnKind": "unicodeCodePoints",
+                "results": [_sarif_result(r, f, rule_index) for r in results for f in r.findings],
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+FORMATS: dict[str, Callable[[Sequence[FileResult]], str]] = {
+    "text": format_text,
+    "json": format_json,
+    "github": format_github,
+    "sarif": format_sarif,
+}

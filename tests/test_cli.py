@@ -131,7 +131,8 @@ def test_json_output(project: Path) -> None:
             "code": "PFT102", "name": "adapter-name-inside-prefix", "message": records[0]["message"],
             "fix": {
                 "applicability": "unsafe", "description": "rename to 'adapter_lora'",
-                "edit": {"kind": "RenameAdapter", "old": "lora", "new": "adapter_lora"},
+                "edits": [{"line": 3, "column": 51, "end_line": 3, "end_column": 57, "content": '"adapter_lora"'}],
+                "imports": [],
             },
         }
     ]

@@ -1,0 +1,326 @@
+"""Jupyter notebooks: the code cells are checked as one module, as the kernel runs them, so a constant
+defined in cell 1 and used in cell 3 is resolved; positions are mapped back to cells, and `--fix`
+writes the fixed code back into the cells with nbformat, leaving outputs and metadata as they were.
+
+The module is the code cells in order, each after a marker comment line. IPython syntax (`%magic`,
+`%%cell_magic`, `!shell`, `name?`, `x = !cmd`) in a cell that Python cannot parse is replaced by
+`pass` plus a marker comment, so line numbers stay and nothing is reported there; a cell magic whose
+body is not Python (`%%bash`, `%%writefile`, ...) leaves its cell out. A cell that still does not
+parse is reported once and left out; the others are checked. LibCST keeps comments, so after a fix
+the markers find each cell's lines and each magic line again.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from .checker import may_have_findings
+from .report import CellFinding, FileResult, applicability
+from .rule import Finding
+from .sources import Source, SourceError
+
+if TYPE_CHECKING:
+    from .cli import Job
+
+CELL_MARK = "# <flake8-peft-names cell {}>"
+CELL_MARK_RE = re.compile(r"^# <flake8-peft-names cell (\d+)>$")
+MAGIC_MARK = "pass  # <flake8-peft-names magic>"
+# Cell magics whose body is Python, run by the kernel: only their first line is IPython syntax.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
+MAGIC_LINE = re.compile(
+    r"""^\s*(
+        [%!?]                                  # %magic, !shell, ?help
+      | [\w.]+\?{1,2}\s*$                      # name? and name??
+      | [\w.]+(\s*,\s*[\w.]+)*\s*=\s*[%!]      # x = %magic, files = !ls
+    )""",
+    re.VERBOSE,
+)
+LINE_IN_MESSAGE = re.compile(r"(\b(?:on|at) |\()line (\d+)\b")
+PARSE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # the kernel runs top-level await
+
+
+class NotebookError(SourceError):
+    """The file is no notebook nbformat can read, or a fix cannot be mapped back to its cells."""
+
+
+@dataclass
+class CodeCell:
+    number: int  # 1-based position in the notebook, markdown cells included
+    source: str  # as in the notebook
+    lines: list[str]  # the source as Python sees it: IPython lines replaced by MAGIC_MARK
+    magics: list[str]  # the replaced lines, in order, with their line endings
+    added_newline: bool  # the source does not end in a newline; the module adds one
+
+
+@dataclass
+class Notebook:
+    node: Any  # nbformat.NotebookNode
+    indent: Optional[int]  # JSON indent of the file, kept when writing
+    final_newline: bool
+    cells: list[CodeCell] = field(default_factory=list)  # the cells in the module
+    errors: list[str] = field(default_factory=list)  # cells left out: one line each
+    module: str = ""
+    origin: list[Optional[tuple[int, int]]] = field(default_factory=list)  # module line - 1 -> (cell, line)
+
+    @property
+    def cell_lines(self) -> dict[int, list[str]]:
+        return {cell.number: split_lines(cell.source) for cell in self.cells}
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split only at `\\n` as Python's tokenizer does (not at form feeds)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def parse_module(text: str, filename: str) -> ast.Module:
+    try:
+        return compile(text, filename, "exec", PARSE_FLAGS)
+    except SyntaxError as error:
+        raise SourceError(f"syntax error at line {error.lineno}: {error.msg}") from None
+    except ValueError as error:  # null bytes
+        raise SourceError(f"cannot parse: {error}") from None
+    except (RecursionError, MemoryError):
+        raise SourceError("cannot parse: too deeply nested") from None
+
+
+NBFORMAT_MISSING = "notebooks need nbformat: pip install 'flake8-peft-names[notebooks]'"
+
+
+def read_notebook(raw: bytes, filename: str) -> Notebook:
+    try:
+        import nbformat
+    except ImportError:
+        raise NotebookError(NBFORMAT_MISSING) from None
+    try:
+        text = raw.decode("utf-8-sig")
+        node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        cells = node["cells"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise NotebookError(f"cannot read notebook: {type(error).__name__}: {error}") from None
+    notebook = Notebook(node, _indent(text), text.endswith("\n"))
+    for number, cell in enumerate(cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if not isinstance(source, str):
+            raise NotebookError(f"cannot read notebook: cell {number} has no text source")
+        code = _python_of(number, source)
+        if code is None:
+            continue
+        try:
+            parse_module("".join(code.lines), filename)
+        except SourceError as error:
+            notebook.errors.append(f"cell {number}: {error}")
+            continue
+        notebook.cells.append(code)
+    _build_module(notebook)
+    return notebook
+
+
+def _indent(text: str) -> Optional[int]:
+    """The indent of the JSON (Jupyter writes 1), None when it is on one line."""
+    match = re.search(r"\n( *)\S", text)
+    return len(match.group(1)) if match else None
+
+
+def _python_of(number: int, source: str) -> Optional[CodeCell]:
+    """The cell as Python: itself when it parses, else with its IPython lines replaced; None when a
+    cell magic makes the whole cell something else than Python."""
+    lines = split_lines(source)
+    added = bool(lines) and not lines[-1].endswith("\n")
+    if added:
+        lines[-1] += "\n"
+    cell = CodeCell(number, source, lines, [], added)
+    try:
+        compile("".join(lines), "<cell>", "exec", PARSE_FLAGS)
+        return cell
+    except (SyntaxError, ValueError):
+        pass
+    replaced = []
+    for index, line in enumerate(lines):
+        cell_magic = re.match(r"\s*%%(\w+)", line) if index == 0 else None
+        if cell_magic and cell_magic.group(1) not in PYTHON_CELL_MAGICS:
+            return None
+        if cell_magic or MAGIC_LINE.match(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            cell.magics.append(line)
+            replaced.append(f"{indent}{MAGIC_MARK}\n")
+        else:
+            replaced.append(line)
+    cell.lines = replaced
+    return cell
+
+
+def _build_module(notebook: Notebook) -> None:
+    lines: list[str] = []
+    origin: list[Optional[tuple[int, int]]] = []
+    for cell in notebook.cells:
+        lines.append(CELL_MARK.format(cell.number) + "\n")
+        origin.append(None)
+        lines.extend(cell.lines)
+        origin.extend((cell.number, i) for i in range(1, len(cell.lines) + 1))
+    notebook.module = "".join(lines)
+    notebook.origin = origin
+
+
+def _place(notebook: Notebook, line: int) -> Optional[tuple[int, int]]:
+    """(cell, line in the cell) of a line of the module."""
+    return notebook.origin[line - 1] if 0 < line <= len(notebook.origin) else None
+
+
+def _to_cell(notebook: Notebook, finding: Finding) -> Optional[CellFinding]:
+    start, end = _place(notebook, finding.line), _place(notebook, finding.end_line)
+    if start is None:
+        return None
+    end_line, end_col = (end[1], finding.end_col) if end and end[0] == start[0] else (start[1], finding.col)
+
+    def cell_line(match: re.Match) -> str:  # messages that name another line ("defined here, used ... on line 9")
+        where = _place(notebook, int(match.group(2)))
+        return match.group(0) if where is None else f"{match.group(1)}cell {where[0]} line {where[1]}"
+
+    message = LINE_IN_MESSAGE.sub(cell_line, finding.message)
+    return CellFinding(finding.code, start[1], finding.col, end_line, end_col, message, finding.fix, cell=start[0])
+
+
+def _module_findings(job: "Job", notebook: Notebook, shown: str) -> list[Finding]:
+    """The findings of the module, at module positions (what the fixer needs)."""
+    if not notebook.cells or not may_have_findings(notebook.module):
+        return []
+    text = notebook.module
+    try:
+        tree = compile(text, shown, "exec", PARSE_FLAGS)
+    except SyntaxError as error:  # each cell parses alone, so rarely (`from __future__` in cell 2)
+        cell, line = _place(notebook, error.lineno or 0) or (0, 0)
+        reason = f"cell {cell}: syntax error at line {line} when the cells run in order: {error.msg}"
+        raise SourceError(reason) from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise SourceError(f"cannot parse: {type(error).__name__}: {error}") from None
+    return job.findings(Source(text.encode("utf-8"), text, split_lines(text), tree), shown)
+
+
+def _cell_findings(notebook: Notebook, found: list[Finding]) -> list[Finding]:
+    mapped = (_to_cell(notebook, f) for f in found)
+    return [f for f in mapped if f is not None]
+
+
+def check_notebook(job: "Job", path: str, raw: bytes, shown: str) -> FileResult:
+    """Check (and with `--fix`/`--diff`, fix) one notebook: the CLI's Job for a `.ipynb` file."""
+    if not may_have_findings(raw.decode("latin-1")):
+        return FileResult(shown)
+    try:
+        notebook = read_notebook(raw, shown)
+        found = _module_findings(job, notebook, shown)
+    except SourceError as error:
+        return FileResult(shown, error=str(error))
+    result = FileResult(shown, _cell_findings(notebook, found), error=_errors(notebook))
+    result.cell_lines = notebook.cell_lines if result.findings else {}
+    if job.mode != "check":
+        _fix(job, path, shown, raw, notebook, found, result)
+    return result
+
+
+def _errors(notebook: Notebook) -> Optional[str]:
+    return "; ".join(notebook.errors) or None
+
+
+def _fix(
+    job: "Job", path: str, shown: str, raw: bytes, notebook: Notebook, found: list[Finding], result: FileResult
+) -> None:
+    from .cli import STDIN, write_atomically
+
+    fixable = [f for f in found if applicability(f) in job.applicable]
+    if not fixable:
+        return
+    from .fixer import FixError, fix_source  # LibCST is imported only when there is something to fix
+
+    try:
+        new_module = fix_source(notebook.module.encode("utf-8"), fixable, job.applicable)
+        if new_module == notebook.module.encode("utf-8"):
+            return
+        new = write_cells(notebook, new_module.decode("utf-8"))
+        fixed = read_notebook(new, shown)
+        remaining = _cell_findings(fixed, _module_findings(job, fixed, shown))
+    except (FixError, SourceError) as error:
+        result.error = "; ".join(filter(None, [result.error, f"cannot fix: {error}"]))
+        return
+    if new == raw:
+        return
+    if job.mode == "diff":
+        old_text, new_text = raw.decode("utf-8-sig"), new.decode("utf-8")
+        lines = difflib.unified_diff(
+            old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
+        )
+        result.diff = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        return
+    if path == STDIN:
+        result.fixed_source = new
+    else:
+        try:
+            write_atomically(Path(path), new)
+        except OSError as error:
+            result.error = f"cannot write: {error.strerror or error}"
+            return
+    result.fixed = len(result.findings) - len(remaining)
+    result.findings = remaining
+    result.cell_lines = fixed.cell_lines if remaining else {}
+
+
+def write_cells(notebook: Notebook, module: str) -> bytes:
+    """The notebook with each cell's source taken from the fixed module; everything else unchanged."""
+    import nbformat
+
+    by_number = {cell.number: cell for cell in notebook.cells}
+    pieces: dict[int, list[str]] = {}
+    current: Optional[list[str]] = None
+    leading: list[str] = []  # lines a fix put above the first cell's marker (imports) belong to it
+    for line in split_lines(module):
+        mark = CELL_MARK_RE.match(line.rstrip("\r\n"))
+        if mark:
+            current = pieces.setdefault(int(mark.group(1)), [])
+            continue
+        (leading if current is None else current).append(line)
+    if list(pieces) != list(by_number):
+        raise NotebookError("cannot map the fixed code back to the notebook's cells")
+    if leading:
+        first = next(iter(pieces))
+        pieces[first][:0] = leading
+    node = notebook.node
+    for number, lines in pieces.items():
+        cell = by_number[number]
+        source = _restore_magics(cell, lines)
+        if source != cell.source:
+            node["cells"][number - 1]["source"] = source
+    text = nbformat.writes(node, version=nbformat.NO_CONVERT)
+    if notebook.indent != 1:  # nbformat always writes indent 1; keep the file's own
+        separators = (",", ": ") if notebook.indent is not None else (",", ":")
+        text = json.dumps(
+            json.loads(text), indent=notebook.indent, sort_keys=True, ensure_ascii=False, separators=separators
+        )
+    if notebook.final_newline and not text.endswith("\n"):
+        text += "\n"
+    return text.encode("utf-8")
+
+
+def _restore_magics(cell: CodeCell, lines: list[str]) -> str:
+    magics = iter(cell.magics)
+    restored = []
+    for line in lines:
+        if line.strip() == MAGIC_MARK:
+            original = next(magics, None)
+            if original is None:
+                raise NotebookError(f"cannot map the fixed code back to cell {cell.number}")
+            restored.append(original)
+        else:
+            restored.append(line)
+    if next(magics, None) is not None:
+        raise NotebookError(f"cannot map the fixed code back to cell {cell.number}")
+    text = "".join(restored)
+    if cell.added_newline and text.endswith("\n"):
+        text = text[:-1]
+    return text

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from . import __version__
-from .checker import check_tree, may_have_findings
-from .config import Config, ConfigError, load_config, selected
+from .checker import may_have_findings
+from .config import Config, ConfigError, load_config
 from .docs import rule_page
-from .noqa import file_is_skipped, is_silenced, noqa_lines
+from .findings import reported
 from .report import FORMATS, FileResult, applicability
 from .rule import Applicability, Finding
 from .rules import RULES, RULES_BY_CODE, RULES_BY_NAME
@@ -90,15 +90,7 @@ class Job:
         return self.findings(source, shown), source
 
     def findings(self, source: Source, shown: str) -> list[Finding]:
-        """Selected findings in a parsed source that no `# noqa` silences."""
-        if file_is_skipped(source.lines):
-            return []
-        engine = self.config.engine(shown)
-        found = [f for f in check_tree(source.tree, source.lines, self.config.settings) if selected(engine, f.code)]
-        if found:
-            lines = noqa_lines(source.text)
-            found = [f for f in found if not is_silenced(f.code, lines.get(f.line))]
-        return found
+        return reported(source, shown, self.config)
 
     def _fix(self, path: str, shown: str, source: Source, result: FileResult) -> None:
         fixable = [f for f in result.findings if applicability(f) in self.applicable]

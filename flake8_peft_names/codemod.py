@@ -10,16 +10,17 @@ the flake8 plugin on each module and makes its edits through `fixer.apply_fixes`
 from __future__ import annotations
 
 import argparse
-import ast
 from typing import List, Optional
 
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from .checker import check_tree, may_have_findings
+from .checker import may_have_findings
+from .config import ConfigError, load_config
+from .findings import reported
 from .fixer import FixError, apply_fixes, check_parses
 from .rule import Applicability, Finding
-from .settings import build_settings
+from .sources import SourceError, read_source
 
 
 class FixPeftNames(CodemodCommand):
@@ -58,24 +59,27 @@ class FixPeftNames(CodemodCommand):
         peft_methods: Optional[str] = None,
     ) -> None:
         super().__init__(context)
-        methods = peft_methods.split(",") if peft_methods else None
-        self.settings = build_settings(peft_version, methods)  # SettingsError names the bad option
+        # The [flake8] config, selection and `# noqa` apply here as in flake8 and the CLI.
+        try:
+            self.config = load_config({"peft-version": peft_version, "peft-methods": peft_methods})
+        except ConfigError as error:
+            raise SystemExit(f"flake8-peft-names: {error}") from None
         tiers = {Applicability.SAFE, Applicability.UNSAFE} if unsafe_fixes else {Applicability.SAFE}
         self.applicable = frozenset(tiers)
 
-    def findings(self, code: str) -> List[Finding]:
-        """What the checker reports on `code`."""
+    def findings(self, code: str, encoding: str = "utf-8") -> List[Finding]:
+        """What flake8 would report on `code` with the config of the working directory."""
         if not may_have_findings(code):
             return []
         try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError) as error:
+            source = read_source(code.encode(encoding), self.context.filename or "<module>")
+        except SourceError as error:
             raise SkipFile(f"Python cannot parse this file: {error}") from None
-        return check_tree(tree, code.splitlines(keepends=True), self.settings)
+        return reported(source, self.context.filename or "<module>", self.config)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         try:
-            fixed = apply_fixes(tree, self.findings(tree.code), self.applicable)
+            fixed = apply_fixes(tree, self.findings(tree.code, tree.encoding), self.applicable)
             if fixed is not tree:
                 check_parses(fixed.code)
         except FixError as error:

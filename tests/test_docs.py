@@ -54,3 +54,16 @@ def test_readme_main_job_reports_real_findings_on_the_examples() -> None:
     found = findings(flake8("--select=PFT", "examples/", cwd=ROOT, isolated=False))
     assert len(found) >= 10
     assert {code for _, _, code in found} >= {"PFT101", "PFT102", "PFT104", "PFT106", "PFT107"}
+
+
+def test_readme_fix_example_is_what_the_command_prints() -> None:
+    import subprocess
+    import sys
+
+    command = re.search(r"```sh\n(flake8-peft-names check --diff[^\n]*)\n```\n\n```diff\n(.*?)```", README, re.DOTALL)
+    assert command, "README shows a --diff example"
+    args = command.group(1).split()[1:]
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8_peft_names", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout == command.group(2)

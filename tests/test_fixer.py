@@ -470,3 +470,23 @@ def test_codemod_skips_a_file_python_cannot_parse() -> None:
     result = transform_module(FixPeftNames(CodemodContext(), unsafe_fixes=True), code)
     assert isinstance(result, TransformSkip)
     assert "Python cannot parse" in result.skip_description
+
+
+def test_codemod_honours_noqa_and_the_flake8_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`# noqa: PFTxxx` and the [flake8] selection prevent the codemod's fix as they prevent the report."""
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+
+    from flake8_peft_names.codemod import FixPeftNames
+
+    code = (
+        "from peft import get_peft_model\n"
+        'a = get_peft_model(m, c, adapter_name="lora")  # noqa: PFT102\n'
+        'b = get_peft_model(m, c, adapter_name="train")\n'
+        'c = get_peft_model(m, c, adapter_name="q")\n'
+    )
+    (tmp_path / "setup.cfg").write_text("[flake8]\nextend-ignore = PFT105\n")
+    monkeypatch.chdir(tmp_path)
+    command = FixPeftNames(CodemodContext(filename="train.py"), unsafe_fixes=True)
+    fixed = command.transform_module(cst.parse_module(code)).code
+    assert fixed == code.replace('"train"', '"adapter_train"')

@@ -124,4 +124,3 @@ def effects_text(effects: Iterable[Effect]) -> str:
 def hitting(keys: Iterable[str], supported: frozenset) -> tuple[Effect, ...]:
     """The effects of these hazards that happen in a supported peft version."""
     return tuple(e for key in keys for e in HAZARDS[key].effects if e.affected.hits(supported))
-

@@ -226,8 +226,8 @@ def _assigned_targets(stmt: ast.stmt) -> list[str]:
 def _calls_in(stmt: ast.stmt) -> Iterator[ast.Call]:
     """Calls in a statement's own expressions, in source order, not in nested blocks or scopes."""
     roots: list[ast.AST] = []
-    for field, value in ast.iter_fields(stmt):
-        if field in ("body", "orelse", "finalbody", "handlers", "decorator_list"):
+    for name, value in ast.iter_fields(stmt):
+        if name in ("body", "orelse", "finalbody", "handlers", "cases", "decorator_list"):
             continue
         roots.extend(value if isinstance(value, list) else [value])
     calls = [

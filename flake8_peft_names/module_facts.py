@@ -8,7 +8,15 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
-from .peft_facts import ADAPTER_LIBRARIES, LORA, LORA_ONLY_CALLS, METHODS_BY_CONFIG, METHODS_BY_TYPE, Method
+from .peft_facts import (
+    ADAPTER_LIBRARIES,
+    LORA,
+    LORA_ONLY_CALLS,
+    METHODS_BY_CONFIG,
+    METHODS_BY_TYPE,
+    TASKS_WITH_MODULES_TO_SAVE,
+    Method,
+)
 
 # A binding whose value cannot be known statically (loop target, import, augmented assignment, ...).
 UNKNOWN = ast.Constant(value=None)
@@ -59,6 +67,9 @@ class ModuleFacts:
     functions: list[tuple[FunctionNode, Scope]] = field(default_factory=list)
     comprehensions: list[tuple[ast.expr, Scope]] = field(default_factory=list)
     loops: list[tuple[ast.For, Scope]] = field(default_factory=list)
+    returns: list[tuple[ast.Return, Scope]] = field(default_factory=list)
+    with_items: list[tuple[ast.withitem, Scope]] = field(default_factory=list)  # `with A as b` (sync only)
+    mutated: set[tuple[int, str]] = field(default_factory=set)  # (id(scope), name) of `name[k] = / del name[k]`
     config_methods: set[str] = field(default_factory=set)  # peft types named by the code
     target_modules: set[str] = field(default_factory=set)
     modules_to_save: set[str] = field(default_factory=set)
@@ -271,6 +282,8 @@ def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: S
             _bind_target(facts, element, UNKNOWN, scope)
     elif isinstance(target, ast.Starred):
         _bind_target(facts, target.value, UNKNOWN, scope)
+    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+        facts.mutated.add((id(scope), target.value.id))
     elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
         cls = ModuleFacts._class_of(scope)
         if cls is not None:
@@ -306,6 +319,19 @@ def _for(facts: ModuleFacts, node: ast.For, scope: Scope) -> None:
 def _with(facts: ModuleFacts, node: ast.With, scope: Scope) -> None:
     for item in node.items:
         _unknown_target(facts, item, scope)
+        if item.optional_vars is not None and isinstance(node, ast.With):
+            facts.with_items.append((item, scope))
+
+
+def _delete(facts: ModuleFacts, node: ast.Delete, scope: Scope) -> None:
+    for target in node.targets:
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            facts.mutated.add((id(scope), target.value.id))
+
+
+def _return(facts: ModuleFacts, node: ast.Return, scope: Scope) -> None:
+    if node.value is not None:
+        facts.returns.append((node, scope))
 
 
 def _import(facts: ModuleFacts, node: ast.Import, scope: Scope) -> None:
@@ -344,6 +370,9 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
         elif keyword.arg == "modules_to_save":
             facts.mentions_modules_to_save = True
             facts.modules_to_save.update(_plain_names(keyword.value))
+        elif keyword.arg == "task_type":
+            task = keyword.value.value if isinstance(keyword.value, ast.Constant) else getattr(keyword.value, "attr", None)
+            facts.mentions_modules_to_save |= task in TASKS_WITH_MODULES_TO_SAVE
 
 
 def _comprehension(facts: ModuleFacts, node: ast.expr, scope: Scope) -> None:
@@ -408,6 +437,8 @@ _HANDLERS = {
     ast.AsyncFor: _unknown_target,
     ast.With: _with,
     ast.AsyncWith: _with,
+    ast.Return: _return,
+    ast.Delete: _delete,
     ast.Import: _import,
     ast.ImportFrom: _import_from,
     ast.Call: _call,

@@ -283,20 +283,26 @@ ADAPTER_LIBRARIES = ("peft", "transformers", "diffusers")
 
 # ---------------------------------------------------------------------------------------------
 # Hazards of hand-written adapter state dicts (PFT2xx). Measured on the tiny two-adapter LoRA model of
-# tests/runtime/ (`default` + `other`, with and without modules_to_save=["head"]) in peft 0.13.2, 0.14.0,
-# 0.15.0, 0.15.2, 0.16.0, 0.17.1, 0.18.0, 0.19.1, 0.20.0, 0.21.0 and 0.21.2; the runtime tests re-check
-# them against the installed peft (tests/runtime/test_state_dict_rules.py).
+# tests/runtime/test_state_dict_rules.py (`default` + `other`, with and without modules_to_save=["head"]) in
+# peft 0.13.2, 0.14.0, 0.15.0, 0.15.1, 0.15.2, 0.16.0, 0.17.1, 0.18.0, 0.19.1, 0.20.0, 0.21.0 and 0.21.2; the
+# runtime tests re-check every Effect against the installed peft.
 
+_MTS = "when the model has modules_to_save"
+_NO_MTS = "when the model has no modules_to_save"
 HAZARDS.update(
     (h.key, h)
     for h in (
         _hazard(
             "manual-state-dict",
             "PFT201",
-            ("", "keeps the adapter name in every key, misses modules_to_save and takes in other adapters' tensors", "wrong-keys"),
-            ("<0.15", "reloading it loses every weight silently when the model has modules_to_save", "reload-lost-with-modules-to-save"),
-            (">=0.15", "reloading it raises KeyError when the model has modules_to_save", "reload-raises-with-modules-to-save"),
-            ("<0.21", "reloading it loads nothing when the model has no modules_to_save", "reload-lost"),
+            (
+                "",
+                "keeps the adapter name in every key, misses modules_to_save and takes in other adapters' tensors",
+                "wrong-keys",
+            ),
+            ("<0.15", f"reloading it loses every weight silently {_MTS}", "reload-lost-with-modules-to-save"),
+            (">=0.15", f"reloading it raises KeyError {_MTS}", "reload-raises-with-modules-to-save"),
+            ("<0.21", f"reloading it loads nothing {_NO_MTS}", "reload-lost"),
         ),
         _hazard(
             "requires-grad-checkpoint",
@@ -317,9 +323,14 @@ HAZARDS.update(
         _hazard(
             "hand-written-adapter-file",
             "PFT204",
-            ("<0.15", "PeftModel.from_pretrained loses every weight silently when the model has modules_to_save", "from-pretrained-lost-with-modules-to-save"),
-            (">=0.15", "PeftModel.from_pretrained raises KeyError when the model has modules_to_save", "from-pretrained-raises"),
-            ("<0.21", "PeftModel.from_pretrained loads nothing when the model has no modules_to_save", "from-pretrained-lost"),
+            ("", "holds the model's in-memory keys (with adapter names), not PEFT's format", "not-peft-format"),
+            (
+                "<0.15",
+                f"PeftModel.from_pretrained loses every weight silently {_MTS}",
+                "from-pretrained-lost-with-modules-to-save",
+            ),
+            (">=0.15", f"PeftModel.from_pretrained raises KeyError {_MTS}", "from-pretrained-raises"),
+            ("<0.21", f"PeftModel.from_pretrained loads nothing {_NO_MTS}", "from-pretrained-lost"),
         ),
     )
 )

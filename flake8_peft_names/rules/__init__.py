@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..rule import Rule
 from .adapter_names import ADAPTER_NAME_RULES
+from .state_dicts import STATE_DICT_RULES
 
-RULES: tuple[Rule, ...] = ADAPTER_NAME_RULES
+RULES: tuple[Rule, ...] = ADAPTER_NAME_RULES + STATE_DICT_RULES
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
 RULES_BY_NAME = {rule.name: rule for rule in RULES}

@@ -1,0 +1,498 @@
+"""PFT2xx: adapter checkpoints written, read or built by hand instead of with PEFT's own functions."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator, Optional
+
+from ..module_facts import ModuleFacts, Scope
+from ..peft_facts import HAZARDS
+from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting
+from ..settings import Settings
+from ..state_dict_sources import (
+    MODEL_KINDS,
+    Filtered,
+    Flows,
+    Kind,
+    Sources,
+    called_name,
+    peft_in_use,
+    skipped_module,
+    verbatim,
+)
+
+GET = "get_peft_model_state_dict"
+SET = "set_peft_model_state_dict"
+
+
+def _finding(rule: Rule, node: ast.AST, values: dict[str, str], fix: Optional[Fix] = None) -> Finding:
+    return Finding(
+        rule.code,
+        node.lineno,  # type: ignore[attr-defined]
+        node.col_offset,  # type: ignore[attr-defined]
+        getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
+        getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
+        rule.message.format(**values),
+        fix,
+    )
+
+
+def _in_order(items):
+    return sorted(items, key=lambda f: (f.node.lineno, f.node.col_offset))
+
+
+def _flows(sources: Sources, item: Filtered) -> Flows:
+    return sources.flows(item.node, item.scope, item.target)
+
+
+def _callers(sources: Sources, flows: Flows) -> list[Flows]:
+    """Where the results of the helpers that return this collection go (one level)."""
+    return [f for scope in flows.returned_from for f in sources.callers_flows(scope)]
+
+
+# ---------------------------------------------------------------------------------------------
+# PFT201
+
+
+def _manual_fix(item: Filtered, flows: Flows, prefixes: frozenset[str]) -> tuple[Fix, str]:
+    """Unsafe where the model and the adapter are plain from the code (an adapter name, or the bare prefix of
+    the method the module uses: the default adapter), else only shown."""
+    source = item.iteration.source
+    needles = item.needles
+    needle = needles[0].needle if len(needles) == 1 else None
+    reloaded = any(
+        called_name(call.func) == "load_state_dict" for call, _ in flows.calls
+    )  # PEFT's format would not load
+    if (
+        source.model is not None
+        and source.verbatim
+        and item.simple
+        and needle is not None
+        and (needle.adapter is not None or (needle.bare_prefix and (needle.marker or "").strip(".") in prefixes))
+        and not reloaded
+    ):
+        adapter = f", adapter_name={needle.adapter}" if needle.adapter is not None else ""
+        replacement = f"{GET}({source.model}{adapter})"
+        return (
+            Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), f"replace with {replacement}"),
+            replacement,
+        )
+    shown = f"{GET}({source.model or 'model'}, adapter_name=...)"
+    return Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}"), shown
+
+
+def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts):
+        return
+    if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
+        return
+    sources = Sources.of(facts)
+    for item in _in_order(sources.filtered().values()):
+        if not item.needles:
+            continue
+        flows = _flows(sources, item)
+        callers = _callers(sources, flows)
+        if flows.into_peft() or any(f.into_peft() for f in callers) or flows.only_counted():
+            continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
+        prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
+        if prefilter and any(t.needle and "modules_to_save" in (t.needle.marker or "") for t in item.needles):
+            continue  # a pre-filter that keeps modules_to_save, finished by save_pretrained
+        via = "named_parameters()" if item.iteration.source.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
+        if prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
+            values = {"source": via, "problem": PREFILTER_PROBLEM, "replacement": PREFILTER_ADVICE}
+            yield _finding(MANUAL, item.node, values)
+            continue
+        fix, replacement = _manual_fix(item, flows, _method_prefixes(facts, settings))
+        yield _finding(MANUAL, item.node, {"source": via, "problem": MANUAL_PROBLEM, "replacement": replacement}, fix)
+
+
+def _method_prefixes(facts: ModuleFacts, settings: Settings) -> frozenset[str]:
+    methods = settings.methods or facts.methods
+    return frozenset(p for m in methods for p in (m.prefix, m.prefix.rstrip("_")))
+
+
+MANUAL_PROBLEM = "keys keep the adapter name, miss modules_to_save and take in other adapters' tensors"
+PREFILTER_PROBLEM = "as a pre-filter for save_pretrained(state_dict=...) it drops modules_to_save"
+PREFILTER_ADVICE = 'a filter that keeps "modules_to_save" keys too'
+
+
+# ---------------------------------------------------------------------------------------------
+# PFT202
+
+
+def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    if not hitting(REQUIRES_GRAD.hazards, settings.supported) or not (facts.comprehensions or facts.loops):
+        return
+    sources = Sources.of(facts)
+    candidates = [
+        i for i in sources.filtered().values() if i.grad and not i.needles and i.form in ("dict", "loop", "pairs")
+    ]
+    if not candidates or skipped_module(facts) or not peft_in_use(facts):
+        return
+    for item in _in_order(candidates):
+        flows = _flows(sources, item)
+        if not (flows.saved() or any(f.saved() for f in _callers(sources, flows))):
+            continue
+        model = item.iteration.source.model or "model"
+        shown = f"{GET}({model})"
+        fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}")
+        yield _finding(REQUIRES_GRAD, item.node, {"replacement": shown}, fix)
+
+
+# ---------------------------------------------------------------------------------------------
+# PFT203
+
+
+def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    calls = [
+        (call, scope)
+        for call, scope in facts.calls
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict" and _not_strict(call)
+    ]
+    if not calls or skipped_module(facts):
+        return
+    peft_format = hitting(["peft-dict-in-load-state-dict"], settings.supported)
+    manual = hitting(["manual-dict-in-load-state-dict"], settings.supported)
+    sources = Sources.of(facts)
+    for call, scope in calls:
+        state = _state_argument(call)
+        if state is None:
+            continue
+        source = sources.classify(state, scope)
+        if source is None:
+            continue
+        receiver = ast.unparse(call.func.value)  # type: ignore[attr-defined]
+        if source.kind in (Kind.PEFT_STATE, Kind.ADAPTER_FILE) and peft_format:
+            what = "PEFT's checkpoint format" if source.kind is Kind.PEFT_STATE else "an adapter_model checkpoint"
+            replacement = f"{SET}({receiver}, {ast.unparse(state)})"
+            exact = verbatim(call.func.value) and verbatim(state)  # type: ignore[attr-defined]
+            tier = Applicability.UNSAFE if exact else Applicability.DISPLAY_ONLY
+            fix = Fix(tier, ReplaceExpression(replacement, (SET,)), f"replace with {replacement}")
+            values = {
+                "what": what,
+                "consequence": "its keys have no adapter name, so nothing loads",
+                "receiver": receiver,
+            }
+            yield _finding(LOAD, call, values, fix)
+        elif source.kind is Kind.MANUAL and manual:
+            shown = f"{SET}({receiver}, {GET}(...))"
+            fix = Fix(
+                Applicability.DISPLAY_ONLY,
+                ReplaceExpression(shown, (SET, GET)),
+                "save with get_peft_model_state_dict, load with set_peft_model_state_dict",
+            )
+            values = {
+                "what": "a dict filtered by an adapter key marker",
+                "consequence": "modules_to_save are not restored and it fits only the adapter name in its keys",
+                "receiver": receiver,
+            }
+            yield _finding(LOAD, call, values, fix)
+
+
+def _not_strict(call: ast.Call) -> bool:
+    strict = None
+    for keyword in call.keywords:
+        if keyword.arg == "strict":
+            strict = keyword.value
+    if strict is None and len(call.args) >= 2:
+        strict = call.args[1]
+    return isinstance(strict, ast.Constant) and strict.value is False
+
+
+def _state_argument(call: ast.Call) -> Optional[ast.expr]:
+    for keyword in call.keywords:
+        if keyword.arg == "state_dict":
+            return keyword.value
+    if call.args and not isinstance(call.args[0], ast.Starred):
+        return call.args[0]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# PFT204
+
+# Writers: called name -> (position of the object, its keywords, position of the path, its keywords)
+_WRITERS = {
+    "save": (0, ("obj",), 1, ("f",)),
+    "save_file": (0, ("tensors",), 1, ("filename",)),
+    "save_model": (0, ("model",), 1, ("filename",)),
+}
+_WHAT = {
+    Kind.MODEL_STATE: "a model's state_dict()",
+    Kind.NAMED_PARAMS: "named_parameters()",
+    Kind.MANUAL: "a dict filtered by an adapter key marker",
+    Kind.GRAD: "the parameters with requires_grad",
+}
+
+
+def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
+    if not hitting(ADAPTER_FILE.hazards, settings.supported):
+        return
+    calls = [(call, scope) for call, scope in facts.calls if called_name(call.func) in _WRITERS]
+    if not calls:
+        return
+    sources: Optional[Sources] = None
+    for call, scope in calls:
+        name = called_name(call.func)
+        assert name is not None
+        obj_position, obj_keywords, path_position, path_keywords = _WRITERS[name]
+        if name == "save" and not _is_torch_like_save(facts, call):
+            continue
+        if name == "save_model" and not (facts.origin(call.func) or "").startswith("safetensors"):
+            continue  # Trainer.save_model(output_dir), accelerator.save_model(model, directory)
+        path = _argument(call, path_position, path_keywords)
+        obj = _argument(call, obj_position, obj_keywords)
+        if path is None or obj is None:
+            continue
+        sources = sources or Sources.of(facts)
+        file_name = sources.adapter_file(path, scope)
+        if file_name is None:
+            continue
+        what = _written(sources, name, obj, scope)
+        if what is None:
+            continue
+        shown = "model.save_pretrained(output_dir)"
+        fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown), f"save the adapter with {shown}")
+        yield _finding(ADAPTER_FILE, path, {"file": file_name, "what": what}, fix)
+
+
+def _written(sources: Sources, writer: str, obj: ast.expr, scope: Scope) -> Optional[str]:
+    if writer == "save_model":  # safetensors.torch.save_model(model, filename): the whole model
+        found = sources.classify(obj, scope)
+        if found is not None:
+            return _WHAT.get(found.kind)
+        return "a whole model"
+    found = sources.classify(obj, scope)
+    if found is None or found.kind not in (*MODEL_KINDS, Kind.MANUAL, Kind.GRAD):
+        return None
+    return _WHAT[found.kind]
+
+
+def _is_torch_like_save(facts: ModuleFacts, call: ast.Call) -> bool:
+    """`torch.save`, `accelerator.save`, `xm.save`, ...; not `np.save`, `json`, `pickle`."""
+    origin = facts.origin(call.func)
+    if origin is not None:
+        return origin.split(".")[0] in ("torch", "accelerate", "torch_xla", "safetensors")
+    return isinstance(call.func, ast.Attribute)
+
+
+def _argument(call: ast.Call, position: int, keywords: tuple[str, ...]) -> Optional[ast.expr]:
+    for keyword in call.keywords:
+        if keyword.arg in keywords:
+            return keyword.value
+    args = call.args
+    for index, value in enumerate(args):
+        if isinstance(value, ast.Starred):
+            args = args[:index]
+            break
+    return args[position] if position < len(args) else None
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules
+
+FILTER_FIX_SAFETY = (
+    "Unsafe, offered only where the model and the adapter are plain from the code (the receiver of "
+    "`.state_dict()`/`.named_parameters()`, and an adapter-name literal or variable, or a bare method prefix "
+    'such as `"lora"` for the default adapter): the replacement writes PEFT\'s checkpoint format, whose keys '
+    "have no adapter name and include `modules_to_save`, so code that reads the old keys must change too. "
+    "Otherwise the replacement is only shown."
+)
+
+MANUAL = Rule(
+    "PFT201",
+    "manual-adapter-state-dict",
+    summary="an adapter state dict built by filtering a model's state_dict()/named_parameters() by key",
+    message="adapter state dict filtered by key from {source}: {problem}; use {replacement}",
+    what_it_does=(
+        "Finds adapter state dicts written by hand: a dict, list or set comprehension, `dict(...)` over a "
+        "generator, `filter(lambda ...)` or a `for` loop filling a dict, that keeps the entries of a model's "
+        '`state_dict()` or `named_parameters()` whose key holds a PEFT marker (`"lora"`, `"lora_"`, '
+        '`"lora_A"`, `"ia3_"`, `"hada_"`, ...) or an adapter name, tested with `in`, `startswith`, '
+        "`endswith`, `find`, `split` or `re.search`/`match`/`fullmatch`. The source may be a variable "
+        "(`unwrap_model(model).state_dict()`, `accelerator.get_state_dict(model)`), a helper's parameter called "
+        "`named_params`, or one that callers in the module pass a model's state dict (the ZeRO-3 helper "
+        "`get_peft_state_maybe_zero_3(model.named_parameters(), bias)`). A dict handed to "
+        "`save_pretrained(..., state_dict=...)` or `Trainer._save` is a pre-filter PEFT finishes itself; it is "
+        "reported only when it drops `modules_to_save`. Not reported: complement filters (`not in`), values "
+        "computed from the parameters (`p.grad`, `p.shape`), dicts that are not a model's (loaded files, configs, "
+        "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
+        "counted or printed, modules that define their own `get_peft_model_state_dict`, and modules that use "
+        "another LoRA library (loralib, their own LoRA layers) instead of peft. A needle that cannot be resolved "
+        "statically is never guessed."
+    ),
+    why_bad=(
+        "Such a dict holds PEFT's in-memory layout, not its checkpoint format: every key keeps the adapter "
+        'name (`q_proj.lora_A.default.weight` where PEFT saves `q_proj.lora_A.weight`); a `"lora"` filter '
+        "leaves out `modules_to_save` and trainable-token deltas and takes in the tensors of every other "
+        "adapter (and of other methods whose names contain `lora`); an adapter-name filter also matches every "
+        "adapter whose name contains it. Reloading it with `set_peft_model_state_dict` or "
+        "`PeftModel.from_pretrained` raises `KeyError: 'base_model.model.head.weight'` when the model has "
+        "`modules_to_save` (older peft loses every weight silently), and without `modules_to_save` it loads "
+        "nothing before peft 0.21. As a pre-filter for `save_pretrained(state_dict=...)` (the LLaVA ZeRO-3 "
+        "helper), a filter without `modules_to_save` makes saving raise `KeyError` from peft 0.15.1 (0.13 and "
+        "0.14 save without them, silently)."
+    ),
+    example=(
+        "import torch\n"
+        "from peft import LoraConfig, get_peft_model\n"
+        "\n"
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["head"])\n'
+        "model = get_peft_model(base_model, config)\n"
+        'lora_state = {k: v for k, v in model.state_dict().items() if "lora" in k}  # expect: PFT201@14\n'
+        'torch.save(lora_state, "lora.pt")\n'
+    ),
+    use_instead=(
+        "import torch\n"
+        "from peft import LoraConfig, get_peft_model, get_peft_model_state_dict\n"
+        "\n"
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["head"])\n'
+        "model = get_peft_model(base_model, config)\n"
+        'lora_state = get_peft_model_state_dict(model, adapter_name="default")\n'
+        'torch.save(lora_state, "lora.pt")\n'
+    ),
+    fix_applicability=Applicability.UNSAFE,
+    fix_safety=FILTER_FIX_SAFETY,
+    hazards=("manual-state-dict",),
+    check=_check_manual,
+)
+
+REQUIRES_GRAD = Rule(
+    "PFT202",
+    "requires-grad-adapter-checkpoint",
+    summary="an adapter checkpoint built from the parameters with requires_grad, then saved",
+    message=(
+        "checkpoint built from the parameters with requires_grad: holds no adapter weight for a model loaded "
+        "for inference, and its keys keep the adapter name; use {replacement}"
+    ),
+    what_it_does=(
+        "Finds a dict of a model's parameters filtered by `requires_grad` (a comprehension or a `for` loop) "
+        "that is then saved: passed to `torch.save`, `safetensors.torch.save_file`, `save_pretrained(..., "
+        "state_dict=...)`, or returned from a function whose name says it saves or builds a state dict. Only "
+        "in modules that use peft. A `requires_grad` filter used to count, print or set parameters is not "
+        "reported."
+    ),
+    why_bad=(
+        "Which parameters require grad says how the model was loaded, not what the adapter is. For a model "
+        "loaded for inference (`PeftModel.from_pretrained(..., is_trainable=False)`, the default) the dict "
+        "holds no LoRA weight at all, and from peft 0.18 it is empty (before, `modules_to_save` stayed "
+        "trainable and were its only entries). Its keys keep the adapter name and PEFT's in-memory layout, "
+        "so `set_peft_model_state_dict` and `PeftModel.from_pretrained` cannot read it back either."
+    ),
+    example=(
+        "import torch\n"
+        "from peft import PeftModel\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/adapter")\n'
+        "trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}  # expect: PFT202@13\n"
+        'torch.save(trainable, "trainable.pt")\n'
+    ),
+    use_instead=(
+        "import torch\n"
+        "from peft import PeftModel, get_peft_model_state_dict\n"
+        "\n"
+        'model = PeftModel.from_pretrained(base_model, "out/adapter")\n'
+        "trainable = get_peft_model_state_dict(model)\n"
+        'torch.save(trainable, "trainable.pt")\n'
+    ),
+    fix_applicability=Applicability.DISPLAY_ONLY,
+    fix_safety=(
+        "Display only: `get_peft_model_state_dict(model)` is shown as the replacement, but whether the code "
+        "also meant to save other trainable parameters (a projector, a value head) is the user's call."
+    ),
+    hazards=("requires-grad-checkpoint",),
+    check=_check_requires_grad,
+)
+
+LOAD = Rule(
+    "PFT203",
+    "peft-state-dict-in-load-state-dict",
+    summary="a model's load_state_dict(..., strict=False) given PEFT's checkpoint format or a hand-filtered dict",
+    message=(
+        "load_state_dict(..., strict=False) of {what}: {consequence}, silently; use "
+        "set_peft_model_state_dict({receiver}, ..., adapter_name=...) or PeftModel.from_pretrained/load_adapter"
+    ),
+    what_it_does=(
+        "Finds `X.load_state_dict(sd, strict=False)` where `sd` comes from `get_peft_model_state_dict`, "
+        "`load_peft_weights`, a file named `adapter_model.safetensors`/`adapter_model.bin` (`load_file`, "
+        "`torch.load`, `safe_open`), or a dict filtered by hand by an adapter key marker (PFT201)."
+    ),
+    why_bad=(
+        "PEFT's checkpoint format has no adapter names in its keys (`q_proj.lora_A.weight`), while the model's "
+        "parameters have them (`q_proj.lora_A.default.weight`): with `strict=False` every key is merely "
+        '"unexpected", so nothing loads and nothing says so. A hand-filtered dict loads only under the adapter '
+        'name baked into its keys, and a `"lora"` filter never restores `modules_to_save`. '
+        "`set_peft_model_state_dict` inserts the adapter name and maps `modules_to_save`."
+    ),
+    example=(
+        "from peft import get_peft_model_state_dict\n"
+        "\n"
+        "state = get_peft_model_state_dict(model)\n"
+        "model.load_state_dict(state, strict=False)  # expect: PFT203@1\n"
+    ),
+    use_instead=(
+        "from peft import get_peft_model_state_dict, set_peft_model_state_dict\n"
+        "\n"
+        "state = get_peft_model_state_dict(model)\n"
+        "set_peft_model_state_dict(model, state)\n"
+    ),
+    fix_applicability=Applicability.UNSAFE,
+    fix_safety=(
+        "Unsafe: `X.load_state_dict(sd, strict=False)` becomes `set_peft_model_state_dict(X, sd)`, which loads "
+        "into the adapter `default`: pass `adapter_name=` if the weights belong to another adapter, and `X` "
+        "must be the PEFT model. For a hand-filtered dict the fix is only shown, because its keys must be "
+        "written with `get_peft_model_state_dict` first."
+    ),
+    hazards=("peft-dict-in-load-state-dict", "manual-dict-in-load-state-dict"),
+    check=_check_load_state_dict,
+)
+
+ADAPTER_FILE = Rule(
+    "PFT204",
+    "hand-written-adapter-checkpoint-file",
+    summary="an adapter_model.safetensors/.bin written from a dict that get_peft_model_state_dict did not make",
+    message=(
+        "{file} written from {what}: PeftModel.from_pretrained raises KeyError or loads nothing from it; "
+        "use model.save_pretrained(...) or save get_peft_model_state_dict(model)"
+    ),
+    what_it_does=(
+        "Finds `torch.save`, `safetensors.torch.save_file` or `save_model` writing a model's `state_dict()`, "
+        "its `named_parameters()`, a dict filtered by an adapter key marker or by `requires_grad`, to a file "
+        "named `adapter_model.safetensors` or `adapter_model.bin` (a literal path, `os.path.join`, an f-string, "
+        "`Path / ...`, or peft's `SAFETENSORS_WEIGHTS_NAME`/`WEIGHTS_NAME`). A dict from "
+        "`get_peft_model_state_dict` or a loaded adapter file, or one whose origin is unknown, is not reported."
+    ),
+    why_bad=(
+        "`PeftModel.from_pretrained` and `load_adapter` read that file as PEFT's checkpoint format, whose keys "
+        "have no adapter name. A model's own keys (`q_proj.lora_A.default.weight`, "
+        "`head.modules_to_save.default.weight`) do not match it: from peft 0.15 loading raises "
+        "`KeyError: 'base_model.model.head.weight'` when the model has `modules_to_save` (earlier versions lose "
+        "every weight silently), and without `modules_to_save` nothing loads before peft 0.21."
+    ),
+    example=(
+        "import os\n"
+        "\n"
+        "import torch\n"
+        "\n"
+        'torch.save(model.state_dict(), os.path.join(output_dir, "adapter_model.bin"))  # expect: PFT204@32\n'
+    ),
+    use_instead=(
+        "import os\n"
+        "\n"
+        "import torch\n"
+        "from peft import get_peft_model_state_dict\n"
+        "\n"
+        "model.save_pretrained(output_dir)\n"
+        'torch.save(get_peft_model_state_dict(model), os.path.join(output_dir, "adapter_model.bin"))\n'
+    ),
+    fix_applicability=Applicability.DISPLAY_ONLY,
+    fix_safety=(
+        "Display only: `model.save_pretrained(output_dir)` also writes `adapter_config.json` and picks the "
+        "format itself, so the call is not rewritten automatically."
+    ),
+    hazards=("hand-written-adapter-file",),
+    check=_check_adapter_file,
+)
+
+STATE_DICT_RULES = (MANUAL, REQUIRES_GRAD, LOAD, ADAPTER_FILE)
+assert all(HAZARDS[h].code == r.code for r in STATE_DICT_RULES for h in r.hazards)

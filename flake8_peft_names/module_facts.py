@@ -216,31 +216,42 @@ class ModuleFacts:
 
 
 def collect(tree: ast.Module) -> ModuleFacts:
+    """One pass over the tree. It runs inside every flake8 run, so it visits only nodes that can hold
+    something a rule reads (`_CHILD_FIELDS`) and does no work per node beyond a dict lookup."""
     module = Scope(tree, None)
     facts = ModuleFacts(tree, module)
     stack: list[tuple[ast.AST, Scope]] = [(tree, module)]
+    pop, push, handlers = stack.pop, stack.append, _HANDLERS
     while stack:
-        node, scope = stack.pop()
+        node, scope = pop()
         kind = type(node)
-        handler = _HANDLERS.get(kind)
+        handler = handlers.get(kind)
         inner = handler(facts, node, scope) if handler else None
-        child_scope = inner or scope
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, _scope_for_child(node, child, scope, child_scope)))
+        fields = _CHILD_FIELDS.get(kind)
+        if fields is None:
+            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        if inner is None:
+            for name in fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            push((item, scope))
+                elif isinstance(value, ast.AST):
+                    push((value, scope))
+        else:  # a def, class or lambda: its body is inside; decorators, defaults, bases are not
+            body = node.body  # type: ignore[attr-defined]
+            inside = {id(body)} if isinstance(node, ast.Lambda) else set(map(id, body))
+            for child in ast.iter_child_nodes(node):
+                push((child, inner if id(child) in inside else scope))
     return facts
 
 
-def _scope_for_child(parent: ast.AST, child: ast.AST, outer: Scope, inner: Scope) -> Scope:
-    """Decorators, defaults, bases and annotations of a def/class are evaluated outside it."""
-    if inner is outer:
-        return outer
-    if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return inner if child in parent.body else outer
-    if isinstance(parent, ast.ClassDef):
-        return inner if child in parent.body else outer
-    if isinstance(parent, ast.Lambda):
-        return inner if child is parent.body else outer
-    return inner
+# Fields that never hold a node a rule reads: names, operators, expression contexts, import aliases.
+_LEAF_FIELDS = frozenset(
+    "ctx op ops id attr arg name names module level conversion kind type_comment is_async".split()
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
 
 
 def _function(facts: ModuleFacts, node: FunctionNode, scope: Scope) -> Scope:

@@ -1,6 +1,7 @@
 """PEFT version ranges: where a hazard exists, and which versions the user's code must support."""
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 from dataclasses import dataclass
 
@@ -35,10 +36,15 @@ class Affected:
 
     def hits(self, supported: frozenset[Version]) -> bool:
         """Whether any supported version lies in this range."""
-        return any(SpecifierSet(r).contains(v, prereleases=True) for r in self.ranges for v in supported)
+        return _hits(self.ranges, supported)
 
     def __str__(self) -> str:
         return " or ".join(f"peft{r}" if r else "every peft" for r in self.ranges)
+
+
+@functools.lru_cache(maxsize=256)
+def _hits(ranges: tuple[str, ...], supported: frozenset[Version]) -> bool:
+    return any(SpecifierSet(r).contains(v, prereleases=True) for r in ranges for v in supported)
 
 
 def supported_versions(option: str | None) -> frozenset[Version]:

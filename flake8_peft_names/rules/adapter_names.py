@@ -139,7 +139,9 @@ def _check_reuse(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         by_call.setdefault(id(use.call), []).append(use)
     if not by_call:
         return
-    bodies = [facts.tree.body] + [f.body for f, _ in facts.functions if isinstance(f.body, list)]
+    with_uses = {id(u.scope.node) for uses in by_call.values() for u in uses}
+    scopes = [facts.tree, *(f for f, _ in facts.functions if isinstance(f.body, list))]
+    bodies = [node.body for node in scopes if id(node) in with_uses]  # type: ignore[attr-defined]
     for body in bodies:
         yield from _reuse_in_block(body, _Adapters(), by_call, settings)
 

@@ -85,6 +85,12 @@ _NOT_TENSORS = frozenset("len str repr int bool float id type print isinstance h
 _EDITS = frozenset({"method:pop", "method:update", "method:setdefault", "method:clear", "method:__setitem__"})
 _SAVES = frozenset({"save", "save_file", "save_model", "save_torch_state_dict", "save_state_dict"})
 _SAVE_FUNCTION = re.compile(r"save|state|checkpoint|ckpt", re.IGNORECASE)
+_PRE_FILTER_SAVES = frozenset({"save_pretrained", "_save"})  # hand `state_dict=` on to get_peft_model_state_dict
+# Methods of a set or list of key names kept for a check (`missing_keys.remove(key)`), returning no collection.
+_KEY_BOOKKEEPING = frozenset(
+    "remove discard add append pop clear sort update difference_update intersection_update issubset issuperset "
+    "isdisjoint count index extend insert".split()
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,11 @@ class Needle:
     @property
     def bare_prefix(self) -> bool:
         return self.adapter is None and self.marker is not None and self.marker.strip(".") in PREFIX_MARKERS
+
+    @property
+    def modules_to_save(self) -> bool:
+        """Looks for the `modules_to_save` copies (maybe of one adapter): the part "lora" filters miss."""
+        return "modules_to_save" in (self.marker or "")
 
 
 @dataclass(frozen=True)
@@ -130,14 +141,22 @@ class Filtered:
     tests: list[Test]
     simple: bool = False  # a plain `{k: v ... if <one test>}`: a fix can replace it
     target: Optional[tuple[str, Scope]] = None  # for loops: the dict variable they fill
+    escapes: bool = False  # an entry may be kept without any key test (`or not adapters_only`, `or id(v) in S`)
 
     @property
     def needles(self) -> list[Test]:
-        return [t for t in self.tests if t.kind == "needle" and t.positive]
+        """The positive marker tests; none when the filter is no key filter (it escapes), or when it only
+        picks `modules_to_save` copies (what "lora" filters miss; swift's own modules_to_save renaming)."""
+        if self.escapes:
+            return []
+        found = [t for t in self.tests if t.kind == "needle" and t.positive]
+        if all(t.needle is not None and t.needle.modules_to_save for t in found):
+            return []
+        return found
 
     @property
     def grad(self) -> bool:
-        return any(t.kind == "grad" and t.positive for t in self.tests)
+        return not self.escapes and any(t.kind == "grad" and t.positive for t in self.tests)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,6 +172,7 @@ class _Index:
     returned: dict[int, Scope] = field(default_factory=dict)  # id(returned expr) -> function scope
     bound: dict[int, tuple[str, Scope]] = field(default_factory=dict)  # id(value) -> (name, scope)
     handles: dict[tuple[int, str], ast.expr] = field(default_factory=dict)  # `with X as name` -> X
+    loops_over: dict[tuple[int, str], list[ast.For]] = field(default_factory=dict)  # `for .. in name(.items())`
 
 
 def _index(facts: ModuleFacts) -> _Index:
@@ -187,6 +207,12 @@ def _index(facts: ModuleFacts) -> _Index:
     for item, scope in facts.with_items:
         if isinstance(item.optional_vars, ast.Name):
             index.handles[(id(scope), item.optional_vars.id)] = item.context_expr
+    for loop, scope in facts.loops:
+        walked = loop.iter
+        if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and not walked.args:
+            walked = walked.func.value
+        if isinstance(walked, ast.Name):
+            index.loops_over.setdefault((id(scope), walked.id), []).append(loop)
     facts.cache["state_dict_index"] = index
     return index
 
@@ -221,6 +247,36 @@ def skipped_module(facts: ModuleFacts) -> bool:
         cached = vendored or foreign
         facts.cache["state_dict_skipped"] = cached
     return bool(cached)
+
+
+def refuses_modules_to_save(facts: ModuleFacts) -> bool:
+    """The module raises when a config has `modules_to_save` (`if config.modules_to_save: raise ...`), so a
+    pre-filter without them never meets a model that has them. Walks the tree: only asked about a finding."""
+    cached = facts.cache.get("refuses_modules_to_save")
+    if cached is None:
+        cached = any(
+            isinstance(node, ast.If)
+            and _has_modules_to_save(node.test)
+            and any(isinstance(statement, ast.Raise) for statement in node.body)
+            for node in ast.walk(facts.tree)
+        )
+        facts.cache["refuses_modules_to_save"] = cached
+    return bool(cached)
+
+
+def _has_modules_to_save(test: ast.expr) -> bool:
+    """`config.modules_to_save`, `config.modules_to_save is not None`, and either inside `or`."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+        return any(_has_modules_to_save(value) for value in test.values)
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.IsNot)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        test = test.left
+    return isinstance(test, ast.Attribute) and test.attr == "modules_to_save"
 
 
 def _accepted_prefixes(facts: ModuleFacts) -> tuple[str, ...]:
@@ -306,16 +362,18 @@ def needle_of(facts: ModuleFacts, expr: ast.expr, scope: Scope, regex: bool = Fa
         parts = [p.value if isinstance(p, ast.FormattedValue) else p for p in expr.values]
     elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
         parts = [expr.left, expr.right]
+    adapter = next((part for part in parts if _adapter_like(part)), None)
+    marker = None
     for part in parts:
-        if _adapter_like(part):
-            return Needle(adapter=ast.unparse(part))
-    for part in parts:
-        known = facts.resolve(part, scope)
+        known = facts.resolve(part, scope) if part is not adapter else None
         if known is not None:
             found = _text_needle(facts, known.value, regex)
             if found is not None and found.marker is not None:
-                return Needle(marker=known.value)
-    return None
+                marker = known.value
+                break
+    if adapter is not None:  # `f"modules_to_save.{adapter_name}"` keeps its marker too
+        return Needle(marker=marker, adapter=ast.unparse(adapter))
+    return Needle(marker=marker) if marker is not None else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -873,7 +931,8 @@ class Sources:
                 if not form:
                     continue
             simple = simple and len(generator.ifs) == 1 and len(tests) == 1 and tests[0].node is generator.ifs[0]
-            yield Filtered(node, scope, form, iteration, tests, simple=simple and form == "dict")
+            escapes = self._escapes(generator.ifs, True, iteration, scope)
+            yield Filtered(node, scope, form, iteration, tests, simple=simple and form == "dict", escapes=escapes)
 
     def _filter_calls(self) -> Iterator[Filtered]:
         if "filter" in self.facts.local_defs:
@@ -906,7 +965,8 @@ class Sources:
             simple = (
                 form == "dict" and iteration.pair is not None and len(tests) == 1 and tests[0].node is function.body
             )
-            yield Filtered(node, scope, form, iteration, tests, simple=simple)
+            escapes = self._escapes([function.body], True, iteration, inner)
+            yield Filtered(node, scope, form, iteration, tests, simple=simple, escapes=escapes)
 
     def _loops(self) -> Iterator[Filtered]:
         for loop, scope in self.facts.loops:
@@ -934,6 +994,7 @@ class Sources:
     def _loop_body(self, body: list[ast.stmt], iteration: Iteration, scope: Scope) -> Iterator[Filtered]:
         guard: Optional[list[Test]] = None  # `if "lora" not in k: continue` guards what follows
         guard_node: Optional[ast.expr] = None
+        guard_escapes = False
         for statement in body:
             if isinstance(statement, ast.If):
                 tests = self.tests(statement.test, iteration, scope)
@@ -945,20 +1006,45 @@ class Sources:
                 ):
                     flipped = [Test(t.kind, not t.positive, t.node, t.needle) for t in tests]
                     guard, guard_node = flipped, statement.test
+                    guard_escapes = self._escapes([statement.test], False, iteration, scope)  # kept when it fails
                     continue
                 if tests:
                     target = self._fills_dict(statement.body, iteration, scope)
                     if target is not None:
-                        yield Filtered(statement.test, scope, "loop", iteration, tests, target=(target, scope))
+                        escapes = self._escapes([statement.test], True, iteration, scope)
+                        yield Filtered(
+                            statement.test, scope, "loop", iteration, tests, target=(target, scope), escapes=escapes
+                        )
                 if statement.orelse:
                     yield from self._loop_body(statement.orelse, iteration, scope)
             elif guard is not None and guard_node is not None:
                 target = self._fills_dict([statement], iteration, scope)
                 if target is not None:
-                    yield Filtered(guard_node, scope, "loop", iteration, guard, target=(target, scope))
+                    yield Filtered(
+                        guard_node, scope, "loop", iteration, guard, target=(target, scope), escapes=guard_escapes
+                    )
                     guard = None
 
-    def _keeps_values(self, expr: ast.expr, it: Iteration, scope: Scope, depth: int = 0) -> bool:
+    def _escapes(self, conditions: list[ast.expr], want: bool, it: Iteration, scope: Scope) -> bool:
+        """Whether these conditions (all of them must hold) can come out `want` through parts that test neither
+        the key nor requires_grad: `or not adapters_only`, `or id(value) in embeddings`. Then entries are kept
+        whatever their key is, and the collection is no key filter (unsloth's `tp_full_state_dict`)."""
+        if want:
+            return all(self._escape(c, True, it, scope) for c in conditions)
+        return any(self._escape(c, False, it, scope) for c in conditions)
+
+    def _escape(self, node: ast.expr, want: bool, it: Iteration, scope: Scope) -> bool:
+        if isinstance(node, ast.BoolOp):
+            if isinstance(node.op, ast.And) == want:  # `and` holds / `or` fails only if every part does
+                return all(self._escape(v, want, it, scope) for v in node.values)
+            return any(self._escape(v, want, it, scope) for v in node.values)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return self._escape(node.operand, not want, it, scope)
+        return not (_mentions_key(node, it) or self._test(node, it, scope) is not None)
+
+    def _keeps_values(
+        self, expr: ast.expr, it: Iteration, scope: Scope, depth: int = 0, copied: Optional[str] = None
+    ) -> bool:
         """The kept value is the parameter or tensor itself, maybe moved, cast or gathered (`v.cpu()`,
         `maybe_zero_3(v)`, `sd[k]` of a model's dict); not something computed from it (`p.grad`, `p.shape`)."""
         if depth > MAX_DEPTH:
@@ -966,26 +1052,31 @@ class Sources:
         if isinstance(expr, ast.Name):
             return expr.id in (it.value, it.pair) and expr.id is not None
         if isinstance(expr, ast.Attribute):
-            return expr.attr == "data" and self._keeps_values(expr.value, it, scope, depth + 1)
+            return expr.attr == "data" and self._keeps_values(expr.value, it, scope, depth + 1, copied)
         if isinstance(expr, ast.IfExp):
-            return self._keeps_values(expr.body, it, scope, depth + 1) or self._keeps_values(
-                expr.orelse, it, scope, depth + 1
+            return self._keeps_values(expr.body, it, scope, depth + 1, copied) or self._keeps_values(
+                expr.orelse, it, scope, depth + 1, copied
             )
         if isinstance(expr, ast.Subscript):
             if _is_key(expr.slice, it):  # type: ignore[arg-type]
+                if copied is not None and isinstance(expr.value, ast.Name) and expr.value.id == copied:
+                    return True
                 found = self.classify(expr.value, scope)
                 return found is not None and found.kind in MODEL_KINDS
             return _is_pair_item(expr, it, 1)
         if isinstance(expr, ast.Call):
             func = expr.func
             if isinstance(func, ast.Attribute):
-                return func.attr in _TENSOR_PRESERVING and self._keeps_values(func.value, it, scope, depth + 1)
+                return func.attr in _TENSOR_PRESERVING and self._keeps_values(func.value, it, scope, depth + 1, copied)
             if isinstance(func, ast.Name) and func.id not in _NOT_TENSORS and expr.args:
-                return self._keeps_values(expr.args[0], it, scope, depth + 1)  # maybe_zero_3(v), gather(v)
+                return self._keeps_values(expr.args[0], it, scope, depth + 1, copied)  # maybe_zero_3(v), gather(v)
         return False
 
-    def _fills_dict(self, body: list[ast.stmt], it: Iteration, scope: Scope) -> Optional[str]:
-        """`D[<key expression>] = <the parameter>` in a block (not in nested loops or functions): the name D."""
+    def _fills_dict(
+        self, body: list[ast.stmt], it: Iteration, scope: Scope, copied: Optional[str] = None
+    ) -> Optional[str]:
+        """`D[<key expression>] = <the parameter>` in a block (not in nested loops or functions): the name D.
+        `copied`: the dict walked by key, whose `copied[k]` is a value too."""
         for statement in body:
             if isinstance(statement, ast.Assign):
                 for target in statement.targets:
@@ -993,36 +1084,140 @@ class Sources:
                         isinstance(target, ast.Subscript)
                         and isinstance(target.value, ast.Name)
                         and any(isinstance(n, ast.Name) and n.id == it.key for n in ast.walk(target.slice))
-                        and self._keeps_values(statement.value, it, scope)
+                        and self._keeps_values(statement.value, it, scope, copied=copied)
                     ):
                         return target.value.id
             elif isinstance(statement, ast.If):
-                found = self._fills_dict(statement.body, it, scope)
+                found = self._fills_dict(statement.body, it, scope, copied)
                 if found is not None:
                     return found
         return None
 
     # -- where a collection goes ----------------------------------------------------------------------
 
-    def flows(self, node: ast.expr, scope: Scope, variable: Optional[tuple[str, Scope]] = None) -> Flows:
+    def flows(self, node: ast.AST, scope: Scope, variable: Optional[tuple[str, Scope]] = None, depth: int = 0) -> Flows:
         flows = Flows()
         consumer = self.index.arg_of.get(id(node))
         if consumer is not None:
-            flows.calls.append((consumer[0], consumer[2]))
+            flows.add(consumer[0], consumer[2], consumer[1])
         if id(node) in self.index.returned:
             flows.returned_from.append(self.index.returned[id(node)])
         variable = variable or self.index.bound.get(id(node))
-        if variable is not None:
-            name, bound_scope = variable
-            for call, slot in self.index.name_uses.get((id(bound_scope), name), []):
-                if isinstance(slot, str) and slot.startswith("method:"):
-                    flows.methods.add(slot.partition(":")[2])
-                else:
-                    flows.calls.append((call, slot))
-            for ret in self.index.returns.get(id(bound_scope), []):
-                if isinstance(ret.value, ast.Name) and ret.value.id == name:
-                    flows.returned_from.append(bound_scope)
+        if variable is None:
+            return flows
+        name, bound_scope = variable
+        start = _position(node)
+        end = self._rebound(name, bound_scope, start)  # uses after this see another value
+        for call, slot in self.index.name_uses.get((id(bound_scope), name), []):
+            if end is not None and _position(call) >= end:
+                continue
+            if isinstance(slot, str) and slot.startswith("method:"):
+                flows.methods.add(slot.partition(":")[2])
+            else:
+                flows.add(call, slot, bound_scope)
+        for ret in self.index.returns.get(id(bound_scope), []):
+            if isinstance(ret.value, ast.Name) and ret.value.id == name and (end is None or _position(ret) < end):
+                flows.returned_from.append(bound_scope)
+        if depth < 2:  # `for k, v in d.items(): copy[k] = v.cpu()` (an FSDP gather): where the copy goes
+            for loop in self.index.loops_over.get((id(bound_scope), name), []):
+                if _position(loop) <= start or (end is not None and _position(loop) >= end):
+                    continue
+                copy = self._copy_target(loop, name, bound_scope)
+                if copy is not None and copy != name:
+                    flows.merge(self.flows(loop, bound_scope, (copy, bound_scope), depth + 1))
         return flows
+
+    def _rebound(self, name: str, scope: Scope, after: tuple[int, int]) -> Optional[tuple[int, int]]:
+        """Where a statement of the scope's own body (run whenever the scope runs, in order) binds `name` to
+        another collection after `after`: a new value, or a part of it chosen by a key test of the module's own
+        (`d = {k: v for k, v in d.items() if is_vit_param(k)}`); not a copy, a cast or a part of it that only
+        leaves entries out or tests what the rules read (`d = {k: v.cpu() for k, v in d.items()}`)."""
+        body = getattr(scope.node, "body", None)
+        if not isinstance(body, list):
+            return None
+        for statement in body:
+            if _position(statement) <= after:
+                continue
+            value = _rebinding(statement, name)
+            if value is None:
+                continue
+            if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(value)) and not self._narrows(
+                value, scope
+            ):
+                continue
+            return (statement.end_lineno or statement.lineno, statement.end_col_offset or 0)
+        return None
+
+    def _narrows(self, value: ast.expr, scope: Scope) -> bool:
+        """A comprehension in `value` keeps only the entries that pass a key test the rules do not read."""
+        for comp in ast.walk(value):
+            generators = getattr(comp, "generators", None)
+            if not generators or not isinstance(comp, (ast.DictComp, ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+                continue
+            target = generators[0].target
+            key = target.elts[0] if isinstance(target, ast.Tuple) and target.elts else target
+            if not isinstance(key, ast.Name):
+                continue
+            it = Iteration(Source(Kind.MANUAL), key=key.id)
+            if any(self._own_key_test(c, True, it, scope) for g in generators for c in g.ifs):
+                return True
+        return False
+
+    def _own_key_test(self, node: ast.expr, positive: bool, it: Iteration, scope: Scope) -> bool:
+        if isinstance(node, ast.BoolOp):
+            return any(self._own_key_test(v, positive, it, scope) for v in node.values)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return self._own_key_test(node.operand, not positive, it, scope)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.NotIn, ast.NotEq)):
+            positive = not positive  # `"vision" not in k` leaves entries out
+        return positive and _mentions_key(node, it) and self._test(node, it, scope) is None
+
+    def _copy_target(self, loop: ast.For, name: str, scope: Scope) -> Optional[str]:
+        """The dict a loop over `name` (`.items()`, `.keys()` or itself) fills with its values, unfiltered."""
+        walked = loop.iter
+        items = isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and walked.func.attr == "items"
+        if isinstance(walked, ast.Call) and not items and getattr(walked.func, "attr", None) != "keys":
+            return None
+        target = loop.target
+        if items and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            key, value = target.elts
+            if not (isinstance(key, ast.Name) and isinstance(value, ast.Name)):
+                return None
+            iteration = Iteration(Source(Kind.MANUAL), key=key.id, value=value.id)
+        elif not items and isinstance(target, ast.Name):
+            iteration = Iteration(Source(Kind.MANUAL), key=target.id)
+        else:
+            return None
+        if any(isinstance(s, ast.If) and _mentions_key(s.test, iteration) for s in loop.body):
+            return None  # filtered again
+        return self._fills_dict(loop.body, iteration, scope, copied=name)
+
+    def loaded_for_inference(self, model: ast.expr, scope: Scope) -> bool:
+        """`model` is `PeftModel.from_pretrained(...)` (or an AutoPeftModel's) without `is_trainable=True`:
+        nothing in it requires grad."""
+        if isinstance(model, ast.Name):
+            found = self.facts._lookup(model.id, scope)
+            if found is None or len(found[0]) != 1:
+                return False
+            model = found[0][0][0]
+        if not (
+            isinstance(model, ast.Call)
+            and isinstance(model.func, ast.Attribute)
+            and model.func.attr == "from_pretrained"
+            and len(model.args) <= 3  # (model, model_id, adapter_name): is_trainable is the 4th
+        ):
+            return False
+        owner = called_name(model.func.value)
+        if owner is None or not owner.startswith(("PeftModel", "AutoPeftModel")):
+            return False
+        for keyword in model.keywords:
+            if keyword.arg is None:  # **kwargs may hold is_trainable=True
+                return False
+            if keyword.arg == "is_trainable" and not (
+                isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+            ):
+                return False
+        return True
 
     def callers_flows(self, function_scope: Scope) -> list[Flows]:
         """Where the results of calls of a function defined here go."""
@@ -1038,6 +1233,18 @@ class Flows:
     calls: list[tuple[ast.Call, Union[int, str]]] = field(default_factory=list)  # (call, argument slot)
     returned_from: list[Scope] = field(default_factory=list)
     methods: set[str] = field(default_factory=set)  # `var.values()`, ...
+    pretrained: list[tuple[ast.Call, Scope]] = field(default_factory=list)  # `X.save_pretrained(state_dict=it)`
+
+    def add(self, call: ast.Call, slot: Union[int, str], scope: Scope) -> None:
+        self.calls.append((call, slot))
+        if slot == "state_dict" and called_name(call.func) in _PRE_FILTER_SAVES:
+            self.pretrained.append((call, scope))
+
+    def merge(self, other: Flows) -> None:
+        self.calls += other.calls
+        self.returned_from += other.returned_from
+        self.methods |= other.methods
+        self.pretrained += other.pretrained
 
     def into_peft(self) -> bool:
         """Handed to `get_peft_model_state_dict(model, state_dict=...)` (or transformers' equivalent)."""
@@ -1054,14 +1261,27 @@ class Flows:
             called_name(call.func) in ("save_pretrained", "_save") and slot == "state_dict" for call, slot in self.calls
         )
 
-    def saved(self) -> bool:
+    def saved(self, pre_filters: bool = True) -> bool:
+        """Written to a file, or returned from a function whose name says it saves or builds a state dict;
+        without `pre_filters`, handing it to `save_pretrained(state_dict=...)` does not count."""
         for call, slot in self.calls:
             name = called_name(call.func)
             if name in _SAVES and slot in (0, "obj", "tensors", "state_dict"):
                 return True
-            if name in ("save_pretrained", "_save", "save_model") and slot == "state_dict":
+            if name == "save_model" and slot == "state_dict":
+                return True
+            if pre_filters and name in _PRE_FILTER_SAVES and slot == "state_dict":
                 return True
         return any(_SAVE_FUNCTION.search(getattr(s.node, "name", "")) for s in self.returned_from)
+
+    def bookkeeping_only(self) -> bool:
+        """A set or list of key names kept for a check (`missing_keys.remove(key)`), never handed on whole."""
+        return (
+            not self.returned_from
+            and bool(self.methods)
+            and self.methods <= _KEY_BOOKKEEPING
+            and all(called_name(call.func) in _COUNT_OR_LOG for call, _ in self.calls)
+        )
 
     def only_counted(self) -> bool:
         """Used only to count, print or feed an optimizer (`.values()`), never as a whole elsewhere."""
@@ -1070,6 +1290,19 @@ class Flows:
         if not self.calls and not self.methods:
             return False
         return all(called_name(call.func) in _COUNT_OR_LOG for call, _ in self.calls)
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _rebinding(statement: ast.stmt, name: str) -> Optional[ast.expr]:
+    """The value `statement` binds `name` to, if it is a plain assignment of it."""
+    if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+        return statement.value
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+        return statement.value if statement.target.id == name else None
+    return None
 
 
 def _ifs(body: list[ast.stmt]) -> Iterator[ast.If]:
@@ -1119,6 +1352,15 @@ def _is_key(expr: ast.expr, it: Iteration) -> bool:
         )
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str" and len(expr.args) == 1:
         return _is_key(expr.args[0], it)
+    return False
+
+
+def _mentions_key(node: ast.expr, it: Iteration) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and it.key is not None and inner.id == it.key:
+            return True
+        if isinstance(inner, ast.Subscript) and _is_pair_item(inner, it, 0):
+            return True
     return False
 
 

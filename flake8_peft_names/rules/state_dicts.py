@@ -17,6 +17,7 @@ from ..state_dict_sources import (
     Sources,
     called_name,
     peft_in_use,
+    refuses_modules_to_save,
     skipped_module,
     verbatim,
 )
@@ -94,9 +95,13 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         callers = _callers(sources, flows)
         if flows.into_peft() or any(f.into_peft() for f in callers) or flows.only_counted():
             continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
+        if item.form == "keys" and flows.bookkeeping_only():
+            continue  # key names for a check (`missing_keys.remove(key)`), not a checkpoint
         prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
-        if prefilter and any(t.needle and "modules_to_save" in (t.needle.marker or "") for t in item.needles):
-            continue  # a pre-filter that keeps modules_to_save, finished by save_pretrained
+        if prefilter and (
+            any(t.needle and t.needle.modules_to_save for t in item.needles) or refuses_modules_to_save(facts)
+        ):
+            continue  # a pre-filter finished by save_pretrained that keeps modules_to_save, or never meets them
         via = "named_parameters()" if item.iteration.source.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
         if prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
             values = {"source": via, "problem": PREFILTER_PROBLEM, "replacement": PREFILTER_ADVICE}
@@ -131,8 +136,14 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
         return
     for item in _in_order(candidates):
         flows = _flows(sources, item)
-        if not (flows.saved() or any(f.saved() for f in _callers(sources, flows))):
-            continue
+        every = [flows, *_callers(sources, flows)]
+        if not any(f.saved(pre_filters=False) for f in every) and not any(
+            sources.loaded_for_inference(call.func.value, scope)  # type: ignore[attr-defined]
+            for f in every
+            for call, scope in f.pretrained
+            if isinstance(call.func, ast.Attribute)
+        ):
+            continue  # save_pretrained(state_dict=...) picks the adapter out of a trainable model's parameters
         model = item.iteration.source.model or "model"
         shown = f"{GET}({model})"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}")
@@ -313,9 +324,13 @@ MANUAL = Rule(
         "(`unwrap_model(model).state_dict()`, `accelerator.get_state_dict(model)`), a helper's parameter called "
         "`named_params`, or one that callers in the module pass a model's state dict (the ZeRO-3 helper "
         "`get_peft_state_maybe_zero_3(model.named_parameters(), bias)`). A dict handed to "
-        "`save_pretrained(..., state_dict=...)` or `Trainer._save` is a pre-filter PEFT finishes itself; it is "
-        "reported only when it drops `modules_to_save`. Not reported: complement filters (`not in`), values "
-        "computed from the parameters (`p.grad`, `p.shape`), dicts that are not a model's (loaded files, configs, "
+        "`save_pretrained(..., state_dict=...)` or `Trainer._save`, directly or through a loop that copies it (an "
+        "FSDP gather), is a pre-filter PEFT finishes itself; it is reported only when it drops `modules_to_save` "
+        "and the module does not refuse configs that have them (`if config.modules_to_save: raise ...`). Not "
+        "reported: complement filters (`not in`), values computed from the parameters (`p.grad`, `p.shape`), "
+        "filters that keep an entry whatever its key under some condition (`or not adapters_only`, "
+        "`or id(v) in embeddings`), filters that pick only `modules_to_save` copies, sets or lists of key names "
+        "kept for a check (`missing_keys.remove(key)`), dicts that are not a model's (loaded files, configs, "
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
         "counted or printed, modules that define their own `get_peft_model_state_dict`, and modules that use "
         "another LoRA library (loralib, their own LoRA layers) instead of peft. A needle that cannot be resolved "
@@ -367,10 +382,11 @@ REQUIRES_GRAD = Rule(
     ),
     what_it_does=(
         "Finds a dict of a model's parameters filtered by `requires_grad` (a comprehension or a `for` loop) "
-        "that is then saved: passed to `torch.save`, `safetensors.torch.save_file`, `save_pretrained(..., "
-        "state_dict=...)`, or returned from a function whose name says it saves or builds a state dict. Only "
-        "in modules that use peft. A `requires_grad` filter used to count, print or set parameters is not "
-        "reported."
+        "that is then saved: passed to `torch.save` or `safetensors.torch.save_file`, or returned from a function "
+        "whose name says it saves or builds a state dict. Handed to `save_pretrained(..., state_dict=...)` it is a "
+        "pre-filter PEFT picks the adapter out of, reported only for a model loaded for inference "
+        "(`PeftModel.from_pretrained` without `is_trainable=True`), where it is empty. Only in modules that use "
+        "peft. A `requires_grad` filter used to count, print or set parameters is not reported."
     ),
     why_bad=(
         "Which parameters require grad says how the model was loaded, not what the adapter is. For a model "

@@ -442,6 +442,51 @@ def test_prefilter_handed_to_save_pretrained(keeps_modules_to_save: bool, tmp_pa
     assert lost(before, loaded, "default") == ([k for k in before if ".modules_to_save." in k] if head_dropped else [])
 
 
+def test_prefilter_copied_without_modules_to_save_round_trips_a_model_without_them(tmp_path: Path) -> None:
+    """TRL's vLLM adapter sync: `"lora_" in k and f".{adapter}." in k`, copied tensor by tensor (the FSDP gather)
+    and handed to `save_pretrained(selected_adapters=[adapter], state_dict=...)`. The module refuses configs with
+    modules_to_save (with them, the test above: KeyError on save); without them PEFT saves every tensor of the
+    adapter, of either adapter (not reported in a module that refuses modules_to_save)."""
+    model = trained(modules_to_save=False)
+    for adapter in ADAPTERS:
+        before = snapshot(model, adapter)
+        pre = {k: v for k, v in model.state_dict().items() if "lora_" in k and f".{adapter}." in k}
+        materialized = {}
+        for k, v in pre.items():
+            materialized[k] = v.detach().cpu()
+        model.save_pretrained(str(tmp_path), selected_adapters=[adapter], state_dict=materialized)
+        folder = tmp_path if adapter == "default" else tmp_path / adapter
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded = PeftModel.from_pretrained(base(), str(folder), adapter_name=adapter)
+        assert lost(before, loaded, adapter) == []
+
+
+@pytest.mark.parametrize("modules_to_save", [True, False], ids=["modules_to_save", "plain"])
+def test_requires_grad_prefilter_handed_to_save_pretrained(modules_to_save: bool, tmp_path: Path) -> None:
+    """ms-swift's LoRA-LLM tuner hands the trainable parameters of a model made by get_peft_model to
+    `save_pretrained(state_dict=...)`: PEFT picks the adapter out of them, modules_to_save included (they are
+    trainable), so it round-trips (not reported). The same filter on a model loaded for inference holds no LoRA
+    weight: saving it raises KeyError or writes no LoRA weight (PFT202 reports that case)."""
+    model = trained(modules_to_save)
+    before = snapshot(model, "default")
+    pre = {n: p.detach().cpu() for n, p in model.named_parameters() if p.requires_grad}
+    model.save_pretrained(str(tmp_path / "trainable"), selected_adapters=["default"], state_dict=pre)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded = PeftModel.from_pretrained(base(), str(tmp_path / "trainable"))
+        assert lost(before, loaded, "default") == []
+        inference = PeftModel.from_pretrained(base(), str(tmp_path / "trainable"))  # is_trainable=False
+    empty = {n: p for n, p in inference.named_parameters() if p.requires_grad}
+    try:
+        inference.save_pretrained(str(tmp_path / "inference"), state_dict=empty)
+    except KeyError:
+        assert modules_to_save
+        return
+    written = peft.utils.load_peft_weights(str(tmp_path / "inference"))
+    assert not any("lora_" in k for k in written)
+
+
 def test_hand_written_dict_keys_are_not_peft_format() -> None:
     """What every hand-written dict of the examples holds, next to PEFT's format (section 4 of the facts)."""
     model = trained(modules_to_save=True)

@@ -2,24 +2,43 @@
 from __future__ import annotations
 
 import ast
-import re
 from typing import Sequence
 
 from .module_facts import collect
 from .rule import Finding
 from .rules import RULES
 from .settings import Settings
+from .sources import SourceError
 
-# A file none of whose text matches cannot have a finding: every rule needs one of these words.
-TRIGGER = re.compile(r"adapter|peft|lora|state_dict|named_param", re.IGNORECASE)
+# A file whose text holds none of these words cannot have a finding: every rule needs one of them.
+TRIGGERS = ("adapter", "peft", "lora", "state_dict", "named_param")
 
 
 def may_have_findings(text: str) -> bool:
-    return TRIGGER.search(text) is not None
+    lowered = text.lower()  # one pass in C; `in` is far cheaper than a case-insensitive regex
+    return any(word in lowered for word in TRIGGERS)
+
+
+class CheckError(SourceError):
+    """A bug in the checker stopped the check of one file; str() is a one-line reason.
+
+    A SourceError, so that every front end that reports an unreadable file and goes on (the CLI, notebooks)
+    does the same here instead of aborting the whole run; the original exception is its __cause__."""
 
 
 def check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> list[Finding]:
-    """Findings in source order, one per code and position, with columns in characters."""
+    """Findings in source order, one per code and position, with columns in characters.
+    Raises CheckError, never anything else (but KeyboardInterrupt and SystemExit)."""
+    try:
+        return _check_tree(tree, lines, settings)
+    except RecursionError:
+        raise CheckError("flake8-peft-names could not check this file: too deeply nested") from None
+    except Exception as error:
+        reason = " ".join(f"{type(error).__name__}: {error}".split())
+        raise CheckError(f"flake8-peft-names could not check this file: {reason}; please report it") from error
+
+
+def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> list[Finding]:
     facts = collect(tree)
     found: dict[tuple[str, int, int], Finding] = {}
     for rule in RULES:

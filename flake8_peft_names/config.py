@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from flake8 import defaults, utils
+from flake8.exceptions import ExecutionError
 from flake8.style_guide import Decision, DecisionEngine
 
 from .rules import RULES
@@ -101,12 +102,15 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
     for name in ("select", "ignore", "extend-select", "extend-ignore"):
         for code in lists.get(name, []):
             _check_code(name, code)
+    per_file_ignores = merged.get("per-file-ignores", "")
     try:
         per_file = tuple(
-            (pattern, tuple(codes)) for pattern, codes in utils.parse_files_to_codes_mapping(merged.get("per-file-ignores", ""))
+            (pattern, tuple(codes)) for pattern, codes in utils.parse_files_to_codes_mapping(per_file_ignores)
         )
-    except ValueError as error:
-        raise ConfigError(f"per-file-ignores: {str(error).splitlines()[0]}") from None
+    except (ValueError, ExecutionError) as error:  # flake8 raises ExecutionError for a pattern without codes
+        reason = str(error).splitlines()[0].rstrip(".")
+        value = " ".join(per_file_ignores.split())
+        raise ConfigError(f"per-file-ignores: {reason}, not {value!r}") from None
     methods = merged.get("peft-methods")
     try:
         settings = build_settings(merged.get("peft-version"), utils.parse_comma_separated_list(methods) if methods else None)
@@ -115,8 +119,21 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
     return Config(settings, root, lists, per_file)
 
 
+INTERNAL_ERROR_CODE = "PFT000"  # the plugin's "could not check this file": users may ignore it too
+
+
+def unknown_code(option: str, code: str) -> Optional[str]:
+    """The one-line error for a PFT code in a selection option that no rule has, else None."""
+    if not code.startswith("PFT") or INTERNAL_ERROR_CODE.startswith(code):
+        return None
+    if any(r.code.startswith(code) for r in RULES):
+        return None
+    return f"{option}: {code!r} matches no rule of flake8-peft-names"
+
+
 def _check_code(option: str, code: str) -> None:
     if not defaults.VALID_CODE_PREFIX.match(code):
         raise ConfigError(f"{option}: {code!r} is not a valid error code prefix")
-    if code.startswith("PFT") and not any(r.code.startswith(code) for r in RULES):
-        raise ConfigError(f"{option}: {code!r} matches no rule of flake8-peft-names")
+    error = unknown_code(option, code)
+    if error:
+        raise ConfigError(error)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
+import sys
+import threading
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar, Union
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -32,27 +34,99 @@ def fix_source(source: bytes, findings: Sequence[Finding], applicable: frozenset
     """`source` with the fixes of `findings` whose applicability is in `applicable` applied.
 
     Returns `source` itself when nothing applies or nothing changes. LibCST parses the file only
-    when at least one fix applies. Raises FixError when the file cannot be parsed or encoded, a fix
-    cannot be built, or the result would not parse.
+    when at least one fix applies. Raises FixError, and nothing else, when the file cannot be parsed
+    or encoded, is too deeply nested for LibCST, a fix cannot be built, or the result would not parse.
     """
     if not applicable_edits(findings, applicable):
         return source
+    depth = _nesting(source)
+    if depth > MAX_DEPTH:
+        raise FixError(f"too deeply nested for LibCST ({depth} levels, at most {MAX_DEPTH}), so nothing was changed")
     try:
-        module = cst.parse_module(source)
-    except Exception as error:  # ParserSyntaxError, and LibCST's own bugs (TypeError on valid code)
-        raise FixError(f"LibCST cannot parse this file: {_one_line(error)}") from None
-    fixed = apply_fixes(module, findings, applicable)
-    if fixed is module:
-        return source
-    try:
-        new = fixed.bytes
-    except UnicodeEncodeError as error:
-        reason = f"the fixed code cannot be written in the file's encoding ({fixed.encoding}): {error.reason}"
-        raise FixError(reason) from None
+        new = _with_deep_stack(_fix_with_libcst, source, findings, applicable)
+    except FixError:
+        raise
+    except (RecursionError, MemoryError):
+        raise FixError("too deeply nested for LibCST, so nothing was changed") from None
+    except Exception as error:  # a bug in LibCST or in a fix: this file stays as it is, the run goes on
+        raise FixError(f"internal error, so nothing was changed: {_one_line(error)}; please report it") from error
     if new == source:
         return source
     check_parses(new)
     return new
+
+
+def _fix_with_libcst(source: bytes, findings: Sequence[Finding], applicable: frozenset[Applicability]) -> bytes:
+    try:
+        module = cst.parse_module(source)
+    except Exception as error:  # ParserSyntaxError, and LibCST's own bugs (TypeError on valid code)
+        raise FixError(f"LibCST cannot parse this file: {_one_line(error)}") from None
+    if module.bytes != source:  # LibCST 1.9 drops a leading form feed, and a last line's lone '\r'
+        raise FixError("LibCST cannot reproduce this file byte for byte, so nothing was changed")
+    fixed = apply_fixes(module, findings, applicable)
+    if fixed is module:
+        return source
+    try:
+        return fixed.bytes
+    except UnicodeEncodeError as error:
+        reason = f"the fixed code cannot be written in the file's encoding ({fixed.encoding}): {error.reason}"
+        raise FixError(reason) from None
+
+
+# LibCST recurses several Python frames deep per nesting level of the code (parsing, cloning, visiting,
+# generating code), and its parser slows down with the square of the nesting: it runs in a thread with a
+# large stack and recursion limit, on files nested at most MAX_DEPTH levels (`ast` accepts about 3,000).
+MAX_DEPTH = 1000
+_STACK_BYTES = 256 * 1024 * 1024
+_RECURSION_LIMIT = 20_000
+_deep_stack_lock = threading.Lock()
+_T = TypeVar("_T")
+
+
+def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
+    """`function(*args)` in a thread with room for deeply nested code; re-raises what it raises."""
+    outcome: Dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # handed to the calling thread
+            outcome["error"] = error
+
+    with _deep_stack_lock:  # the recursion limit is per interpreter: one deep call at a time
+        limit = sys.getrecursionlimit()
+        try:
+            previous_stack = threading.stack_size(_STACK_BYTES)
+        except (ValueError, RuntimeError):  # a platform without settable thread stacks
+            return function(*args)
+        try:
+            sys.setrecursionlimit(max(limit, _RECURSION_LIMIT))
+            thread = threading.Thread(target=target, name="flake8-peft-names-fix", daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous_stack)
+        try:
+            thread.join()
+        finally:
+            sys.setrecursionlimit(limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _nesting(source: bytes) -> int:
+    """How deeply the `ast` of `source` nests (0 when Python cannot parse it: LibCST will say why)."""
+    try:
+        tree = ast.parse(importlib.util.decode_source(source))
+    except (SyntaxError, ValueError, LookupError, RecursionError, MemoryError):
+        return 0
+    deepest = 0
+    stack: List[Tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def applicable_edits(findings: Sequence[Finding], applicable: frozenset[Applicability]) -> Dict[Span, FixIntent]:
@@ -89,7 +163,7 @@ def check_parses(code: Union[bytes, str]) -> None:
     try:
         text = importlib.util.decode_source(code) if isinstance(code, bytes) else code
         ast.parse(text)
-    except (SyntaxError, ValueError) as error:  # ValueError: null bytes; UnicodeDecodeError is one too
+    except (SyntaxError, ValueError, LookupError, RecursionError, MemoryError) as error:  # ValueError: null bytes
         raise FixError(f"the fixed code would not parse, so nothing was changed: {_one_line(error)}") from None
 
 

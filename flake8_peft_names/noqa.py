@@ -1,11 +1,12 @@
 """`# noqa` exactly as flake8 applies it, so the CLI and the fixer agree with the plugin."""
 from __future__ import annotations
 
-import io
 import tokenize
 from typing import Sequence
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
+
+from .sources import physical_lines
 
 
 def file_is_skipped(lines: Sequence[str]) -> bool:
@@ -15,11 +16,13 @@ def file_is_skipped(lines: Sequence[str]) -> bool:
 
 def noqa_lines(text: str) -> dict[int, str]:
     """Line number -> the text searched for `# noqa`: every physical line of its logical line."""
-    lines = text.splitlines(keepends=True)
+    lines = physical_lines(text)  # tokenize's line numbers: form feeds and U+2028 end no line
+    # tokenize reads lines that end in "\n": a file with "\r" line endings would be one line to it
+    readline = iter([line.rstrip("\r\n") + "\n" if line.endswith(("\r", "\n")) else line for line in lines])
     mapping: dict[int, str] = {}
     first, last = len(lines) + 2, -1
     try:
-        for kind, _, (start, _), (end, _), _ in tokenize.generate_tokens(io.StringIO(text).readline):
+        for kind, _, (start, _), (end, _), _ in tokenize.generate_tokens(lambda: next(readline, "")):
             if kind in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             first, last = min(first, start), max(last, end)
@@ -27,8 +30,9 @@ def noqa_lines(text: str) -> dict[int, str]:
                 joined = "".join(lines[first - 1 : last])
                 mapping.update(dict.fromkeys(range(first, last + 1), joined))
                 first, last = len(lines) + 2, -1
-    except (tokenize.TokenError, SyntaxError):
-        return {}
+    except (tokenize.TokenError, SyntaxError):  # what tokenize cannot read: each line stands for itself
+        for number, line in enumerate(lines, start=1):
+            mapping.setdefault(number, line)
     return mapping
 
 

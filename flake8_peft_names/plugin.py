@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterator, Sequence
+import sys
+from typing import Any, Iterator, NoReturn, Sequence
 
 from . import __version__
-from .checker import check_tree, may_have_findings
+from .checker import CheckError, check_tree, may_have_findings
+from .config import unknown_code
 from .settings import Settings, SettingsError, build_settings
 
+SELECTION_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore")  # flake8 checks their format, not our codes
+USAGE_ERROR = 2  # as the flake8-peft-names command, and flake8's own argument errors
 INTERNAL_ERROR = "PFT000 flake8-peft-names could not check this file: {}; please report it"
 
 
@@ -39,21 +43,32 @@ class Plugin:
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
+        """A bad value ends flake8 with one line naming the option and the value, and exit code 2."""
+        for option in SELECTION_OPTIONS:
+            for code in getattr(options, option.replace("-", "_"), None) or ():
+                error = unknown_code(option, code)
+                if error:
+                    _usage_error(error)
         try:
             cls.settings = build_settings(options.peft_version, options.peft_methods)
         except SettingsError as error:
-            raise SystemExit(f"flake8-peft-names: {error}") from None
+            _usage_error(str(error))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         try:
             if not may_have_findings("".join(self.lines)):
                 return
             findings = check_tree(self.tree, self.lines, self.settings)
-        except (RecursionError, MemoryError) as error:
-            yield 1, 0, INTERNAL_ERROR.format(type(error).__name__), type(self)
+        except CheckError as error:  # a bug in a rule, or a file too deeply nested for it
+            yield 1, 0, f"PFT000 {error}", type(self)
             return
         except Exception as error:  # a crash here would abort the user's whole flake8 run
-            yield 1, 0, INTERNAL_ERROR.format(f"{type(error).__name__}: {error}"), type(self)
+            yield 1, 0, INTERNAL_ERROR.format(" ".join(f"{type(error).__name__}: {error}".split())), type(self)
             return
         for finding in findings:
             yield finding.line, finding.col, finding.text, type(self)
+
+
+def _usage_error(message: str) -> NoReturn:
+    print(f"flake8-peft-names: {message}", file=sys.stderr)
+    raise SystemExit(USAGE_ERROR)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import io
 import tokenize
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ class SourceError(Exception):
 class Source:
     raw: bytes
     text: str
-    lines: list[str]  # with line endings, as flake8 hands them to plugins
+    lines: list[str]  # physical lines with their endings, as flake8 hands them to plugins
     tree: ast.Module
 
 
@@ -23,9 +24,17 @@ def decode(raw: bytes) -> str:
     """Decode as Python does: BOM, then a coding cookie, else UTF-8."""
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        if raw.startswith(codecs.BOM_UTF8) and str(error).startswith("encoding problem"):
+            reason = "the file starts with a UTF-8 BOM but its coding cookie names another encoding"
+            raise SourceError(f"cannot decode: {reason}") from None
+        raise SourceError(f"cannot decode: {_one_line(error)}") from None
+    try:
         text = raw.decode(encoding)
-    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
-        raise SourceError(f"cannot decode: {error}") from None
+    except (LookupError, UnicodeError) as error:
+        # LookupError: a cookie naming a codec that is no text encoding (rot13, hex, ...); UnicodeError:
+        # UnicodeDecodeError, and the bare UnicodeError of the punycode, idna and undefined codecs
+        raise SourceError(f"cannot decode: {_one_line(error)}") from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -33,13 +42,24 @@ def parse(text: str, filename: str = "<unknown>") -> ast.Module:
     try:
         return ast.parse(text, filename)
     except SyntaxError as error:
-        raise SourceError(f"syntax error at line {error.lineno}: {error.msg}") from None
-    except ValueError as error:  # null bytes
-        raise SourceError(f"cannot parse: {error}") from None
+        where = f" at line {error.lineno}" if error.lineno else ""  # null bytes: no line (Python >= 3.11.4)
+        raise SourceError(f"syntax error{where}: {_one_line(error.msg)}") from None
+    except ValueError as error:  # null bytes before Python 3.11.4; lone surrogates (`# coding: unicode_escape`)
+        raise SourceError(f"cannot parse: {_one_line(error)}") from None
     except (RecursionError, MemoryError):
         raise SourceError("cannot parse: too deeply nested") from None
 
 
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines with their endings, split where Python and flake8 end a line (`\\r\\n`, `\\r`, `\\n`) and not
+    at the form feeds, `\\x85` and Unicode line separators that str.splitlines() also splits at."""
+    return io.StringIO(text, newline="").readlines()
+
+
 def read_source(raw: bytes, filename: str) -> Source:
     text = decode(raw)
-    return Source(raw, text, text.splitlines(keepends=True), parse(text, filename))
+    return Source(raw, text, physical_lines(text), parse(text, filename))

@@ -6,7 +6,7 @@ import importlib.metadata
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 # Every peft release from 0.13 on, plus a stand-in for releases newer than the facts were measured on:
 # a hazard still present in the newest measured release is assumed to persist.
@@ -21,7 +21,8 @@ DEFAULT_SUPPORTED = ">=0.13"
 
 
 class VersionOptionError(ValueError):
-    """The `peft-version` option is not a PEP 440 specifier (or 'installed' without peft)."""
+    """The `peft-version` option is not a PEP 440 specifier, matches no known release, or is 'installed'
+    without peft."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,14 @@ def supported_versions(option: str | None) -> frozenset[Version]:
         spec = SpecifierSet(text)
     except InvalidSpecifier:
         raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier") from None
-    if text.startswith("==") and "," not in text and "*" not in text:
+    if text.startswith("==") and not text.startswith("===") and "," not in text and "*" not in text:
         # An exact version may be one this table does not list (say 0.16.1): keep it as it is.
-        return frozenset({Version(text[2:].strip())})
-    return frozenset(spec.filter(KNOWN_RELEASES, prereleases=True))
+        try:
+            return frozenset({Version(text[2:].strip())})
+        except InvalidVersion:
+            raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier") from None
+    supported = frozenset(spec.filter(KNOWN_RELEASES, prereleases=True))
+    if not supported:  # every hazard would be out of range: say so rather than report nothing
+        known = f"{KNOWN_RELEASES[0]} to {KNOWN_RELEASES[-2]} and later releases"
+        raise VersionOptionError(f"peft-version={text!r} matches no peft release this tool knows ({known})")
+    return supported

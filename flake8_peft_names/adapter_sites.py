@@ -5,7 +5,7 @@ import ast
 from dataclasses import dataclass
 from typing import Optional
 
-from .module_facts import ModuleFacts, Scope
+from .module_facts import ModuleFacts, Scope, call_argument
 from .peft_facts import (
     ADAPTER_LIBRARIES,
     CREATES_DEFAULT,
@@ -97,22 +97,11 @@ def _api_of(facts: ModuleFacts, func: ast.expr) -> tuple[Optional[Api], bool]:
 def _argument(
     facts: ModuleFacts, call: ast.Call, api: Api, arg: NameArg, scope: Scope, peft_class: bool
 ) -> Optional[ast.expr]:
-    for keyword in call.keywords:
-        if keyword.arg == arg.keyword:
-            return keyword.value
-    positional = call.args
-    for index, value in enumerate(positional):
-        if isinstance(value, ast.Starred):
-            positional = positional[:index]
-            break
     position = arg.position
     if api.name == "add_adapter":
         # peft: add_adapter(name, config); transformers and diffusers: add_adapter(config, name)
-        if positional and facts.resolve(positional[0], scope) is not None:
-            return positional[0]
-        position = 1
+        first = call_argument(call, 0)
+        position = 0 if first is not None and facts.resolve(first, scope) is not None else 1
     elif api.name == "from_pretrained" and peft_class:
         position = PEFT_FROM_PRETRAINED_POSITION
-    if position is not None and position < len(positional):
-        return positional[position]
-    return None
+    return call_argument(call, position, arg.keyword)

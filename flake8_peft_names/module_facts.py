@@ -428,6 +428,20 @@ def _called_name(func: ast.expr) -> Optional[str]:
     return None
 
 
+def call_argument(call: ast.Call, position: Optional[int], *keywords: str) -> Optional[ast.expr]:
+    """The argument passed by one of `keywords`, else at `position` (positional arguments after a
+    `*args` cannot be placed, so they are not)."""
+    for keyword in call.keywords:
+        if keyword.arg in keywords:
+            return keyword.value
+    if position is None:
+        return None
+    for index, value in enumerate(call.args[: position + 1]):
+        if isinstance(value, ast.Starred):
+            return None
+    return call.args[position] if position < len(call.args) else None
+
+
 def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
     for keyword in call.keywords:
         if keyword.arg == name:

@@ -1,6 +1,7 @@
 """What a rule is, what it finds, and how safe its fix is: the types every front end shares."""
 from __future__ import annotations
 
+import ast
 import enum
 import re
 from dataclasses import dataclass
@@ -63,6 +64,14 @@ class Finding:
     @property
     def text(self) -> str:
         return f"{self.code} {self.message}"
+
+
+def finding_at(rule: "Rule", node: "ast.AST", values: dict[str, str], fix: Fix | None = None) -> Finding:
+    """A finding of `rule` spanning `node`, its message filled from `values`."""
+    line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
+    end_line = getattr(node, "end_lineno", None) or line
+    end_col = getattr(node, "end_col_offset", None) or col
+    return Finding(rule.code, line, col, end_line, end_col, rule.message.format(**values), fix)
 
 
 EXPECT = re.compile(r"\s*# expect: (.*)$")

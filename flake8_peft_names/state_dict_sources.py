@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
 from .adapter_sites import adapter_name_uses
-from .module_facts import UNKNOWN, ModuleFacts, Scope
+from .module_facts import UNKNOWN, ModuleFacts, Scope, call_argument
 from .peft_facts import METHODS, METHODS_BY_TYPE
 
 MAX_DEPTH = 8
@@ -388,16 +388,6 @@ def called_name(func: ast.expr) -> Optional[str]:
     return None
 
 
-def _arg(call: ast.Call, position: int, *keywords: str) -> Optional[ast.expr]:
-    for keyword in call.keywords:
-        if keyword.arg in keywords:
-            return keyword.value
-    args = call.args
-    for index, value in enumerate(args):
-        if isinstance(value, ast.Starred):
-            args = args[:index]
-            break
-    return args[position] if position < len(args) else None
 
 
 def verbatim(node: ast.AST) -> bool:
@@ -494,7 +484,7 @@ class Sources:
             inner = self.classify(call.args[0], scope, depth + 1)
             return inner if inner is not None and inner.kind is Kind.NAMED_PARAMS else None
         if self._is_loader(call, name):
-            path = _arg(call, 0, "filename", "f", "path")
+            path = call_argument(call, 0, "filename", "f", "path")
             if path is None:
                 return Source(Kind.LOADED_FILE)
             return Source(Kind.ADAPTER_FILE if self.adapter_file(path, scope) else Kind.LOADED_FILE)
@@ -602,7 +592,7 @@ class Sources:
             if isinstance(call.func, ast.Attribute) != method:
                 continue
             position = positional.index(name) - (1 if method else 0) if name in positional else 10**6
-            arg = _arg(call, position, name) if position >= 0 else None
+            arg = call_argument(call, position, name) if position >= 0 else None
             if arg is None:
                 continue
             found = self.classify(arg, caller_scope, depth + 1)
@@ -650,7 +640,7 @@ class Sources:
         opened = self.index.handles.get((id(scope), iterable.func.value.id))
         if not isinstance(opened, ast.Call) or called_name(opened.func) != "safe_open":
             return None
-        path = _arg(opened, 0, "filename")
+        path = call_argument(opened, 0, "filename")
         adapter = path is not None and self.adapter_file(path, scope)
         return Source(Kind.ADAPTER_FILE if adapter else Kind.LOADED_FILE)
 

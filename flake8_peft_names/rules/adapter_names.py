@@ -9,7 +9,7 @@ from ..adapter_sites import NameUse, adapter_name_uses
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
 from ..peft_facts import HAZARDS, PEFT_MODEL_CLASSES
-from ..rule import Applicability, Finding, Fix, RenameAdapter, Rule, effects_text, hitting
+from ..rule import Applicability, Finding, Fix, RenameAdapter, Rule, effects_text, hitting, finding_at
 from ..settings import Settings
 
 RENAME_SAFETY = (
@@ -19,28 +19,16 @@ RENAME_SAFETY = (
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 
 
-def _finding(rule: Rule, node: ast.AST, values: dict[str, str], fix: Optional[Fix] = None) -> Finding:
-    return Finding(
-        rule.code,
-        node.lineno,  # type: ignore[attr-defined]
-        node.col_offset,  # type: ignore[attr-defined]
-        getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
-        getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
-        rule.message.format(**values),
-        fix,
-    )
-
-
 def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Optional[Fix]) -> Iterator[Finding]:
     """The finding at the use, and one at the literal it comes from (deduplicated by the checker).
     The fix goes with the string literal: at the use when it is written there, else at the definition;
     a name built from several strings (an f-string) gets none."""
     at_use = fix if use.literal is use.node else None
-    yield _finding(rule, use.node, values, at_use)
+    yield finding_at(rule, use.node, values, at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
         here = dict(values, where=f"; defined here, used as an adapter name on line {use.node.lineno}")  # type: ignore[attr-defined]
-        yield _finding(rule, use.literal, here, fix)
+        yield finding_at(rule, use.literal, here, fix)
 
 
 def _first_problem(name: str, facts: ModuleFacts, settings: Settings) -> Optional[tuple[Problem, tuple]]:
@@ -187,7 +175,7 @@ def _reuse_at(use: NameUse, targets: list[str], state: _Adapters, settings: Sett
         effects = hitting([use.api.creates], settings.supported)
         if effects:
             values = {"name": use.value, "receiver": receiver, "line": str(state.names[key]), "api": use.api.name}
-            yield _finding(REUSED, use.node, dict(values, effects=effects_text(effects)))
+            yield finding_at(REUSED, use.node, dict(values, effects=effects_text(effects)))
     else:
         state.models.add(receiver)
         state.names[key] = line

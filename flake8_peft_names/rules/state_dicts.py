@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ..module_facts import ModuleFacts, Scope
+from ..module_facts import ModuleFacts, Scope, call_argument
 from ..peft_facts import HAZARDS
-from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting
+from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting, finding_at
 from ..settings import Settings
 from ..state_dict_sources import (
     MODEL_KINDS,
@@ -24,18 +24,6 @@ from ..state_dict_sources import (
 
 GET = "get_peft_model_state_dict"
 SET = "set_peft_model_state_dict"
-
-
-def _finding(rule: Rule, node: ast.AST, values: dict[str, str], fix: Optional[Fix] = None) -> Finding:
-    return Finding(
-        rule.code,
-        node.lineno,  # type: ignore[attr-defined]
-        node.col_offset,  # type: ignore[attr-defined]
-        getattr(node, "end_lineno", None) or node.lineno,  # type: ignore[attr-defined]
-        getattr(node, "end_col_offset", None) or node.col_offset,  # type: ignore[attr-defined]
-        rule.message.format(**values),
-        fix,
-    )
 
 
 def _in_order(items):
@@ -105,10 +93,10 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         via = "named_parameters()" if item.iteration.source.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
         if prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
             values = {"source": via, "problem": PREFILTER_PROBLEM, "replacement": PREFILTER_ADVICE}
-            yield _finding(MANUAL, item.node, values)
+            yield finding_at(MANUAL, item.node, values)
             continue
         fix, replacement = _manual_fix(item, flows, _method_prefixes(facts, settings))
-        yield _finding(MANUAL, item.node, {"source": via, "problem": MANUAL_PROBLEM, "replacement": replacement}, fix)
+        yield finding_at(MANUAL, item.node, {"source": via, "problem": MANUAL_PROBLEM, "replacement": replacement}, fix)
 
 
 def _method_prefixes(facts: ModuleFacts, settings: Settings) -> frozenset[str]:
@@ -147,7 +135,7 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
         model = item.iteration.source.model or "model"
         shown = f"{GET}({model})"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}")
-        yield _finding(REQUIRES_GRAD, item.node, {"replacement": shown}, fix)
+        yield finding_at(REQUIRES_GRAD, item.node, {"replacement": shown}, fix)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +154,7 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
     manual = hitting(["manual-dict-in-load-state-dict"], settings.supported)
     sources = Sources.of(facts)
     for call, scope in calls:
-        state = _state_argument(call)
+        state = call_argument(call, 0, "state_dict")
         if state is None:
             continue
         source = sources.classify(state, scope)
@@ -184,7 +172,7 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
                 "consequence": "its keys have no adapter name, so nothing loads",
                 "receiver": receiver,
             }
-            yield _finding(LOAD, call, values, fix)
+            yield finding_at(LOAD, call, values, fix)
         elif source.kind is Kind.MANUAL and manual:
             shown = f"{SET}({receiver}, {GET}(...))"
             fix = Fix(
@@ -197,7 +185,7 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
                 "consequence": "modules_to_save are not restored and it fits only the adapter name in its keys",
                 "receiver": receiver,
             }
-            yield _finding(LOAD, call, values, fix)
+            yield finding_at(LOAD, call, values, fix)
 
 
 def _not_strict(call: ast.Call) -> bool:
@@ -208,15 +196,6 @@ def _not_strict(call: ast.Call) -> bool:
     if strict is None and len(call.args) >= 2:
         strict = call.args[1]
     return isinstance(strict, ast.Constant) and strict.value is False
-
-
-def _state_argument(call: ast.Call) -> Optional[ast.expr]:
-    for keyword in call.keywords:
-        if keyword.arg == "state_dict":
-            return keyword.value
-    if call.args and not isinstance(call.args[0], ast.Starred):
-        return call.args[0]
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,8 +230,8 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
             continue
         if name == "save_model" and not (facts.origin(call.func) or "").startswith("safetensors"):
             continue  # Trainer.save_model(output_dir), accelerator.save_model(model, directory)
-        path = _argument(call, path_position, path_keywords)
-        obj = _argument(call, obj_position, obj_keywords)
+        path = call_argument(call, path_position, *path_keywords)
+        obj = call_argument(call, obj_position, *obj_keywords)
         if path is None or obj is None:
             continue
         sources = sources or Sources.of(facts)
@@ -264,7 +243,7 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
             continue
         shown = "model.save_pretrained(output_dir)"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown), f"save the adapter with {shown}")
-        yield _finding(ADAPTER_FILE, path, {"file": file_name, "what": what}, fix)
+        yield finding_at(ADAPTER_FILE, path, {"file": file_name, "what": what}, fix)
 
 
 def _written(sources: Sources, writer: str, obj: ast.expr, scope: Scope) -> Optional[str]:
@@ -287,16 +266,6 @@ def _is_torch_like_save(facts: ModuleFacts, call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute)
 
 
-def _argument(call: ast.Call, position: int, keywords: tuple[str, ...]) -> Optional[ast.expr]:
-    for keyword in call.keywords:
-        if keyword.arg in keywords:
-            return keyword.value
-    args = call.args
-    for index, value in enumerate(args):
-        if isinstance(value, ast.Starred):
-            args = args[:index]
-            break
-    return args[position] if position < len(args) else None
 
 
 # ---------------------------------------------------------------------------------------------

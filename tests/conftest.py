@@ -21,7 +21,7 @@ except ImportError:  # the runtime environments run tests/runtime only, without 
 if settings is not None:
     SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
     settings.register_profile(
-        "ci", derandomize=True, database=None, deadline=None, max_examples=60, suppress_health_check=SLOW,
+        "ci", derandomize=True, database=None, deadline=None, max_examples=100, suppress_health_check=SLOW,
         print_blob=True,
     )
     settings.register_profile("dev", deadline=None, max_examples=1000, suppress_health_check=SLOW, print_blob=True)

@@ -35,6 +35,13 @@ from flake8_peft_names.settings import build_settings
 from flake8_peft_names.sources import SourceError
 
 SETTINGS = build_settings()
+
+
+def scaled(examples: int) -> int:
+    """`examples` under the `ci` profile (max_examples 100), ten times more under `dev` (1000)."""
+    return max(1, examples * settings.default.max_examples // 100)
+
+
 APPLIED = (Applicability.SAFE, Applicability.UNSAFE)
 TRIGGER = "# peft adapter lora state_dict named_parameters\n"  # gets past the plugin's cheap pre-filter
 # What the fixer may refuse, leaving the file as it is: LibCST's own limits, not ours.
@@ -61,21 +68,21 @@ def parses(source: str) -> bool:
 # Generated Python never crashes the plugin
 
 
-@settings(max_examples=30)
+@settings(max_examples=scaled(30))
 @given(hypothesmith.from_grammar())
 def test_plugin_never_raises_on_grammar_generated_code(source: str) -> None:
     assume(parses(TRIGGER + source))
     run_plugin(TRIGGER + source)
 
 
-@settings(max_examples=6)
+@settings(max_examples=scaled(6))
 @given(hypothesmith.from_node())
 def test_plugin_never_raises_on_libcst_generated_code(source: str) -> None:
     assume(parses(TRIGGER + source))
     run_plugin(TRIGGER + source)
 
 
-@settings(max_examples=200)
+@settings(max_examples=scaled(200))
 @given(st.binary(max_size=300) | st.text(alphabet="peft_lora(){}[]:=,.'\" \n\t\\#fx0123", max_size=200).map(str.encode))
 def test_reading_any_bytes_gives_findings_or_a_source_error(raw: bytes) -> None:
     job = Job(load_config({}, isolated=True), "check", frozenset(), None)
@@ -93,7 +100,7 @@ OPTION_VALUES = st.text(max_size=24) | st.sampled_from(
 )
 
 
-@settings(max_examples=200)
+@settings(max_examples=scaled(200))
 @given(st.dictionaries(st.sampled_from(OPTIONS), OPTION_VALUES, max_size=4))
 def test_any_option_values_give_a_config_or_a_one_line_config_error(options: dict) -> None:
     from flake8_peft_names.config import ConfigError
@@ -104,7 +111,7 @@ def test_any_option_values_give_a_config_or_a_one_line_config_error(options: dic
         assert str(error) and "\n" not in str(error)
 
 
-@settings(max_examples=100)
+@settings(max_examples=scaled(100))
 @given(st.one_of(st.none(), OPTION_VALUES), st.lists(OPTION_VALUES, max_size=3), st.lists(OPTION_VALUES, max_size=3))
 def test_any_option_values_give_the_plugin_settings_or_exit_code_2(version, methods: list, select: list) -> None:
     import argparse
@@ -308,7 +315,7 @@ def assert_fix_is_sound(raw: bytes, note=note, event=event) -> None:
     path.unlink()
 
 
-@settings(max_examples=80)
+@settings(max_examples=scaled(80))
 @given(st.data())
 def test_fix_of_generated_programs_is_sound(data: st.DataObject) -> None:
     source = data.draw(programs())
@@ -316,7 +323,7 @@ def test_fix_of_generated_programs_is_sound(data: st.DataObject) -> None:
     assert_fix_is_sound(encoded(data.draw, source))
 
 
-@settings(max_examples=20)
+@settings(max_examples=scaled(20))
 @given(st.data(), hypothesmith.from_grammar())
 def test_fix_of_programs_spliced_into_generated_code_is_sound(data: st.DataObject, generated: str) -> None:
     program = data.draw(programs())

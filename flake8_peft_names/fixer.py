@@ -20,6 +20,7 @@ from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
+from .sources import quiet_parse
 
 Span = Tuple[int, int, int, int]  # line, col, end_line, end_col: 1-based lines, 0-based character columns
 APPLIED_TIERS = frozenset({Applicability.SAFE, Applicability.UNSAFE})
@@ -117,7 +118,7 @@ def _with_deep_stack(function: Callable[..., _T], *args: object) -> _T:
 def _nesting(source: bytes) -> int:
     """How deeply the `ast` of `source` nests (0 when Python cannot parse it: LibCST will say why)."""
     try:
-        tree = ast.parse(importlib.util.decode_source(source))
+        tree = quiet_parse(importlib.util.decode_source(source))
     except (SyntaxError, ValueError, LookupError, RecursionError, MemoryError):
         return 0
     deepest = 0
@@ -162,7 +163,7 @@ def check_parses(code: Union[bytes, str]) -> None:
     """Raise FixError unless Python can parse `code` (bytes are decoded as Python reads a file)."""
     try:
         text = importlib.util.decode_source(code) if isinstance(code, bytes) else code
-        ast.parse(text)
+        quiet_parse(text)
     except (SyntaxError, ValueError, LookupError, RecursionError, MemoryError) as error:  # ValueError: null bytes
         raise FixError(f"the fixed code would not parse, so nothing was changed: {_one_line(error)}") from None
 

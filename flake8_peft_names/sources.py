@@ -5,6 +5,7 @@ import ast
 import codecs
 import io
 import tokenize
+import warnings
 from dataclasses import dataclass
 
 
@@ -40,7 +41,7 @@ def decode(raw: bytes) -> str:
 
 def parse(text: str, filename: str = "<unknown>") -> ast.Module:
     try:
-        return ast.parse(text, filename)
+        return quiet_parse(text, filename)
     except SyntaxError as error:
         where = f" at line {error.lineno}" if error.lineno else ""  # null bytes: no line (Python >= 3.11.4)
         raise SourceError(f"syntax error{where}: {_one_line(error.msg)}") from None
@@ -48,6 +49,14 @@ def parse(text: str, filename: str = "<unknown>") -> ast.Module:
         raise SourceError(f"cannot parse: {_one_line(error)}") from None
     except (RecursionError, MemoryError):
         raise SourceError("cannot parse: too deeply nested") from None
+
+
+def quiet_parse(text: str, filename: str = "<unknown>") -> ast.Module:
+    """ast.parse without the warnings it prints about the code (invalid escapes: SyntaxWarning on Python
+    3.12+, shown by default), which are no business of a linter of adapter names."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename)
 
 
 def _one_line(error: object) -> str:

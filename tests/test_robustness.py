@@ -284,6 +284,15 @@ def test_missing_dangling_and_read_only_files_are_reported_and_the_run_goes_on(t
     assert read_only.read_text() == HEADER and (tmp_path / "good.py").read_text() == FIXED_HEADER
 
 
+def test_python_warnings_about_the_checked_code_are_not_printed(tmp_path: Path) -> None:
+    """An invalid escape: a SyntaxWarning shown by default from Python 3.12 on (here: -W always)."""
+    (tmp_path / "train.py").write_text(HEADER + 'pattern = "\\d+"\n')
+    command = [sys.executable, "-W", "always", "-m", "flake8_peft_names", "check", "--fix", "--unsafe-fixes", "."]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr
+    assert (tmp_path / "train.py").read_text().startswith(FIXED_HEADER)
+
+
 def test_usage_errors_alone_exit_with_2(tmp_path: Path) -> None:
     (tmp_path / "syntax_error.py").write_text("def broken(:\n  peft\n")
     assert cli("check", "syntax_error.py", cwd=tmp_path).returncode == 1

@@ -101,8 +101,9 @@ def read_notebook(raw: bytes, filename: str) -> Notebook:
         text = raw.decode("utf-8-sig")
         node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
         cells = node["cells"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise NotebookError(f"cannot read notebook: {type(error).__name__}: {error}") from None
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as error:
+        reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+        raise NotebookError(f"cannot read notebook: {reason}") from None
     notebook = Notebook(node, _indent(text), text.endswith("\n"))
     for number, cell in enumerate(cells, start=1):
         if cell.get("cell_type") != "code":
@@ -140,7 +141,7 @@ def _python_of(number: int, source: str) -> Optional[CodeCell]:
     try:
         compile("".join(lines), "<cell>", "exec", PARSE_FLAGS)
         return cell
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     replaced = []
     for index, line in enumerate(lines):

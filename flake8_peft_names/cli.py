@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import multiprocessing
 import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -16,13 +13,13 @@ from .checker import may_have_findings
 from .config import Config, ConfigError, load_config
 from .docs import rule_page
 from .findings import reported
+from .fix_output import STDIN, deliver
 from .report import FORMATS, FileResult, applicability
 from .rule import Applicability, Finding
 from .rules import RULES, RULES_BY_CODE, RULES_BY_NAME
 from .sources import Source, SourceError, read_source
 
 USAGE_ERROR = 2
-STDIN = "-"
 NOTEBOOK = ".ipynb"
 CHECKPOINTS = ".ipynb_checkpoints"  # Jupyter's autosaved copies: walking into them would repeat every finding
 
@@ -104,48 +101,8 @@ class Job:
         except (FixError, SourceError) as error:
             result.error = f"cannot fix: {error}"
             return
-        if new == source.raw:
-            return
-        if self.mode == "diff":
-            result.diff = _diff(shown, source.text, read_source(new, shown).text)
-            return
-        if path == STDIN:
-            result.fixed_source = new
-        else:
-            try:
-                write_atomically(Path(path), new)
-            except OSError as error:
-                result.error = f"cannot write: {error.strerror or error}"
-                return
-        result.fixed = len(result.findings) - len(remaining)
-        result.findings = remaining
-        result.lines = fixed_source.lines if remaining and fixed_source else ()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it over: readers see old or new, never half."""
-    mode = path.stat().st_mode
-    if not mode & stat.S_IWUSR:
-        raise PermissionError(13, "file is read-only")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, stat.S_IMODE(mode))
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _diff(path: str, old: str, new: str) -> str:
-    lines = difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        if new != source.raw and deliver(result, path, self.mode, source.raw, new, remaining):
+            result.lines = fixed_source.lines if remaining and fixed_source else ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +191,7 @@ def _report(results: list[FileResult], args: argparse.Namespace, mode: str) -> i
     for result in errors:
         print(f"{result.path}: error: {result.error}", file=sys.stderr)
     if mode == "diff":
-        sys.stdout.write("".join(r.diff for r in results))
+        sys.stdout.buffer.write(b"".join(r.diff for r in results))
     elif mode == "fix" and any(r.fixed_source is not None for r in results):
         sys.stdout.buffer.write(next(r.fixed_source for r in results if r.fixed_source is not None))
     else:

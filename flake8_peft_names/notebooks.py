@@ -12,14 +12,13 @@ the markers find each cell's lines and each magic line again.
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from .checker import may_have_findings
+from .fix_output import deliver
 from .report import CellFinding, FileResult, applicability
 from .rule import Finding
 from .sources import Source, SourceError
@@ -233,8 +232,6 @@ def _errors(notebook: Notebook) -> Optional[str]:
 def _fix(
     job: "Job", path: str, shown: str, raw: bytes, notebook: Notebook, found: list[Finding], result: FileResult
 ) -> None:
-    from .cli import STDIN, write_atomically
-
     fixable = [f for f in found if applicability(f) in job.applicable]
     if not fixable:
         return
@@ -250,26 +247,8 @@ def _fix(
     except (FixError, SourceError) as error:
         result.error = "; ".join(filter(None, [result.error, f"cannot fix: {error}"]))
         return
-    if new == raw:
-        return
-    if job.mode == "diff":
-        old_text, new_text = raw.decode("utf-8-sig"), new.decode("utf-8")
-        lines = difflib.unified_diff(
-            old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), f"a/{shown}", f"b/{shown}"
-        )
-        result.diff = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
-        return
-    if path == STDIN:
-        result.fixed_source = new
-    else:
-        try:
-            write_atomically(Path(path), new)
-        except OSError as error:
-            result.error = f"cannot write: {error.strerror or error}"
-            return
-    result.fixed = len(result.findings) - len(remaining)
-    result.findings = remaining
-    result.cell_lines = fixed.cell_lines if remaining else {}
+    if new != raw and deliver(result, path, job.mode, raw, new, remaining):
+        result.cell_lines = fixed.cell_lines if remaining else {}
 
 
 def write_cells(notebook: Notebook, module: str) -> bytes:

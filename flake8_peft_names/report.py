@@ -34,7 +34,7 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     error: Optional[str] = None  # the file could not be read, parsed, fixed or written
-    diff: str = ""
+    diff: bytes = b""  # `--diff`: a unified diff in the file's own encoding
     fixed: int = 0
     fixed_source: Optional[bytes] = None  # `--fix` of stdin: the new text goes to stdout
     # The text the findings' positions refer to (set only when there are findings): the fix edits of

@@ -245,6 +245,27 @@ def test_diff_of_hostile_files_writes_nothing(hostile: Path, tmp_path: Path) -> 
     assert "+model = get_peft_model(base, config, adapter_name='adapter_lora')" in result.stdout
 
 
+def test_diff_applied_by_patch_and_git_gives_what_fix_writes(hostile: Path, tmp_path: Path) -> None:
+    """Cookies, BOM, CRLF, lone CR, form feeds, U+2028, a missing last newline: the diff is GNU diff's."""
+    project = copy_of(hostile, tmp_path)
+    for name, source in LINE_ENDINGS.items():
+        (project / name).write_bytes(source.encode("utf-8"))
+    (project / "no_last_newline.py").write_bytes(HEADER.rstrip("\n").encode())
+    command = [sys.executable, "-m", "flake8_peft_names", "check", "--no-progress", "--unsafe-fixes", "."]
+    diff = subprocess.run([*command, "--diff"], cwd=project, capture_output=True, timeout=600).stdout
+    assert b"\\ No newline at end of file" in diff and b"\x0c" in diff
+    patched, applied = tmp_path / "patched", tmp_path / "applied"
+    for target in (patched, applied):
+        shutil.copytree(project, target)
+    subprocess.run(["patch", "-p1", "--quiet", "--batch"], input=diff, cwd=patched, check=True, timeout=300)
+    subprocess.run(["git", "apply", "-p1", "-"], input=diff, cwd=applied, check=True, timeout=300)
+    subprocess.run([*command, "--fix"], cwd=project, capture_output=True, timeout=600)
+    fixed = {p.name: p.read_bytes() for p in project.iterdir()}
+    assert fixed["no_last_newline.py"] == FIXED_HEADER.rstrip("\n").encode() and b"'q'" not in fixed["separators.py"]
+    assert {p.name: p.read_bytes() for p in patched.iterdir()} == fixed
+    assert {p.name: p.read_bytes() for p in applied.iterdir()} == fixed
+
+
 LINE_ENDINGS = {
     # str.splitlines() also splits at form feeds, \x85 and U+2028; Python and flake8 do not
     "separators.py": "from peft import get_peft_model\nx = 'a\u2028b'  # \x0c and \x85 end no line\n"

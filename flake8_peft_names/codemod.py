@@ -10,6 +10,8 @@ the flake8 plugin on each module and makes its edits through `fixer.apply_fixes`
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 from typing import List, Optional
 
 import libcst as cst
@@ -18,7 +20,7 @@ from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 from .checker import may_have_findings
 from .config import ConfigError, load_config
 from .findings import reported
-from .fixer import FixError, apply_fixes, check_parses
+from .fixer import NOT_REPRODUCED, FixError, apply_fixes, check_parses
 from .rule import Applicability, Finding
 from .sources import SourceError, read_source
 
@@ -78,6 +80,10 @@ class FixPeftNames(CodemodCommand):
         return reported(source, self.context.filename or "<module>", self.config)
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        # libcst.tool writes the file back whenever the tree's bytes differ from it, even with nothing fixed
+        path = self.context.filename
+        if path and os.path.isfile(path) and Path(path).read_bytes() != tree.bytes:
+            raise SkipFile(NOT_REPRODUCED)
         try:
             fixed = apply_fixes(tree, self.findings(tree.code, tree.encoding), self.applicable)
             if fixed is not tree:

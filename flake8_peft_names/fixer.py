@@ -62,8 +62,8 @@ def _fix_with_libcst(source: bytes, findings: Sequence[Finding], applicable: fro
         module = cst.parse_module(source)
     except Exception as error:  # ParserSyntaxError, and LibCST's own bugs (TypeError on valid code)
         raise FixError(f"LibCST cannot parse this file: {_one_line(error)}") from None
-    if module.bytes != source:  # LibCST 1.9 drops a leading form feed, and a last line's lone '\r'
-        raise FixError("LibCST cannot reproduce this file byte for byte, so nothing was changed")
+    if module.bytes != source:
+        raise FixError(NOT_REPRODUCED)
     fixed = apply_fixes(module, findings, applicable)
     if fixed is module:
         return source
@@ -78,6 +78,8 @@ def _fix_with_libcst(source: bytes, findings: Sequence[Finding], applicable: fro
 # generating code), and its parser slows down with the square of the nesting: it runs in a thread with a
 # large stack and recursion limit, on files nested at most MAX_DEPTH levels (`ast` accepts about 3,000).
 MAX_DEPTH = 1000
+# LibCST 1.9 drops a leading form feed and a last line's lone '\r': writing its code back would change them.
+NOT_REPRODUCED = "LibCST cannot reproduce this file byte for byte, so nothing was changed"
 _STACK_BYTES = 256 * 1024 * 1024
 _RECURSION_LIMIT = 20_000
 _deep_stack_lock = threading.Lock()

@@ -361,6 +361,24 @@ def test_fix_that_would_not_parse_raises() -> None:
     assert "would not parse" in _assert_one_line(error)
 
 
+def test_libcst_tool_codemod_skips_a_file_libcst_cannot_reproduce_fixable_or_not(project: Path) -> None:
+    """LibCST drops a leading form feed and a last line's lone '\\r'; libcst.tool writes back whatever
+    differs, so without the guard even a file with nothing to fix would change."""
+    untouched = {
+        "form_feed_fixable.py": b"\x0cfrom peft import get_peft_model\nm = get_peft_model(b, c, adapter_name='lora')\n",
+        "form_feed_clean.py": b"\x0cimport os\nx = 1\n",
+        "lone_cr_clean.py": b"from peft import PeftModel\nx = 1\n\r",
+    }
+    for name, raw in untouched.items():
+        (project / "src" / name).write_bytes(raw)
+    command = ["codemod", "--no-format", "--hide-progress", "codemod.FixPeftNames", "--unsafe-fixes", "src"]
+    result = _libcst_tool(project, *command)
+    assert "Skipped 3 files" in result.stderr and "Failed to codemod 0 files" in result.stderr, result.stderr
+    for name, raw in untouched.items():
+        assert (project / "src" / name).read_bytes() == raw, name
+    assert (project / "src" / "rename_literals.py").read_bytes() == (PAIRS / "rename_literals.out.py").read_bytes()
+
+
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a Python older than LibCST's grammar")
 def test_file_only_libcst_can_parse_raises() -> None:
     """LibCST reads `type X = ...` (Python 3.12); an older Python cannot: the fixed file would not parse."""

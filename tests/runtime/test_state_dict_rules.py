@@ -29,66 +29,31 @@ from flake8_peft_names.peft_facts import HAZARDS
 from flake8_peft_names.rule import Finding, Rule
 from flake8_peft_names.rules.state_dicts import ADAPTER_FILE, LOAD, MANUAL, REQUIRES_GRAD, STATE_DICT_RULES
 from flake8_peft_names.settings import build_settings
+from .experiment import adapter_tensors, differing, lora, make_tiny_model, snapshot
 
 PEFT_VERSION = Version(peft.__version__)
 INSTALLED = frozenset({PEFT_VERSION})
 ADAPTERS = ("default", "other")
-PEFT_ATTRS = ("lora_A", "lora_B", "modules_to_save")
 STATE_HAZARDS = sorted({h for rule in STATE_DICT_RULES for h in rule.hazards})
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 # ---------------------------------------------------------------------------------------------
-# The tiny model
-
-
-class Tiny(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.q_proj = nn.Linear(8, 8)
-        self.v_proj = nn.Linear(8, 8)
-        self.head = nn.Linear(8, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.relu(self.v_proj(torch.relu(self.q_proj(x)))))
-
-
-def base() -> Tiny:
-    torch.manual_seed(0)  # the same base weights every time
-    return Tiny()
+# The tiny model (experiment.py), two adapters
 
 
 def config(modules_to_save: bool) -> LoraConfig:
-    return LoraConfig(
-        r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"], modules_to_save=["head"] if modules_to_save else None
-    )
-
-
-def adapter_tensors(model: nn.Module, adapter: str) -> dict[str, torch.Tensor]:
-    """`module.<lora_A|lora_B|modules_to_save>[adapter]` parameters, one by one."""
-    found = {}
-    for module_name, module in model.named_modules():
-        for attr in PEFT_ATTRS:
-            container = module._modules.get(attr)
-            if isinstance(container, nn.ModuleDict) and adapter in container:
-                for name, tensor in container[adapter].named_parameters():
-                    found[f"{module_name}.{attr}.{name}"] = tensor
-    return found
-
-
-def snapshot(model: nn.Module, adapter: str) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in adapter_tensors(model, adapter).items()}
+    return lora(["head"] if modules_to_save else None)()
 
 
 def lost(before: dict[str, torch.Tensor], model: nn.Module, adapter: str) -> list[str]:
-    after = adapter_tensors(model, adapter)
-    return [k for k, v in before.items() if k not in after or not torch.equal(v, after[k])]
+    return differing(before, adapter_tensors(model, adapter))
 
 
 def trained(modules_to_save: bool, seed: int = 1) -> nn.Module:
     """A peft model with adapters `default` and `other`, every adapter tensor random (a re-initialised one shows)."""
-    model = get_peft_model(base(), config(modules_to_save))
+    model = get_peft_model(make_tiny_model(), config(modules_to_save))
     model.add_adapter("other", config(modules_to_save))
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -180,7 +145,7 @@ def _reload_manual(modules_to_save: bool, tmp_path: Path) -> tuple[Optional[Base
     """Save the example's dict with torch.save, load it with set_peft_model_state_dict: (error, all lost)."""
     model = trained(modules_to_save)
     before = snapshot(model, "default")
-    namespace = run(MANUAL.example, {"base_model": base()}, tmp_path) if modules_to_save else None
+    namespace = run(MANUAL.example, {"base_model": make_tiny_model()}, tmp_path) if modules_to_save else None
     if namespace is not None:  # the example itself (modules_to_save=["head"]) saved `lora.pt`
         saved = namespace["lora_state"]
         before = snapshot(namespace["model"], "default")
@@ -215,7 +180,7 @@ def _inference_dict(modules_to_save: bool, tmp_path: Path) -> dict[str, torch.Te
     folder, _ = save_inference_checkpoint(tmp_path / "adapter", modules_to_save)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = PeftModel.from_pretrained(base(), str(folder))  # is_trainable=False, the default
+        model = PeftModel.from_pretrained(make_tiny_model(), str(folder))  # is_trainable=False, the default
     return eval(reported_expression(REQUIRES_GRAD), {"model": model})
 
 
@@ -258,7 +223,7 @@ def _from_pretrained_hand_written(modules_to_save: bool, tmp_path: Path) -> tupl
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loaded = PeftModel.from_pretrained(base(), str(output_dir))
+            loaded = PeftModel.from_pretrained(make_tiny_model(), str(output_dir))
     except Exception as error:  # noqa: BLE001
         return error, False
     return None, all_lost(before, loaded)
@@ -350,14 +315,14 @@ def _randomised(model: nn.Module, seed: int) -> nn.Module:
 def test_manual_rule_use_instead_and_fix_round_trip(tmp_path: Path) -> None:
     """`use_instead` saves `get_peft_model_state_dict(model, adapter_name="default")` with torch.save; the fix
     the rule attaches to its example is `get_peft_model_state_dict(model)`: both reload every tensor, head included."""
-    namespace = run(MANUAL.use_instead, {"base_model": base()}, tmp_path)
+    namespace = run(MANUAL.use_instead, {"base_model": make_tiny_model()}, tmp_path)
     model = _randomised(namespace["model"], seed=1)
     before = snapshot(model, "default")
     assert any(".modules_to_save." in k for k in before)
     run(MANUAL.use_instead.splitlines()[-2] + "\n" + MANUAL.use_instead.splitlines()[-1], namespace, tmp_path)
     for state in (torch.load(tmp_path / "lora.pt"), eval(fix_replacement(MANUAL), namespace)):
         (tmp_path / "target").mkdir(exist_ok=True)
-        target = _randomised(run(MANUAL.use_instead, {"base_model": base()}, tmp_path / "target")["model"], seed=2)
+        target = _randomised(run(MANUAL.use_instead, {"base_model": make_tiny_model()}, tmp_path / "target")["model"], seed=2)
         assert lost(before, target, "default")
         set_peft_model_state_dict(target, state)
         assert lost(before, target, "default") == []
@@ -367,9 +332,9 @@ def test_requires_grad_rule_use_instead_holds_every_weight(tmp_path: Path) -> No
     folder, before = save_inference_checkpoint(tmp_path / "adapter", modules_to_save=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = PeftModel.from_pretrained(base(), str(folder))
+        model = PeftModel.from_pretrained(make_tiny_model(), str(folder))
     namespace = run(
-        REQUIRES_GRAD.use_instead.replace('"out/adapter"', repr(str(folder))), {"base_model": base()}, tmp_path
+        REQUIRES_GRAD.use_instead.replace('"out/adapter"', repr(str(folder))), {"base_model": make_tiny_model()}, tmp_path
     )
     for state in (namespace["trainable"], eval(fix_replacement(REQUIRES_GRAD), {"model": model, **namespace})):
         target = fresh(modules_to_save=True)
@@ -407,7 +372,7 @@ def test_adapter_file_rule_use_instead_round_trips(modules_to_save: bool, tmp_pa
             (output_dir / "adapter_model.safetensors").unlink()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loaded = PeftModel.from_pretrained(base(), str(output_dir))
+            loaded = PeftModel.from_pretrained(make_tiny_model(), str(output_dir))
         assert lost(before, loaded, "default") == []
 
 
@@ -437,7 +402,7 @@ def test_prefilter_handed_to_save_pretrained(keeps_modules_to_save: bool, tmp_pa
     assert not raises
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        loaded = PeftModel.from_pretrained(base(), str(tmp_path))
+        loaded = PeftModel.from_pretrained(make_tiny_model(), str(tmp_path))
     head_dropped = not keeps_modules_to_save and PEFT_VERSION < Version("0.15")
     assert lost(before, loaded, "default") == ([k for k in before if ".modules_to_save." in k] if head_dropped else [])
 
@@ -458,7 +423,7 @@ def test_prefilter_copied_without_modules_to_save_round_trips_a_model_without_th
         folder = tmp_path if adapter == "default" else tmp_path / adapter
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loaded = PeftModel.from_pretrained(base(), str(folder), adapter_name=adapter)
+            loaded = PeftModel.from_pretrained(make_tiny_model(), str(folder), adapter_name=adapter)
         assert lost(before, loaded, adapter) == []
 
 
@@ -474,9 +439,9 @@ def test_requires_grad_prefilter_handed_to_save_pretrained(modules_to_save: bool
     model.save_pretrained(str(tmp_path / "trainable"), selected_adapters=["default"], state_dict=pre)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        loaded = PeftModel.from_pretrained(base(), str(tmp_path / "trainable"))
+        loaded = PeftModel.from_pretrained(make_tiny_model(), str(tmp_path / "trainable"))
         assert lost(before, loaded, "default") == []
-        inference = PeftModel.from_pretrained(base(), str(tmp_path / "trainable"))  # is_trainable=False
+        inference = PeftModel.from_pretrained(make_tiny_model(), str(tmp_path / "trainable"))  # is_trainable=False
     empty = {n: p for n, p in inference.named_parameters() if p.requires_grad}
     try:
         inference.save_pretrained(str(tmp_path / "inference"), state_dict=empty)

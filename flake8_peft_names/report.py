@@ -52,6 +52,17 @@ def applicability(finding: Finding) -> Applicability:
     return finding.fix.applicability if finding.fix else Applicability.NONE
 
 
+def cell_message(finding: CellFinding) -> str:
+    """A notebook finding's message with its place in front: formats whose positions count lines of the
+    file (the notebook's JSON) cannot point into a cell themselves."""
+    return f"cell {finding.cell}:{finding.line}:{finding.col + 1}: {finding.message}"
+
+
+def shown_path(path: str) -> str:
+    """The path as annotations and URIs want it: `check .` gives `./x.py`, they want `x.py`."""
+    return path[2:] if path.startswith("./") else path
+
+
 def location(path: str, finding: Finding) -> str:
     """`path:line:col` (1-based column) as flake8 prints it; `nb.ipynb:cell 3:line:col` in a notebook."""
     where = f"{path}:cell {finding.cell}" if isinstance(finding, CellFinding) else path
@@ -174,11 +185,11 @@ def format_github(results: Sequence[FileResult]) -> str:
     and say the cell, line and column in the message."""
     out = []
     for result in results:
-        path = result.path[2:] if result.path.startswith("./") else result.path  # `check .` gives ./x.py
+        path = shown_path(result.path)
         for f in result.findings:
             if isinstance(f, CellFinding):
                 props = {"file": path, "title": f.code}
-                message = f"cell {f.cell}:{f.line}:{f.col + 1}: {f.message}"
+                message = cell_message(f)
             else:
                 props = {
                     "file": path,
@@ -205,8 +216,7 @@ def _uri(path: str) -> str:
     pure = PurePath(path)
     if pure.is_absolute():
         return pure.as_uri()
-    text = pure.as_posix()
-    return quote(text[2:] if text.startswith("./") else text)
+    return quote(shown_path(pure.as_posix()))
 
 
 def _sarif_rule(rule) -> dict:
@@ -223,6 +233,11 @@ def _sarif_rule(rule) -> dict:
     }
 
 
+def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
+    """A SARIF region: 1-based lines and columns, the end column exclusive."""
+    return {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+
+
 def _sarif_result(result: FileResult, finding: Finding, rule_index: dict[str, int]) -> dict:
     artifact = {"uri": _uri(result.path)}
     record: dict = {"ruleId": finding.code, "level": "error", "message": {"text": finding.message}}
@@ -230,27 +245,17 @@ def _sarif_result(result: FileResult, finding: Finding, rule_index: dict[str, in
         record["ruleIndex"] = rule_index[finding.code]
     if isinstance(finding, CellFinding):
         # SARIF regions count lines of the artifact (the notebook's JSON); a cell position is not one.
-        record["message"]["text"] = f"cell {finding.cell}:{finding.line}:{finding.col + 1}: {finding.message}"
+        record["message"]["text"] = cell_message(finding)
         record["locations"] = [{"physicalLocation": {"artifactLocation": artifact}}]
         record["properties"] = {"cell": finding.cell, "line": finding.line, "column": finding.col + 1}
         return record
-    region = {
-        "startLine": finding.line,
-        "startColumn": finding.col + 1,
-        "endLine": finding.end_line,
-        "endColumn": finding.end_col + 1,
-    }
+    region = _region(finding.line, finding.col + 1, finding.end_line, finding.end_col + 1)
     record["locations"] = [{"physicalLocation": {"artifactLocation": artifact, "region": region}}]
     edits = fix_edits(finding, result.lines_of(finding))
     if finding.fix is not None and edits:
         replacements = [
             {
-                "deletedRegion": {
-                    "startLine": e["line"],
-                    "startColumn": e["column"],
-                    "endLine": e["end_line"],
-                    "endColumn": e["end_column"],
-                },
+                "deletedRegion": _region(e["line"], e["column"], e["end_line"], e["end_column"]),
                 "insertedContent": {"text": e["content"]},
             }
             for e in edits

@@ -1115,6 +1115,8 @@ class Sources:
                 copy = self._copy_target(loop, name, bound_scope)
                 if copy is not None and copy != name:
                     flows.merge(self.flows(loop, bound_scope, (copy, bound_scope), depth + 1))
+                elif copy is None:
+                    flows.loops.append(loop)
         return flows
 
     def _rebound(self, name: str, scope: Scope, after: tuple[int, int]) -> Optional[tuple[int, int]]:
@@ -1224,6 +1226,7 @@ class Flows:
     returned_from: list[Scope] = field(default_factory=list)
     methods: set[str] = field(default_factory=set)  # `var.values()`, ...
     pretrained: list[tuple[ast.Call, Scope]] = field(default_factory=list)  # `X.save_pretrained(state_dict=it)`
+    loops: list[ast.For] = field(default_factory=list)  # loops over it that copy it nowhere
 
     def add(self, call: ast.Call, slot: Union[int, str], scope: Scope) -> None:
         self.calls.append((call, slot))
@@ -1235,6 +1238,7 @@ class Flows:
         self.returned_from += other.returned_from
         self.methods |= other.methods
         self.pretrained += other.pretrained
+        self.loops += other.loops
 
     def into_peft(self) -> bool:
         """Handed to `get_peft_model_state_dict(model, state_dict=...)` (or transformers' equivalent)."""
@@ -1274,12 +1278,24 @@ class Flows:
         )
 
     def only_counted(self) -> bool:
-        """Used only to count, print or feed an optimizer (`.values()`), never as a whole elsewhere."""
+        """Used only to count, print or feed an optimizer (`.values()`), or looped over only to print each
+        entry; never as a whole elsewhere."""
         if self.returned_from or self.methods - {"values"}:
             return False
-        if not self.calls and not self.methods:
+        if not self.calls and not self.methods and not self.loops:
             return False
-        return all(called_name(call.func) in _COUNT_OR_LOG for call, _ in self.calls)
+        return all(called_name(call.func) in _COUNT_OR_LOG for call, _ in self.calls) and all(
+            all(_logs(statement) for statement in loop.body) for loop in self.loops
+        )
+
+
+def _logs(statement: ast.stmt) -> bool:
+    """`print(...)`, `logger.info(...)`: a statement that only shows something."""
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and called_name(statement.value.func) in _COUNT_OR_LOG
+    )
 
 
 def _position(node: ast.AST) -> tuple[int, int]:

@@ -301,7 +301,8 @@ MANUAL = Rule(
         "`or id(v) in embeddings`), filters that pick only `modules_to_save` copies, sets or lists of key names "
         "kept for a check (`missing_keys.remove(key)`), dicts that are not a model's (loaded files, configs, "
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
-        "counted or printed, modules that define their own `get_peft_model_state_dict`, and modules that use "
+        "counted or printed (or looped over only to print each entry), modules that define their own "
+        "`get_peft_model_state_dict`, and modules that use "
         "another LoRA library (loralib, their own LoRA layers) instead of peft. A needle that cannot be resolved "
         "statically is never guessed."
     ),

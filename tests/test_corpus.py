@@ -6,7 +6,8 @@ another folder), so the benchmark and this test read the same files. About 10 mi
 
 - flake8 with the plugin (and flake8's own plugins, as users run it) finishes on every file, with no PFT000;
 - `check` finds what flake8 finds;
-- `check --fix --unsafe-fixes` on a copy changes only files with fixable findings, every changed file
+- `check --fix --unsafe-fixes` on a copy, with an adapter-name finding appended to every 20th file, changes
+  only files with fixable findings, fixes every probe and keeps every other byte, every changed file
   compiles, and a second run changes nothing;
 - the fixer, asked to rename one string literal in each of a sample of the files (every 20th), changes
   exactly that literal and nothing else: every other byte stays as it was.
@@ -17,6 +18,7 @@ import ast
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -160,31 +162,63 @@ def test_check_agrees_with_flake8(flake8_run, copy: Path, packages: list[str], c
     assert ours == flake8_run[0]
 
 
-def test_fix_changes_only_files_with_fixable_findings_and_is_a_fixpoint(copy: Path, packages, capsys) -> None:
+# Appended to every FIX_EVERY-th file of the copy, so that --fix has real files to fix (the wheels themselves
+# have no finding): `'lora'` is PFT102, renamed by the unsafe fix.
+PROBE = "from peft import get_peft_model as _pft_probe\n_pft_model = _pft_probe(None, None, adapter_name='lora')\n"
+FIXED_PROBE = re.compile(r"_pft_model = _pft_probe\(None, None, adapter_name='(\w+)'\)\r?\n\Z")
+FILE_NOQA = re.compile(rb"#\s*flake8[:=]\s*noqa(\s|$)", re.IGNORECASE | re.MULTILINE)  # flake8 skips the file
+
+
+def _with_probe(raw: bytes) -> bytes:
+    newline = b"\r\n" if raw.split(b"\n", 1)[0].endswith(b"\r") else b"\n"
+    lead = newline if raw and not raw.endswith((b"\n", b"\r")) else b""
+    return raw + lead + PROBE.encode().replace(b"\n", newline)
+
+
+def test_fix_changes_only_files_with_fixable_findings_and_is_a_fixpoint(
+    copy: Path, corpus: Path, files: list[Path], packages: list[str], capsys
+) -> None:
+    probed = {}
+    for path in files[::FIX_EVERY]:
+        name = os.path.normpath(str(path.relative_to(corpus)))
+        probed[name] = path.read_bytes()
+        (copy / name).write_bytes(_with_probe(probed[name]))
     result, _ = _check(copy, packages, "--output-format=json")
     records = json.loads(result.stdout or "[]")
     fixable = {
         os.path.normpath(r["path"]) for r in records if (r.get("fix") or {}).get("applicability") in ("safe", "unsafe")
     }
+    unseen = sorted(set(probed) - fixable)
+    assert all(FILE_NOQA.search(probed[name]) for name in unseen), unseen[:20]
     before = _snapshot(copy, packages)
 
     fixed, seconds = _check(copy, packages, "--fix", "--unsafe-fixes")
     after = _snapshot(copy, packages)
     changed = sorted(path for path in before if before[path] != after[path])
     fix_errors = [line for line in _errors(fixed.stderr) if ": error: cannot fix: " in line]
+    lines = sum(_count_lines(after[path]) for path in changed)
     report(
         capsys,
-        f"check --fix --unsafe-fixes -j2: {seconds:.0f} s; {len(fixable)} files with fixable findings, "
-        f"{len(changed)} changed, {len(fix_errors)} not fixable: {fixed.stderr.strip().splitlines()[-1:] or ''}",
-        *(f"  changed {path}" for path in changed),
+        f"check --fix --unsafe-fixes -j2 after a PFT102 probe was appended to {len(probed)} files: {seconds:.0f} s; "
+        f"{len(fixable)} files with fixable findings, {len(changed)} changed ({lines} lines), "
+        f"{len(fix_errors)} not fixable: {fixed.stderr.strip().splitlines()[-1:] or ''}",
+        *(f"  changed {path}" for path in changed if path not in probed),
         *(f"  {line}" for line in fix_errors),
     )
     assert set(before) == set(after)
     assert set(changed) <= fixable
-    for path in changed:
-        assert _python_reads(after[path]), path
+    not_fixed = {line.split(": error: cannot fix: ")[0] for line in fix_errors}
     for line in fix_errors:
         assert line.split(": error: cannot fix: ")[1].startswith(LIBCST_LIMITS), line
+    assert set(probed) - set(unseen) - not_fixed <= set(changed)
+    for path in changed:
+        assert _python_reads(after[path]), path
+        if path in probed:  # the file as it was, then the probe with another name: every other byte kept
+            original = probed[path]
+            assert after[path][: len(original)] == original, path
+            tail = after[path][len(original):].decode("ascii").lstrip("\r\n").split("\n", 1)[1]
+            renamed = FIXED_PROBE.match(tail)
+            assert renamed and renamed.group(1) != "lora", (path, tail)
 
     again, _ = _check(copy, packages, "--fix", "--unsafe-fixes")
     assert _snapshot(copy, packages) == after and "Fixed" not in again.stderr

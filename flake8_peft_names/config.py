@@ -113,7 +113,8 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
         raise ConfigError(f"per-file-ignores: {reason}, not {value!r}") from None
     methods = merged.get("peft-methods")
     try:
-        settings = build_settings(merged.get("peft-version"), utils.parse_comma_separated_list(methods) if methods else None)
+        method_names = utils.parse_comma_separated_list(methods) if methods else None
+        settings = build_settings(merged.get("peft-version"), method_names)
     except SettingsError as error:
         raise ConfigError(str(error)) from None
     return Config(settings, root, lists, per_file)

@@ -382,7 +382,8 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
             facts.mentions_modules_to_save = True
             facts.modules_to_save.update(_plain_names(keyword.value))
         elif keyword.arg == "task_type":
-            task = keyword.value.value if isinstance(keyword.value, ast.Constant) else getattr(keyword.value, "attr", None)
+            value = keyword.value
+            task = value.value if isinstance(value, ast.Constant) else getattr(value, "attr", None)
             facts.mentions_modules_to_save |= task in TASKS_WITH_MODULES_TO_SAVE
 
 

@@ -60,7 +60,11 @@ def problems(name: str, context: NameContext, has_modules_to_save: bool) -> Iter
             yield Problem("PFT102", "name-inside-prefix", {"method": method.display, "prefix": method.prefix})
     module = next((m for m in sorted(context.modules_to_save) if name.endswith(m)), None)
     if module is not None:  # peft matches modules_to_save with str.endswith: `adapter_head` is a `head`
-        kind = "the name of a modules_to_save module" if name == module else f"a name ending in the modules_to_save module {module!r}"
+        kind = (
+            "the name of a modules_to_save module"
+            if name == module
+            else f"a name ending in the modules_to_save module {module!r}"
+        )
         yield Problem("PFT104", "modules-to-save-module", {"kind": kind})
     elif name == "modules_to_save":
         if has_modules_to_save:

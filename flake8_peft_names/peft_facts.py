@@ -67,7 +67,9 @@ METHODS = (
     Method('LOKR', 'LoKrConfig', 'lokr_', 'lokr_w1 lokr_w1_a lokr_w1_b lokr_w2 lokr_w2_a lokr_w2_b lokr_t2'),
     Method('LORA', 'LoraConfig', 'lora_', 'lora_A lora_B lora_embedding_A lora_embedding_B lora_magnitude_vector'),
     Method('MISS', 'MissConfig', 'miss_', 'miss_block'),
-    Method('MULTITASK_PROMPT_TUNING', 'MultitaskPromptTuningConfig', 'multitask_prompt_tuning_', '', prompt_learning=True),
+    Method(
+        'MULTITASK_PROMPT_TUNING', 'MultitaskPromptTuningConfig', 'multitask_prompt_tuning_', '', prompt_learning=True
+    ),
     Method('OFT', 'OFTConfig', 'oft_', 'oft_R oft_embedding_R'),
     Method('OSF', 'OSFConfig', 'osf_', 'osf_svd_params'),
     Method('PEANUT', 'PeanutConfig', 'peanut_', 'peanut_A peanut_B peanut_encoders peanut_decoders'),
@@ -79,9 +81,14 @@ METHODS = (
     Method('P_TUNING', 'PromptEncoderConfig', 'p_tuning_', '', prompt_learning=True),
     Method('RANDLORA', 'RandLoraConfig', 'randlora_', 'randlora_lambda randlora_gamma'),
     Method('ROAD', 'RoadConfig', 'road_', 'road_theta road_alpha'),
-    Method('SHADOW', 'ShadowConfig', 'shadow_', 'shadow_down shadow_up shadow_update_transform shadow_update_gate shadow_dropout'),
+    Method(
+        'SHADOW', 'ShadowConfig', 'shadow_',
+        'shadow_down shadow_up shadow_update_transform shadow_update_gate shadow_dropout',
+    ),
     Method('SHIRA', 'ShiraConfig', 'shira_', 'shira_weight'),
-    Method('SUPERTUNING', 'SupertuningConfig', 'supertuning_', 'supertuning_values supertuning_lora_A supertuning_lora_B'),
+    Method(
+        'SUPERTUNING', 'SupertuningConfig', 'supertuning_', 'supertuning_values supertuning_lora_A supertuning_lora_B'
+    ),
     Method('TINYLORA', 'TinyLoraConfig', 'tinylora_', 'tinylora_v'),
     Method('TRAINABLE_TOKENS', 'TrainableTokensConfig', 'trainable_tokens_', 'trainable_tokens_delta'),
     Method('UNILORA', 'UniLoraConfig', 'unilora_', 'unilora_theta_d'),
@@ -150,12 +157,22 @@ HAZARDS = {
         _hazard("dotted-name", "PFT101", _RAISES),
         _hazard("module-dict-attribute", "PFT101", _RAISES),
         _hazard("parameter-dict-attribute", "PFT101", _RAISES),
-        _hazard("name-inside-prefix", "PFT102", ("<0.18", "drops this adapter's weights on save (peft#2252)", "reload-lost")),
-        _hazard("prefix-inside-name", "PFT103", ("<0.21", "loses the modules_to_save weights on save and load", "reload-lost")),
+        _hazard(
+            "name-inside-prefix", "PFT102", ("<0.18", "drops this adapter's weights on save (peft#2252)", "reload-lost")
+        ),
+        _hazard(
+            "prefix-inside-name",
+            "PFT103",
+            ("<0.21", "loses the modules_to_save weights on save and load", "reload-lost"),
+        ),
         _hazard(
             "weight-or-bias-with-modules-to-save",
             "PFT104",
-            ("", "corrupts the modules_to_save weights in the checkpoint (lost, or KeyError on reload)", "reload-fails"),
+            (
+                "",
+                "corrupts the modules_to_save weights in the checkpoint (lost, or KeyError on reload)",
+                "reload-fails",
+            ),
         ),
         _hazard(
             "key-component",
@@ -178,10 +195,22 @@ HAZARDS = {
         _hazard(
             "overlapping-names",
             "PFT106",
-            ("<0.18", "saves the other adapter's tensors, under mangled keys, into one adapter's checkpoint", "others-damaged"),
+            (
+                "<0.18",
+                "saves the other adapter's tensors, under mangled keys, into one adapter's checkpoint",
+                "others-damaged",
+            ),
         ),
-        _hazard("reloaded-name", "PFT107", ("", "silently replaces the adapter already loaded under that name", "overwritten")),
-        _hazard("re-added-name", "PFT107", ("<0.21", "silently re-initialises the adapter already added under that name", "overwritten")),
+        _hazard(
+            "reloaded-name",
+            "PFT107",
+            ("", "silently replaces the adapter already loaded under that name", "overwritten"),
+        ),
+        _hazard(
+            "re-added-name",
+            "PFT107",
+            ("<0.21", "silently re-initialises the adapter already added under that name", "overwritten"),
+        ),
     )
 }
 

@@ -388,8 +388,6 @@ def called_name(func: ast.expr) -> Optional[str]:
     return None
 
 
-
-
 def verbatim(node: ast.AST) -> bool:
     """`ast.unparse` gives the source back as written: one line, no string literal (whose quotes it may change)."""
     if getattr(node, "lineno", None) != getattr(node, "end_lineno", None):

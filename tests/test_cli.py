@@ -148,4 +148,5 @@ def test_rule_command_prints_the_rule_docs(project: Path) -> None:
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("flake8-peft-names")
     assert script.exists()
-    assert subprocess.run([str(script), "--version"], capture_output=True, text=True).stdout.startswith("flake8-peft-names")
+    version = subprocess.run([str(script), "--version"], capture_output=True, text=True).stdout
+    assert version.startswith("flake8-peft-names")

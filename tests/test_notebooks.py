@@ -193,4 +193,5 @@ def test_a_notebook_that_fails_validation_is_reported_in_one_line(tmp_path: Path
     (tmp_path / "bad.ipynb").write_text('{"cells": "x", "metadata": {}, "nbformat": 4, "nbformat_minor": 5, "peft": 1}')
     result = cli("check", "bad.ipynb", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert [line for line in result.stderr.splitlines() if "error" in line][0].startswith("bad.ipynb: error: cannot read notebook")
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors[0].startswith("bad.ipynb: error: cannot read notebook")

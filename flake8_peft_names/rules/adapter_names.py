@@ -27,7 +27,8 @@ def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Opt
     yield finding_at(rule, use.node, values, at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
-        here = dict(values, where=f"; defined here, used as an adapter name on line {use.node.lineno}")  # type: ignore[attr-defined]
+        line = use.node.lineno  # type: ignore[attr-defined]
+        here = dict(values, where=f"; defined here, used as an adapter name on line {line}")
         yield finding_at(rule, use.literal, here, fix)
 
 
@@ -100,8 +101,9 @@ def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]
             pair = frozenset((name, use.value))
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
-                values = {"name": use.value, "other": name, "line": str(earlier.node.lineno)}  # type: ignore[attr-defined]
-                yield from _with_definitions(OVERLAPPING, use, dict(values, effects=effects_text(effects), where=""), None)
+                line = str(earlier.node.lineno)  # type: ignore[attr-defined]
+                values = {"name": use.value, "other": name, "line": line, "effects": effects_text(effects), "where": ""}
+                yield from _with_definitions(OVERLAPPING, use, values, None)
         first_seen.setdefault(use.value, use)
 
 
@@ -372,7 +374,10 @@ KEY_PREFIX = _rule(
     "adapter-name-is-key-prefix",
     summary="the name starts a state-dict key component without being it (`q` of `q_proj`)",
     message="adapter name {name!r} starts the state-dict key component {component!r}: {effects}{where}",
-    what_it_does="Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, `lm` of `lm_head`.",
+    what_it_does=(
+        "Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, "
+        "`lm` of `lm_head`."
+    ),
     why_bad=(
         "Up to peft 0.17.x, saving removed `.<adapter name>` anywhere in a key, so the adapter `q` turns "
         "`model.q_proj.lora_A.q.weight` into `model_proj.lora_A.weight`: those weights are lost on reload."
@@ -380,12 +385,14 @@ KEY_PREFIX = _rule(
     example=(
         "from peft import LoraConfig, get_peft_model\n"
         "\n"
-        'model = get_peft_model(base_model, LoraConfig(target_modules=["q_proj", "v_proj"]), adapter_name="q")  # expect: PFT105@98\n'
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"])\n'
+        'model = get_peft_model(base_model, config, adapter_name="q")  # expect: PFT105@57\n'
     ),
     use_instead=(
         "from peft import LoraConfig, get_peft_model\n"
         "\n"
-        'model = get_peft_model(base_model, LoraConfig(target_modules=["q_proj", "v_proj"]), adapter_name="adapter_q")\n'
+        'config = LoraConfig(target_modules=["q_proj", "v_proj"])\n'
+        'model = get_peft_model(base_model, config, adapter_name="adapter_q")\n'
     ),
     hazards=("key-component-prefix",),
 )
@@ -395,7 +402,10 @@ OVERLAPPING = _rule(
     "overlapping-adapter-names",
     summary="two adapter names in one file where one contains the other (`sft`, `sft2`)",
     message="adapter names {name!r} and {other!r} (line {line}) overlap, one contains the other: {effects}{where}",
-    what_it_does="Finds pairs of adapter names used in one file where one is a substring of the other, counting the implicit `default`.",
+    what_it_does=(
+        "Finds pairs of adapter names used in one file where one is a substring of the other, counting the "
+        "implicit `default`."
+    ),
     why_bad=(
         "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so the checkpoint "
         "of `sft` also takes the tensors of `sft2`, under mangled keys (`q_proj.lora_A2.weight`). Reload "

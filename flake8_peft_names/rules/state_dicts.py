@@ -266,8 +266,6 @@ def _is_torch_like_save(facts: ModuleFacts, call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute)
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # The rules
 

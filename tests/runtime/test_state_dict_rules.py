@@ -322,7 +322,8 @@ def test_manual_rule_use_instead_and_fix_round_trip(tmp_path: Path) -> None:
     run(MANUAL.use_instead.splitlines()[-2] + "\n" + MANUAL.use_instead.splitlines()[-1], namespace, tmp_path)
     for state in (torch.load(tmp_path / "lora.pt"), eval(fix_replacement(MANUAL), namespace)):
         (tmp_path / "target").mkdir(exist_ok=True)
-        target = _randomised(run(MANUAL.use_instead, {"base_model": make_tiny_model()}, tmp_path / "target")["model"], seed=2)
+        built = run(MANUAL.use_instead, {"base_model": make_tiny_model()}, tmp_path / "target")
+        target = _randomised(built["model"], seed=2)
         assert lost(before, target, "default")
         set_peft_model_state_dict(target, state)
         assert lost(before, target, "default") == []
@@ -334,7 +335,9 @@ def test_requires_grad_rule_use_instead_holds_every_weight(tmp_path: Path) -> No
         warnings.simplefilter("ignore")
         model = PeftModel.from_pretrained(make_tiny_model(), str(folder))
     namespace = run(
-        REQUIRES_GRAD.use_instead.replace('"out/adapter"', repr(str(folder))), {"base_model": make_tiny_model()}, tmp_path
+        REQUIRES_GRAD.use_instead.replace('"out/adapter"', repr(str(folder))),
+        {"base_model": make_tiny_model()},
+        tmp_path,
     )
     for state in (namespace["trainable"], eval(fix_replacement(REQUIRES_GRAD), {"model": model, **namespace})):
         target = fresh(modules_to_save=True)

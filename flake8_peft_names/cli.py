@@ -63,6 +63,13 @@ class Job:
     def __call__(self, path: str) -> FileResult:
         shown = (self.display_name or "stdin") if path == STDIN else path
         try:
+            return self._one_file(path, shown)
+        except Exception as error:  # a bug of ours: this file is reported and the run goes on
+            reason = " ".join(f"{type(error).__name__}: {error}".split())
+            return FileResult(shown, error=f"internal error: {reason}; please report it")
+
+    def _one_file(self, path: str, shown: str) -> FileResult:
+        try:
             raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
         except OSError as error:
             return FileResult(shown, error=f"cannot read: {error.strerror or error}")

@@ -305,6 +305,36 @@ def test_missing_dangling_and_read_only_files_are_reported_and_the_run_goes_on(t
     assert read_only.read_text() == HEADER and (tmp_path / "good.py").read_text() == FIXED_HEADER
 
 
+# The command with a bug planted in the check of files named boom*.py.
+PLANTED_BUG = """
+import sys
+from flake8_peft_names import cli
+checked = cli.reported
+def reported(source, shown, config):
+    if "boom" in shown:
+        raise KeyError("planted bug")
+    return checked(source, shown, config)
+cli.reported = reported
+raise SystemExit(cli.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("args", [["-j1"], ["-j2"], ["-j2", "--fix", "--unsafe-fixes"]])
+def test_a_bug_of_ours_on_one_file_is_reported_and_the_run_goes_on(tmp_path: Path, args: list[str]) -> None:
+    for name in ("boom.py", "good.py", "later.py"):
+        (tmp_path / name).write_text(HEADER)
+    command = [sys.executable, "-c", PLANTED_BUG, "check", "--no-progress", *args, "."]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    no_traceback(result)
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == {"boom.py": ["internal error: KeyError: 'planted bug'; please report it"]}
+    if "--fix" in args:
+        assert (tmp_path / "good.py").read_text() == (tmp_path / "later.py").read_text() == FIXED_HEADER
+        assert (tmp_path / "boom.py").read_text() == HEADER
+    else:
+        assert set(finding_lines(result.stdout)) == {"good.py", "later.py"}
+
+
 def test_python_warnings_about_the_checked_code_are_not_printed(tmp_path: Path) -> None:
     """An invalid escape: a SyntaxWarning shown by default from Python 3.12 on (here: -W always)."""
     (tmp_path / "train.py").write_text(HEADER + 'pattern = "\\d+"\n')

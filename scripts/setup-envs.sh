@@ -4,6 +4,8 @@
 #   main/         this package (editable) + test tools + the newest peft
 #   peft-0.17.1/  peft 0.17.1 for the runtime proofs at the save-side hazard boundary
 #   peft-0.20.0/  peft 0.20.0 for the runtime proofs at the load-side hazard boundary
+#   pyodide/      CPython 3.12, 3.13, 3.14 compiled to WebAssembly (npm, run by node), pinned in
+#                 requirements/pyodide.txt, for tests/test_new_python_syntax.py; skipped when npm is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 V=.venvs
@@ -40,3 +42,23 @@ make_env peft-0.20.0 requirements/runtime-peft-0.20.0.txt requirements/runtime-t
 for name in main peft-0.17.1 peft-0.20.0; do
   "$V/$name/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
 done
+
+make_pyodide() {  # requirements/pyodide.txt's pins, each as the npm alias pyodide-<python>
+  local env="$V/pyodide" pins=requirements/pyodide.txt
+  local stamp="$env/.requirements"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(cat "$pins")" ]; then return; fi
+  if ! command -v npm >/dev/null; then
+    echo "setup-envs.sh: npm not found, $env not created (tests/test_new_python_syntax.py needs node and npm)" >&2
+    return
+  fi
+  local python version specs=()
+  while read -r python version; do
+    case $python in '' | '#'*) continue ;; esac
+    specs+=("pyodide-$python@npm:pyodide@$version")
+  done <"$pins"
+  rm -rf "$env"  # new pins: no old version stays behind
+  mkdir -p "$env"
+  npm install --prefix "$env" --no-audit --no-fund --ignore-scripts --save-exact --loglevel=error "${specs[@]}"
+  cp "$pins" "$stamp"
+}
+make_pyodide

@@ -1096,16 +1096,6 @@ class Sources:
         name, bound_scope = variable
         start = _position(node)
         end = self._rebound(name, bound_scope, start)  # uses after this see another value
-        for call, slot in self.index.name_uses.get((id(bound_scope), name), []):
-            if end is not None and _position(call) >= end:
-                continue
-            if isinstance(slot, str) and slot.startswith("method:"):
-                flows.methods.add(slot.partition(":")[2])
-            else:
-                flows.add(call, slot, bound_scope)
-        for ret in self.index.returns.get(id(bound_scope), []):
-            if isinstance(ret.value, ast.Name) and ret.value.id == name and (end is None or _position(ret) < end):
-                flows.returned_from.append(bound_scope)
         if depth < 2:  # `for k, v in d.items(): copy[k] = v.cpu()` (an FSDP gather): where the copy goes
             for loop in self.index.loops_over.get((id(bound_scope), name), []):
                 if _position(loop) <= start or (end is not None and _position(loop) >= end):
@@ -1115,6 +1105,18 @@ class Sources:
                     flows.merge(self.flows(loop, bound_scope, (copy, bound_scope), depth + 1))
                 elif copy is None:
                     flows.loops.append(loop)
+        looped = {id(loop.iter) for loop in flows.loops}  # `for k, v in d.items()`: the loop stands for `.items()`
+        for call, slot in self.index.name_uses.get((id(bound_scope), name), []):
+            if end is not None and _position(call) >= end:
+                continue
+            if isinstance(slot, str) and slot.startswith("method:"):
+                if id(call) not in looped:
+                    flows.methods.add(slot.partition(":")[2])
+            else:
+                flows.add(call, slot, bound_scope)
+        for ret in self.index.returns.get(id(bound_scope), []):
+            if isinstance(ret.value, ast.Name) and ret.value.id == name and (end is None or _position(ret) < end):
+                flows.returned_from.append(bound_scope)
         return flows
 
     def _rebound(self, name: str, scope: Scope, after: tuple[int, int]) -> Optional[tuple[int, int]]:

@@ -488,6 +488,7 @@ def test_fixer_turns_libcst_crashes_into_fix_errors(monkeypatch: pytest.MonkeyPa
 BAD_OPTIONS = [
     ("select", "PFT999", "select: 'PFT999' matches no rule of flake8-peft-names"),
     ("peft-version", ">=banana", "peft-version='>=banana' is not a PEP 440 version specifier"),
+    ("peft-version", "<0.13", "peft-version='<0.13' matches no peft release this tool knows"),
     ("peft-methods", "lora,nosuchmethod", "peft-methods: unknown method 'nosuchmethod'"),
 ]
 

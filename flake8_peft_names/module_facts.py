@@ -311,7 +311,7 @@ def _ann_assign(facts: ModuleFacts, node: ast.AnnAssign, scope: Scope) -> None:
     value = node.value
     if value is None:
         return
-    if scope.is_class and isinstance(value, ast.Call) and _called_name(value.func) == "field":
+    if scope.is_class and isinstance(value, ast.Call) and called_name(value.func) == "field":
         value = _keyword(value, "default") or UNKNOWN  # dataclass field(default="x")
     _bind_target(facts, node.target, value, scope)
 
@@ -366,7 +366,7 @@ def _import_from(facts: ModuleFacts, node: ast.ImportFrom, scope: Scope) -> None
 
 def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
     facts.calls.append((node, scope))
-    name = _called_name(node.func)
+    name = called_name(node.func)
     if name in METHODS_BY_CONFIG:
         facts.config_methods.add(METHODS_BY_CONFIG[name].peft_type)
     elif name in LORA_ONLY_CALLS:
@@ -421,7 +421,8 @@ def _plain_names(value: ast.expr) -> Iterator[str]:
             yield item.value
 
 
-def _called_name(func: ast.expr) -> Optional[str]:
+def called_name(func: ast.expr) -> Optional[str]:
+    """`f` of `f(...)` and of `obj.f(...)`."""
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):

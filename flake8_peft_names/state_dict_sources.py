@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
 from .adapter_sites import adapter_name_uses
-from .module_facts import UNKNOWN, ModuleFacts, Scope, call_argument
+from .module_facts import UNKNOWN, ModuleFacts, Scope, call_argument, called_name
 from .peft_facts import METHODS, METHODS_BY_TYPE
 
 MAX_DEPTH = 8
@@ -378,14 +378,6 @@ def needle_of(facts: ModuleFacts, expr: ast.expr, scope: Scope, regex: bool = Fa
 
 # ---------------------------------------------------------------------------------------------
 # Sources
-
-
-def called_name(func: ast.expr) -> Optional[str]:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
 
 
 def verbatim(node: ast.AST) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional
 
-from ..module_facts import ModuleFacts, Scope, call_argument
+from ..module_facts import ModuleFacts, Scope, call_argument, called_name
 from ..peft_facts import HAZARDS
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting, finding_at
 from ..settings import Settings
@@ -15,7 +15,6 @@ from ..state_dict_sources import (
     Flows,
     Kind,
     Sources,
-    called_name,
     peft_in_use,
     refuses_modules_to_save,
     skipped_module,

@@ -17,6 +17,7 @@ FIX_MARK = {
     Applicability.DISPLAY_ONLY: " [fix: suggestion]",
 }
 TOOL = "flake8-peft-names"
+SPAN_KEYS = ("line", "column", "end_line", "end_column")  # json, and fix edits everywhere
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,11 @@ def shown_path(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
+def span(finding: Finding, keys: Sequence[str] = SPAN_KEYS) -> dict[str, int]:
+    """The finding's range under each format's own `keys`: 1-based lines and columns, the end exclusive."""
+    return dict(zip(keys, (finding.line, finding.col + 1, finding.end_line, finding.end_col + 1)))
+
+
 def location(path: str, finding: Finding) -> str:
     """`path:line:col` (1-based column) as flake8 prints it; `nb.ipynb:cell 3:line:col` in a notebook."""
     where = f"{path}:cell {finding.cell}" if isinstance(finding, CellFinding) else path
@@ -82,17 +88,11 @@ def fix_edits(finding: Finding, lines: Sequence[str]) -> list[dict]:
     if finding.fix is None:
         return []
     intent = finding.fix.intent
-    span = {
-        "line": finding.line,
-        "column": finding.col + 1,
-        "end_line": finding.end_line,
-        "end_column": finding.end_col + 1,
-    }
     if isinstance(intent, ReplaceExpression):
-        return [dict(span, content=intent.replacement)]
+        return [dict(span(finding), content=intent.replacement)]
     if isinstance(intent, RenameAdapter):
         new = _renamed_literal_text(_span_text(finding, lines), intent.old, intent.new)
-        return [] if new is None else [dict(span, content=new)]
+        return [] if new is None else [dict(span(finding), content=new)]
     return []
 
 
@@ -142,10 +142,7 @@ def finding_record(path: str, finding: Finding, lines: Sequence[str] = ()) -> di
     fix = finding.fix
     record = {
         "path": path,
-        "line": finding.line,
-        "column": finding.col + 1,
-        "end_line": finding.end_line,
-        "end_column": finding.end_col + 1,
+        **span(finding),
         "code": finding.code,
         "name": RULES_BY_CODE[finding.code].name if finding.code in RULES_BY_CODE else None,
         "message": finding.message,
@@ -191,14 +188,7 @@ def format_github(results: Sequence[FileResult]) -> str:
                 props = {"file": path, "title": f.code}
                 message = cell_message(f)
             else:
-                props = {
-                    "file": path,
-                    "line": f.line,
-                    "col": f.col + 1,
-                    "endLine": f.end_line,
-                    "endColumn": f.end_col + 1,
-                    "title": f.code,
-                }
+                props = {"file": path, **span(f, ("line", "col", "endLine", "endColumn")), "title": f.code}
                 message = f.message
             text = ",".join(f"{key}={_escape_property(str(value))}" for key, value in props.items())
             out.append(f"::error {text}::{_escape_data(message)}")
@@ -233,9 +223,7 @@ def _sarif_rule(rule) -> dict:
     }
 
 
-def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
-    """A SARIF region: 1-based lines and columns, the end column exclusive."""
-    return {"startLine": line, "startColumn": column, "endLine": end_line, "endColumn": end_column}
+SARIF_REGION = ("startLine", "startColumn", "endLine", "endColumn")
 
 
 def _sarif_result(result: FileResult, finding: Finding, rule_index: dict[str, int]) -> dict:
@@ -249,13 +237,13 @@ def _sarif_result(result: FileResult, finding: Finding, rule_index: dict[str, in
         record["locations"] = [{"physicalLocation": {"artifactLocation": artifact}}]
         record["properties"] = {"cell": finding.cell, "line": finding.line, "column": finding.col + 1}
         return record
-    region = _region(finding.line, finding.col + 1, finding.end_line, finding.end_col + 1)
+    region = span(finding, SARIF_REGION)
     record["locations"] = [{"physicalLocation": {"artifactLocation": artifact, "region": region}}]
     edits = fix_edits(finding, result.lines_of(finding))
     if finding.fix is not None and edits:
         replacements = [
             {
-                "deletedRegion": _region(e["line"], e["column"], e["end_line"], e["end_column"]),
+                "deletedRegion": {key: e[json_key] for key, json_key in zip(SARIF_REGION, SPAN_KEYS)},
                 "insertedContent": {"text": e["content"]},
             }
             for e in edits

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every test environment (scripts/setup-envs.sh) and runs the whole test suite: everything
 # against the newest peft, then the runtime proofs against peft 0.17.1 and 0.20.0, the hazard boundaries,
-# then the robustness run over the code of pinned PyPI wheels (tests/test_corpus.py, about 15 minutes).
+# then the robustness run over the code of pinned PyPI wheels (tests/test_corpus.py, about 10 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup-envs.sh

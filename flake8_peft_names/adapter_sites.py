@@ -38,11 +38,11 @@ class NameUse:
 
 def adapter_name_uses(facts: ModuleFacts) -> list[NameUse]:
     """Every statically known adapter name in the module, in source order (memoised on `facts`)."""
-    cached = facts.cache.get("adapter_name_uses")
-    if cached is None:
-        cached = sorted(_uses(facts), key=lambda u: (u.node.lineno, u.node.col_offset))  # type: ignore[attr-defined]
-        facts.cache["adapter_name_uses"] = cached
-    return cached
+    return facts.derived(_sorted_uses)
+
+
+def _sorted_uses(facts: ModuleFacts) -> list[NameUse]:
+    return sorted(_uses(facts), key=lambda u: (u.node.lineno, u.node.col_offset))
 
 
 def _uses(facts: ModuleFacts):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Callable, Hashable, Iterator, Optional, TypeVar, Union, cast
 
 from .peft_facts import (
     ADAPTER_LIBRARIES,
@@ -22,6 +22,7 @@ from .peft_facts import (
 UNKNOWN = ast.Constant(value=None)
 MAX_DEPTH = 12
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -74,7 +75,16 @@ class ModuleFacts:
     target_modules: set[str] = field(default_factory=set)
     modules_to_save: set[str] = field(default_factory=set)
     mentions_modules_to_save: bool = False
-    cache: dict[str, object] = field(default_factory=dict)  # derived facts, computed once per module
+    _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
+        default_factory=dict, repr=False
+    )
+
+    def derived(self, build: Callable[..., T], *args: Hashable) -> T:
+        """`build(self, *args)`, computed once per module: the typed memo of every fact derived from these."""
+        key = (build, args)
+        if key not in self._derived:
+            self._derived[key] = build(self, *args)
+        return cast(T, self._derived[key])
 
     # ----------------------------------------------------------------------------------------
     # Which library a callable comes from

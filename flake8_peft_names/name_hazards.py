@@ -27,17 +27,16 @@ class NameContext:
 
     @classmethod
     def of(cls, facts: ModuleFacts, settings: Settings) -> NameContext:
-        cached = facts.cache.get("name_context")
-        if isinstance(cached, NameContext):
-            return cached
+        return facts.derived(cls._build, settings)
+
+    @classmethod
+    def _build(cls, facts: ModuleFacts, settings: Settings) -> NameContext:
         methods = settings.methods or facts.methods
         components = set(STRUCTURAL_KEY_COMPONENTS)
         components.update(n for m in methods if m.names_reach_keys for n in m.param_names)
         components.update(facts.target_modules or COMMON_TARGET_MODULES)
         components.update(facts.modules_to_save)
-        context = cls(methods, frozenset(components), frozenset(facts.modules_to_save))
-        facts.cache["name_context"] = context
-        return context
+        return cls(methods, frozenset(components), frozenset(facts.modules_to_save))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Reads `ModuleFacts` only, lazily: nothing here runs unless a module has a candidate (a comprehension
 with a condition, a `filter(...)` call, a loop with an `if`, a `load_state_dict` or a save call), and
-every index is built once per module and kept in `facts.cache`.
+every index is built once per module (`facts.derived`).
 
 Kinds of values:
 - MODEL_STATE: a model's `state_dict()` (or `accelerator.get_state_dict(model)`): PEFT's in-memory keys;
@@ -176,9 +176,10 @@ class _Index:
 
 
 def _index(facts: ModuleFacts) -> _Index:
-    cached = facts.cache.get("state_dict_index")
-    if isinstance(cached, _Index):
-        return cached
+    return facts.derived(_build_index)
+
+
+def _build_index(facts: ModuleFacts) -> _Index:
     index = _Index()
     for call, scope in facts.calls:
         name = called_name(call.func)
@@ -213,7 +214,6 @@ def _index(facts: ModuleFacts) -> _Index:
             walked = walked.func.value
         if isinstance(walked, ast.Name):
             index.loops_over.setdefault((id(scope), walked.id), []).append(loop)
-    facts.cache["state_dict_index"] = index
     return index
 
 
@@ -223,11 +223,7 @@ def _index(facts: ModuleFacts) -> _Index:
 
 def peft_in_use(facts: ModuleFacts) -> bool:
     """The module builds or loads PEFT models (imports peft, names a PEFT config, or passes adapter names)."""
-    cached = facts.cache.get("peft_in_use")
-    if cached is None:
-        cached = _imports_peft(facts) or bool(facts.config_methods) or bool(adapter_name_uses(facts))
-        facts.cache["peft_in_use"] = cached
-    return bool(cached)
+    return _imports_peft(facts) or bool(facts.config_methods) or bool(adapter_name_uses(facts))
 
 
 def _imports_peft(facts: ModuleFacts) -> bool:
@@ -237,31 +233,27 @@ def _imports_peft(facts: ModuleFacts) -> bool:
 def skipped_module(facts: ModuleFacts) -> bool:
     """Modules where hand-written LoRA state dicts are no PEFT mistake: a vendored copy of PEFT's own
     save/load functions, or a module that uses another LoRA library (loralib, its own LoRA layers)."""
-    cached = facts.cache.get("state_dict_skipped")
-    if cached is None:
-        vendored = bool({"get_peft_model_state_dict", "set_peft_model_state_dict"} & facts.local_defs)
-        foreign = not _imports_peft(facts) and (
-            any(origin.split(".")[0] in NON_PEFT_LORA_LIBRARIES for origin in facts.imports.values())
-            or any("lora" in name.lower() for name in facts.classes)
-        )
-        cached = vendored or foreign
-        facts.cache["state_dict_skipped"] = cached
-    return bool(cached)
+    vendored = bool({"get_peft_model_state_dict", "set_peft_model_state_dict"} & facts.local_defs)
+    foreign = not _imports_peft(facts) and (
+        any(origin.split(".")[0] in NON_PEFT_LORA_LIBRARIES for origin in facts.imports.values())
+        or any("lora" in name.lower() for name in facts.classes)
+    )
+    return vendored or foreign
 
 
 def refuses_modules_to_save(facts: ModuleFacts) -> bool:
     """The module raises when a config has `modules_to_save` (`if config.modules_to_save: raise ...`), so a
     pre-filter without them never meets a model that has them. Walks the tree: only asked about a finding."""
-    cached = facts.cache.get("refuses_modules_to_save")
-    if cached is None:
-        cached = any(
-            isinstance(node, ast.If)
-            and _has_modules_to_save(node.test)
-            and any(isinstance(statement, ast.Raise) for statement in node.body)
-            for node in ast.walk(facts.tree)
-        )
-        facts.cache["refuses_modules_to_save"] = cached
-    return bool(cached)
+    return facts.derived(_refuses_modules_to_save)
+
+
+def _refuses_modules_to_save(facts: ModuleFacts) -> bool:
+    return any(
+        isinstance(node, ast.If)
+        and _has_modules_to_save(node.test)
+        and any(isinstance(statement, ast.Raise) for statement in node.body)
+        for node in ast.walk(facts.tree)
+    )
 
 
 def _has_modules_to_save(test: ast.expr) -> bool:
@@ -280,29 +272,21 @@ def _has_modules_to_save(test: ast.expr) -> bool:
 
 
 def _accepted_prefixes(facts: ModuleFacts) -> tuple[str, ...]:
-    cached = facts.cache.get("state_dict_prefixes")
-    if cached is None:
-        types = _DISTINCTIVE | facts.config_methods
-        cached = tuple(
-            sorted(
-                {
-                    METHODS_BY_TYPE[t].prefix
-                    for t in types
-                    if t in METHODS_BY_TYPE and METHODS_BY_TYPE[t].names_reach_keys
-                }
-                | {"vera_"}
-            )
-        )
-        facts.cache["state_dict_prefixes"] = cached
-    return cached  # type: ignore[return-value]
+    return facts.derived(_build_accepted_prefixes)
+
+
+def _build_accepted_prefixes(facts: ModuleFacts) -> tuple[str, ...]:
+    types = _DISTINCTIVE | facts.config_methods
+    prefixes = {METHODS_BY_TYPE[t].prefix for t in types if t in METHODS_BY_TYPE and METHODS_BY_TYPE[t].names_reach_keys}
+    return tuple(sorted(prefixes | {"vera_"}))
 
 
 def _known_adapter_names(facts: ModuleFacts) -> frozenset[str]:
-    cached = facts.cache.get("state_dict_adapter_names")
-    if cached is None:
-        cached = frozenset(u.value for u in adapter_name_uses(facts) if u.value)
-        facts.cache["state_dict_adapter_names"] = cached
-    return cached  # type: ignore[return-value]
+    return facts.derived(_build_known_adapter_names)
+
+
+def _build_known_adapter_names(facts: ModuleFacts) -> frozenset[str]:
+    return frozenset(u.value for u in adapter_name_uses(facts) if u.value)
 
 
 def _is_marker_token(facts: ModuleFacts, token: str) -> bool:
@@ -411,11 +395,7 @@ class Sources:
 
     @classmethod
     def of(cls, facts: ModuleFacts) -> Sources:
-        cached = facts.cache.get("state_dict_sources")
-        if not isinstance(cached, Sources):
-            cached = cls(facts)
-            facts.cache["state_dict_sources"] = cached
-        return cached
+        return facts.derived(cls)
 
     # -- what a value is ------------------------------------------------------------------------
 

@@ -34,35 +34,34 @@ def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Opt
 
 def _first_problem(name: str, facts: ModuleFacts, settings: Settings) -> Optional[tuple[Problem, tuple]]:
     """The first problem of a name that happens in a supported peft version, with its effects."""
-    memo = facts.cache.setdefault("first_problem", {})
-    assert isinstance(memo, dict)
-    if name not in memo:
-        context = NameContext.of(facts, settings)
-        memo[name] = None
-        for problem in problems(name, context, facts.mentions_modules_to_save):
-            effects = hitting([problem.hazard], settings.supported)
-            if effects:
-                memo[name] = (problem, effects)
-                break
-    return memo[name]
+    return facts.derived(_find_first_problem, name, settings)
+
+
+def _find_first_problem(facts: ModuleFacts, name: str, settings: Settings) -> Optional[tuple[Problem, tuple]]:
+    context = NameContext.of(facts, settings)
+    for problem in problems(name, context, facts.mentions_modules_to_save):
+        effects = hitting([problem.hazard], settings.supported)
+        if effects:
+            return problem, effects
+    return None
 
 
 def _rename_plan(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
     """One new name for every name with a problem, chosen together so that the renamed file has no
     overlaps and a second run finds nothing more to rename."""
-    plan = facts.cache.get("rename_plan")
-    if isinstance(plan, dict):
-        return plan
+    return facts.derived(_plan_renames, settings)
+
+
+def _plan_renames(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
     names = list(dict.fromkeys(u.value for u in adapter_name_uses(facts)))
     broken = [n for n in names if _first_problem(n, facts, settings) is not None]
     taken = [n for n in names if n not in broken]
     context = NameContext.of(facts, settings)
-    plan = {}
+    plan: dict[str, Optional[str]] = {}
     for name in broken:
-        plan[name] = safe_name(name, context, taken)
-        if plan[name] is not None:
-            taken.append(plan[name])
-    facts.cache["rename_plan"] = plan
+        new = plan[name] = safe_name(name, context, taken)
+        if new is not None:
+            taken.append(new)
     return plan
 
 

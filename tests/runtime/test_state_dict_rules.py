@@ -25,6 +25,7 @@ from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dic
 from torch import nn
 
 from flake8_peft_names.checker import check_tree
+from flake8_peft_names.peft_facts import Hazard
 from flake8_peft_names.rule import Finding, Rule
 from flake8_peft_names.rules.state_dicts import ADAPTER_FILE, LOAD, MANUAL, REQUIRES_GRAD, STATE_DICT_RULES
 from flake8_peft_names.settings import build_settings
@@ -33,7 +34,7 @@ from .experiment import adapter_tensors, differing, lora, make_tiny_model, snaps
 PEFT_VERSION = Version(peft.__version__)
 INSTALLED = frozenset({PEFT_VERSION})
 ADAPTERS = ("default", "other")
-STATE_HAZARDS = sorted({h for rule in STATE_DICT_RULES for h in rule.hazards}, key=lambda h: h.key)
+STATE_HAZARDS: list[Hazard] = sorted({h for rule in STATE_DICT_RULES for h in rule.hazards}, key=lambda h: h.key)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -7,11 +7,23 @@ from typing import Iterable, Iterator, Optional
 from .module_facts import ModuleFacts
 from .peft_facts import (
     COMMON_TARGET_MODULES,
+    DOTTED_NAME,
+    EMPTY_NAME,
+    KEY_COMPONENT,
+    KEY_COMPONENT_PREFIX,
     METHODS,
+    MODULE_DICT_ATTRIBUTE,
     MODULE_DICT_ATTRIBUTES,
+    MODULES_TO_SAVE_MODULE,
+    MODULES_TO_SAVE_NAME,
+    NAME_INSIDE_PREFIX,
+    PARAMETER_DICT_ATTRIBUTE,
     PARAMETER_DICT_EXTRA_ATTRIBUTES,
     PARAMETER_DICT_METHODS,
+    PREFIX_INSIDE_NAME,
     STRUCTURAL_KEY_COMPONENTS,
+    WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE,
+    Hazard,
     Method,
 )
 from .settings import Settings
@@ -41,22 +53,23 @@ class NameContext:
 
 @dataclass(frozen=True)
 class Problem:
-    code: str
-    hazard: str  # key into peft_facts.HAZARDS
-    values: dict[str, str]  # fills the rule's message template
+    """One hazard a name carries; the rule that lists `hazard` among its own reports it."""
+
+    hazard: Hazard
+    values: dict[str, str]  # fills the message template of the rule that reports it
 
 
 def problems(name: str, context: NameContext, has_modules_to_save: bool) -> Iterator[Problem]:
-    """Every problem of one adapter name, most specific first (the checker reports the first that
+    """Every problem of one adapter name, most specific first (the rules report the first that
     happens in a supported peft version)."""
     yield from _invalid(name, context.methods)
     keyed = [m for m in context.methods if m.names_reach_keys]
     for method in keyed:
         if method.prefix in name and has_modules_to_save:  # measured: only the modules_to_save weights go
-            yield Problem("PFT103", "prefix-inside-name", {"method": method.display, "prefix": method.prefix})
+            yield Problem(PREFIX_INSIDE_NAME, {"method": method.display, "prefix": method.prefix})
     for method in keyed:
         if name and name != method.prefix and method.prefix.startswith(name):
-            yield Problem("PFT102", "name-inside-prefix", {"method": method.display, "prefix": method.prefix})
+            yield Problem(NAME_INSIDE_PREFIX, {"method": method.display, "prefix": method.prefix})
     module = next((m for m in sorted(context.modules_to_save) if name.endswith(m)), None)
     if module is not None:  # peft matches modules_to_save with str.endswith: `adapter_head` is a `head`
         kind = (
@@ -64,34 +77,34 @@ def problems(name: str, context: NameContext, has_modules_to_save: bool) -> Iter
             if name == module
             else f"a name ending in the modules_to_save module {module!r}"
         )
-        yield Problem("PFT104", "modules-to-save-module", {"kind": kind})
+        yield Problem(MODULES_TO_SAVE_MODULE, {"kind": kind})
     elif name == "modules_to_save":
         if has_modules_to_save:
-            yield Problem("PFT104", "modules-to-save-name", {"kind": "the modules_to_save key component"})
+            yield Problem(MODULES_TO_SAVE_NAME, {"kind": "the modules_to_save key component"})
     elif name in context.components:
         if name in ("weight", "bias") and has_modules_to_save:
             kind = f"the '.{name}' key suffix, next to modules_to_save"
-            yield Problem("PFT104", "weight-or-bias-with-modules-to-save", {"kind": kind})
+            yield Problem(WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE, {"kind": kind})
         else:
-            yield Problem("PFT104", "key-component", {"kind": _component_kind(name, keyed)})
+            yield Problem(KEY_COMPONENT, {"kind": _component_kind(name, keyed)})
     for component in sorted(context.components):
         if name and component != name and component.startswith(name):
-            yield Problem("PFT105", "key-component-prefix", {"component": component})
+            yield Problem(KEY_COMPONENT_PREFIX, {"component": component})
             break
 
 
 def _invalid(name: str, methods: Iterable[Method]) -> Iterator[Problem]:
     if name == "":
-        yield Problem("PFT101", "empty-name", {"reason": "is empty"})
+        yield Problem(EMPTY_NAME, {"reason": "is empty"})
     elif "." in name:
-        yield Problem("PFT101", "dotted-name", {"reason": "contains '.'"})
+        yield Problem(DOTTED_NAME, {"reason": "contains '.'"})
     elif name in MODULE_DICT_ATTRIBUTES:
-        yield Problem("PFT101", "module-dict-attribute", {"reason": "is an attribute of torch.nn.ModuleDict"})
+        yield Problem(MODULE_DICT_ATTRIBUTE, {"reason": "is an attribute of torch.nn.ModuleDict"})
     elif name in PARAMETER_DICT_EXTRA_ATTRIBUTES:
         users = [m.display for m in methods if m.peft_type in PARAMETER_DICT_METHODS]
         if users:
             reason = f"is an attribute of torch.nn.ParameterDict, which {users[0]} uses"
-            yield Problem("PFT101", "parameter-dict-attribute", {"reason": reason})
+            yield Problem(PARAMETER_DICT_ATTRIBUTE, {"reason": reason})
 
 
 def _component_kind(name: str, methods: Iterable[Method]) -> str:

@@ -128,7 +128,8 @@ COMMON_TARGET_MODULES = frozenset(
 
 # ---------------------------------------------------------------------------------------------
 # Hazards: which adapter names break which peft versions, and how. `outcome` names what the runtime
-# tests in tests/runtime/ assert for an affected version (and its absence outside the range).
+# tests in tests/runtime/ assert for an affected version (and its absence outside the range). A hazard is
+# a fact about peft only: the rule that reports it lists it among its own `hazards`.
 
 
 @dataclass(frozen=True)
@@ -138,81 +139,77 @@ class Effect:
     outcome: str  # create-raises | save-raises | reload-lost | reload-fails | others-damaged | overwritten
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Hazard:
+    """One measured way peft goes wrong. Compared and hashed by identity: each hazard is one object,
+    `key` names it in test ids and messages of the runtime proofs."""
+
     key: str
-    code: str
     effects: tuple[Effect, ...]
 
 
-def _hazard(key: str, code: str, *effects: tuple[str, str, str]) -> Hazard:
-    return Hazard(key, code, tuple(Effect(Affected.of(*r.split("|")), c, o) for r, c, o in effects))
+def _hazard(key: str, *effects: tuple[str, str, str]) -> Hazard:
+    return Hazard(key, tuple(Effect(Affected.of(*r.split("|")), c, o) for r, c, o in effects))
 
 
 _RAISES = ("", "raises KeyError when the adapter is created", "create-raises")
-HAZARDS = {
-    h.key: h
-    for h in (
-        _hazard("empty-name", "PFT101", _RAISES),
-        _hazard("dotted-name", "PFT101", _RAISES),
-        _hazard("module-dict-attribute", "PFT101", _RAISES),
-        _hazard("parameter-dict-attribute", "PFT101", _RAISES),
-        _hazard(
-            "name-inside-prefix", "PFT102", ("<0.18", "drops this adapter's weights on save (peft#2252)", "reload-lost")
-        ),
-        _hazard(
-            "prefix-inside-name",
-            "PFT103",
-            ("<0.21", "loses the modules_to_save weights on save and load", "reload-lost"),
-        ),
-        _hazard(
-            "weight-or-bias-with-modules-to-save",
-            "PFT104",
-            (
-                "",
-                "corrupts the modules_to_save weights in the checkpoint (lost, or KeyError on reload)",
-                "reload-fails",
-            ),
-        ),
-        _hazard(
-            "key-component",
-            "PFT104",
-            ("<0.18", "drops this adapter's weights on save", "reload-lost"),
-            (">=0.20", "strips the other adapters' checkpoints", "others-damaged"),
-        ),
-        _hazard(
-            "modules-to-save-module",
-            "PFT104",
-            ("<0.18", "raises KeyError on reload", "reload-fails"),
-            (">=0.18", "raises in get_peft_model or writes a corrupt checkpoint", "create-raises"),
-        ),
-        _hazard(
-            "modules-to-save-name",
-            "PFT104",
-            (">=0.20", "makes save_pretrained raise KeyError when another adapter exists", "save-raises"),
-        ),
-        _hazard("key-component-prefix", "PFT105", ("<0.18", "drops this adapter's weights on save", "reload-lost")),
-        _hazard(
-            "overlapping-names",
-            "PFT106",
-            (
-                "<0.18",
-                "saves the other adapter's tensors, under mangled keys, into one adapter's checkpoint",
-                "others-damaged",
-            ),
-        ),
-        _hazard(
-            "reloaded-name",
-            "PFT107",
-            ("", "silently replaces the adapter already loaded under that name", "overwritten"),
-        ),
-        _hazard(
-            "re-added-name",
-            "PFT107",
-            ("<0.21", "silently re-initialises the adapter already added under that name", "overwritten"),
-        ),
-    )
-}
+
+# Names peft or torch reject outright.
+EMPTY_NAME = _hazard("empty-name", _RAISES)
+DOTTED_NAME = _hazard("dotted-name", _RAISES)
+MODULE_DICT_ATTRIBUTE = _hazard("module-dict-attribute", _RAISES)
+PARAMETER_DICT_ATTRIBUTE = _hazard("parameter-dict-attribute", _RAISES)
+# Names that collide with a method's parameter prefix.
+NAME_INSIDE_PREFIX = _hazard(
+    "name-inside-prefix", ("<0.18", "drops this adapter's weights on save (peft#2252)", "reload-lost")
+)
+PREFIX_INSIDE_NAME = _hazard(
+    "prefix-inside-name",
+    ("<0.21", "loses the modules_to_save weights on save and load", "reload-lost"),
+)
+# Names that collide with a state-dict key component.
+WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE = _hazard(
+    "weight-or-bias-with-modules-to-save",
+    (
+        "",
+        "corrupts the modules_to_save weights in the checkpoint (lost, or KeyError on reload)",
+        "reload-fails",
+    ),
+)
+KEY_COMPONENT = _hazard(
+    "key-component",
+    ("<0.18", "drops this adapter's weights on save", "reload-lost"),
+    (">=0.20", "strips the other adapters' checkpoints", "others-damaged"),
+)
+MODULES_TO_SAVE_MODULE = _hazard(
+    "modules-to-save-module",
+    ("<0.18", "raises KeyError on reload", "reload-fails"),
+    (">=0.18", "raises in get_peft_model or writes a corrupt checkpoint", "create-raises"),
+)
+MODULES_TO_SAVE_NAME = _hazard(
+    "modules-to-save-name",
+    (">=0.20", "makes save_pretrained raise KeyError when another adapter exists", "save-raises"),
+)
+KEY_COMPONENT_PREFIX = _hazard(
+    "key-component-prefix", ("<0.18", "drops this adapter's weights on save", "reload-lost")
+)
+# Names that collide with each other.
+OVERLAPPING_NAMES = _hazard(
+    "overlapping-names",
+    (
+        "<0.18",
+        "saves the other adapter's tensors, under mangled keys, into one adapter's checkpoint",
+        "others-damaged",
+    ),
+)
+RELOADED_NAME = _hazard(
+    "reloaded-name",
+    ("", "silently replaces the adapter already loaded under that name", "overwritten"),
+)
+RE_ADDED_NAME = _hazard(
+    "re-added-name",
+    ("<0.21", "silently re-initialises the adapter already added under that name", "overwritten"),
+)
 
 # State-dict key components an adapter must not be named after (beyond the method's parameter names,
 # the target modules and the modules_to_save modules, which depend on the file). `base_model` and
@@ -239,7 +236,7 @@ class NameArg:
 class Api:
     name: str
     args: tuple[NameArg, ...]
-    creates: str = ""  # hazard key when reusing a name here replaces an adapter (PFT107)
+    creates: Hazard | None = None  # what reusing a name here does, when it replaces an adapter
 
 
 _NAME = NameArg(0, "adapter_name")
@@ -275,8 +272,8 @@ PEFT_MODEL_CLASSES = frozenset(n for n in PEFT_CALLABLES if n.startswith("Peft")
 METHODS_TAKING_NAMES = {
     a.name: a
     for a in (
-        Api("add_adapter", (NameArg(None, "adapter_name"),), creates="re-added-name"),
-        Api("load_adapter", (NameArg(1, "adapter_name"),), creates="reloaded-name"),
+        Api("add_adapter", (NameArg(None, "adapter_name"),), creates=RE_ADDED_NAME),
+        Api("load_adapter", (NameArg(1, "adapter_name"),), creates=RELOADED_NAME),
         Api("set_adapter", (NameArg(0, "adapter_name", many=True),)),
         Api("delete_adapter", (NameArg(0, "adapter_name", many=True),)),
         Api("set_requires_grad", (NameArg(None, "adapter_names", many=True),)),
@@ -300,7 +297,7 @@ METHODS_TAKING_NAMES = {
 }
 # `PeftModel.from_pretrained(model, model_id, adapter_name)`: positional only on a peft class.
 PEFT_FROM_PRETRAINED_POSITION = 2
-# Calls that create an adapter named "default" when no name is given (PFT106 counts it).
+# Calls that create an adapter named "default" when no name is given (overlapping names count it).
 CREATES_DEFAULT = frozenset({"get_peft_model", "inject_adapter_in_model", *PEFT_MODEL_CLASSES})
 # Calls that tell the method is LoRA (diffusers' loaders only load LoRA).
 LORA_ONLY_CALLS = frozenset(
@@ -311,55 +308,71 @@ ADAPTER_LIBRARIES = ("peft", "transformers", "diffusers")
 
 
 # ---------------------------------------------------------------------------------------------
-# Hazards of hand-written adapter state dicts (PFT2xx). Measured on the tiny two-adapter LoRA model of
+# Hazards of hand-written adapter state dicts. Measured on the tiny two-adapter LoRA model of
 # tests/runtime/test_state_dict_rules.py (`default` + `other`, with and without modules_to_save=["head"]) in
 # peft 0.13.2, 0.14.0, 0.15.0, 0.15.1, 0.15.2, 0.16.0, 0.17.1, 0.18.0, 0.19.1, 0.20.0, 0.21.0 and 0.21.2; the
 # runtime tests re-check every Effect against the installed peft.
 
 _MTS = "when the model has modules_to_save"
 _NO_MTS = "when the model has no modules_to_save"
-HAZARDS.update(
-    (h.key, h)
-    for h in (
-        _hazard(
-            "manual-state-dict",
-            "PFT201",
-            (
-                "",
-                "keeps the adapter name in every key, misses modules_to_save and takes in other adapters' tensors",
-                "wrong-keys",
-            ),
-            ("<0.15", f"reloading it loses every weight silently {_MTS}", "reload-lost-with-modules-to-save"),
-            (">=0.15", f"reloading it raises KeyError {_MTS}", "reload-raises-with-modules-to-save"),
-            ("<0.21", f"reloading it loads nothing {_NO_MTS}", "reload-lost"),
-        ),
-        _hazard(
-            "requires-grad-checkpoint",
-            "PFT202",
-            ("", "holds no LoRA weight for a model loaded for inference", "no-lora-weights-for-inference"),
-            (">=0.18", "is empty for a model loaded for inference, modules_to_save included", "empty-for-inference"),
-        ),
-        _hazard(
-            "peft-dict-in-load-state-dict",
-            "PFT203",
-            ("", "loads nothing, silently: PEFT's checkpoint keys have no adapter name", "nothing-loaded"),
-        ),
-        _hazard(
-            "manual-dict-in-load-state-dict",
-            "PFT203",
-            ("", "leaves modules_to_save as they were, silently", "modules-to-save-not-restored"),
-        ),
-        _hazard(
-            "hand-written-adapter-file",
-            "PFT204",
-            ("", "holds the model's in-memory keys (with adapter names), not PEFT's format", "not-peft-format"),
-            (
-                "<0.15",
-                f"PeftModel.from_pretrained loses every weight silently {_MTS}",
-                "from-pretrained-lost-with-modules-to-save",
-            ),
-            (">=0.15", f"PeftModel.from_pretrained raises KeyError {_MTS}", "from-pretrained-raises"),
-            ("<0.21", f"PeftModel.from_pretrained loads nothing {_NO_MTS}", "from-pretrained-lost"),
-        ),
-    )
+MANUAL_STATE_DICT = _hazard(
+    "manual-state-dict",
+    (
+        "",
+        "keeps the adapter name in every key, misses modules_to_save and takes in other adapters' tensors",
+        "wrong-keys",
+    ),
+    ("<0.15", f"reloading it loses every weight silently {_MTS}", "reload-lost-with-modules-to-save"),
+    (">=0.15", f"reloading it raises KeyError {_MTS}", "reload-raises-with-modules-to-save"),
+    ("<0.21", f"reloading it loads nothing {_NO_MTS}", "reload-lost"),
 )
+REQUIRES_GRAD_CHECKPOINT = _hazard(
+    "requires-grad-checkpoint",
+    ("", "holds no LoRA weight for a model loaded for inference", "no-lora-weights-for-inference"),
+    (">=0.18", "is empty for a model loaded for inference, modules_to_save included", "empty-for-inference"),
+)
+PEFT_DICT_IN_LOAD_STATE_DICT = _hazard(
+    "peft-dict-in-load-state-dict",
+    ("", "loads nothing, silently: PEFT's checkpoint keys have no adapter name", "nothing-loaded"),
+)
+MANUAL_DICT_IN_LOAD_STATE_DICT = _hazard(
+    "manual-dict-in-load-state-dict",
+    ("", "leaves modules_to_save as they were, silently", "modules-to-save-not-restored"),
+)
+HAND_WRITTEN_ADAPTER_FILE = _hazard(
+    "hand-written-adapter-file",
+    ("", "holds the model's in-memory keys (with adapter names), not PEFT's format", "not-peft-format"),
+    (
+        "<0.15",
+        f"PeftModel.from_pretrained loses every weight silently {_MTS}",
+        "from-pretrained-lost-with-modules-to-save",
+    ),
+    (">=0.15", f"PeftModel.from_pretrained raises KeyError {_MTS}", "from-pretrained-raises"),
+    ("<0.21", f"PeftModel.from_pretrained loads nothing {_NO_MTS}", "from-pretrained-lost"),
+)
+
+# Every hazard, by key (the runtime proofs and their ids name hazards by key; the rules hold the objects).
+HAZARDS: dict[str, Hazard] = {
+    h.key: h
+    for h in (
+        EMPTY_NAME,
+        DOTTED_NAME,
+        MODULE_DICT_ATTRIBUTE,
+        PARAMETER_DICT_ATTRIBUTE,
+        NAME_INSIDE_PREFIX,
+        PREFIX_INSIDE_NAME,
+        WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE,
+        KEY_COMPONENT,
+        MODULES_TO_SAVE_MODULE,
+        MODULES_TO_SAVE_NAME,
+        KEY_COMPONENT_PREFIX,
+        OVERLAPPING_NAMES,
+        RELOADED_NAME,
+        RE_ADDED_NAME,
+        MANUAL_STATE_DICT,
+        REQUIRES_GRAD_CHECKPOINT,
+        PEFT_DICT_IN_LOAD_STATE_DICT,
+        MANUAL_DICT_IN_LOAD_STATE_DICT,
+        HAND_WRITTEN_ADAPTER_FILE,
+    )
+}

@@ -7,9 +7,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Union
 
-from .peft_facts import HAZARDS, Effect
+from .peft_facts import Effect, Hazard
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from .module_facts import ModuleFacts
     from .settings import Settings
 
@@ -68,12 +70,18 @@ class Finding:
 
 def finding_at(rule: "Rule", node: "ast.AST", values: dict[str, str], fix: Fix | None = None) -> Finding:
     """A finding of `rule` spanning `node`, its message filled from `values`."""
-    line, col = node.lineno, node.col_offset  # type: ignore[attr-defined]
+    line, col = start(node)
     end_line = getattr(node, "end_lineno", None) or line
     end_col = getattr(node, "end_col_offset", None) or col
     return Finding(rule.code, line, col, end_line, end_col, rule.message.format(**values), fix)
 
 
+def start(node: ast.AST) -> tuple[int, int]:
+    """Where a reported node starts: its 1-based line and 0-based column (`ast.AST` declares neither)."""
+    return getattr(node, "lineno"), getattr(node, "col_offset")
+
+
+Check = Callable[["ModuleFacts", "Settings"], Iterable[Finding]]
 EXPECT = re.compile(r"\s*# expect: (.*)$")
 
 
@@ -91,12 +99,12 @@ class Rule:
     use_instead: str  # good code: must produce nothing
     fix_applicability: Applicability
     fix_safety: str
-    hazards: tuple[str, ...]  # keys into peft_facts.HAZARDS
-    check: Callable[[ModuleFacts, Settings], Iterable[Finding]]
+    hazards: tuple[Hazard, ...]  # what it reports: each hazard of peft_facts belongs to exactly one rule
+    check: Check
 
     @property
     def effects(self) -> tuple[Effect, ...]:
-        return tuple(e for key in self.hazards for e in HAZARDS[key].effects)
+        return tuple(e for hazard in self.hazards for e in hazard.effects)
 
     @property
     def affected(self) -> str:
@@ -130,6 +138,6 @@ def effects_text(effects: Iterable[Effect]) -> str:
     return "; ".join(f"{e.affected} {e.consequence}" for e in effects)
 
 
-def hitting(keys: Iterable[str], supported: frozenset) -> tuple[Effect, ...]:
+def hitting(hazards: Iterable[Hazard], supported: frozenset[Version]) -> tuple[Effect, ...]:
     """The effects of these hazards that happen in a supported peft version."""
-    return tuple(e for key in keys for e in HAZARDS[key].effects if e.affected.hits(supported))
+    return tuple(e for hazard in hazards for e in hazard.effects if e.affected.hits(supported))

@@ -3,13 +3,25 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional, Union
 
+from .. import peft_facts
 from ..adapter_sites import NameUse, adapter_name_uses
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
-from ..peft_facts import HAZARDS, PEFT_MODEL_CLASSES
-from ..rule import Applicability, Finding, Fix, RenameAdapter, Rule, effects_text, hitting, finding_at
+from ..peft_facts import PEFT_MODEL_CLASSES, Effect, Hazard
+from ..rule import (
+    Applicability,
+    Check,
+    Finding,
+    Fix,
+    RenameAdapter,
+    Rule,
+    effects_text,
+    finding_at,
+    hitting,
+    start,
+)
 from ..settings import Settings
 
 RENAME_SAFETY = (
@@ -27,17 +39,21 @@ def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Opt
     yield finding_at(rule, use.node, values, at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
-        line = use.node.lineno  # type: ignore[attr-defined]
+        line, _ = start(use.node)
         here = dict(values, where=f"; defined here, used as an adapter name on line {line}")
         yield finding_at(rule, use.literal, here, fix)
 
 
-def _first_problem(name: str, facts: ModuleFacts, settings: Settings) -> Optional[tuple[Problem, tuple]]:
+def _first_problem(
+    name: str, facts: ModuleFacts, settings: Settings
+) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
     """The first problem of a name that happens in a supported peft version, with its effects."""
     return facts.derived(_find_first_problem, name, settings)
 
 
-def _find_first_problem(facts: ModuleFacts, name: str, settings: Settings) -> Optional[tuple[Problem, tuple]]:
+def _find_first_problem(
+    facts: ModuleFacts, name: str, settings: Settings
+) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
     context = NameContext.of(facts, settings)
     for problem in problems(name, context, facts.mentions_modules_to_save):
         effects = hitting([problem.hazard], settings.supported)
@@ -65,14 +81,15 @@ def _plan_renames(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[
     return plan
 
 
-def _check_single_names(code: str):
-    """PFT101-PFT105 share one classification; each reports the names whose first problem is its own."""
+def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
+    """The single-name rules share one classification (name_hazards.problems); each reports the names whose
+    first problem is one of its own hazards."""
 
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         plan = _rename_plan(facts, settings)
         for use in adapter_name_uses(facts):
             found = None if use.implicit else _first_problem(use.value, facts, settings)
-            if found is None or found[0].code != code:
+            if found is None or found[0].hazard not in hazards:
                 continue
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
@@ -81,14 +98,14 @@ def _check_single_names(code: str):
             if new is not None:
                 fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
                 values["effects"] += f"; rename it (e.g. {new!r})"
-            yield from _with_definitions(RULES_BY_CODE[code], use, values, fix)
+            yield from _with_definitions(RULE_OF_HAZARD[problem.hazard], use, values, fix)
 
     return check
 
 
 def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     """Pairs of names that are each fine alone (a name with its own problem is reported for that)."""
-    effects = hitting(["overlapping-names"], settings.supported)
+    effects = hitting(OVERLAPPING.hazards, settings.supported)
     if not effects:
         return
     first_seen: dict[str, NameUse] = {}
@@ -100,7 +117,7 @@ def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]
             pair = frozenset((name, use.value))
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
-                line = str(earlier.node.lineno)  # type: ignore[attr-defined]
+                line = str(start(earlier.node)[0])
                 values = {"name": use.value, "other": name, "line": line, "effects": effects_text(effects), "where": ""}
                 yield from _with_definitions(OVERLAPPING, use, values, None)
         first_seen.setdefault(use.value, use)
@@ -129,8 +146,9 @@ def _check_reuse(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     if not by_call:
         return
     with_uses = {id(u.scope.node) for uses in by_call.values() for u in uses}
-    scopes = [facts.tree, *(f for f, _ in facts.functions if isinstance(f.body, list))]
-    bodies = [node.body for node in scopes if id(node) in with_uses]  # type: ignore[attr-defined]
+    scopes: list[Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef]] = [facts.tree]
+    scopes.extend(f for f, _ in facts.functions if not isinstance(f, ast.Lambda))
+    bodies = [node.body for node in scopes if id(node) in with_uses]
     for body in bodies:
         yield from _reuse_in_block(body, _Adapters(), by_call, settings)
 
@@ -156,7 +174,7 @@ def _reuse_in_block(
 
 def _reuse_at(use: NameUse, targets: list[str], state: _Adapters, settings: Settings) -> Iterator[Finding]:
     func = use.call.func
-    line = use.node.lineno  # type: ignore[attr-defined]
+    line, _ = start(use.node)
     if _creates_peft_model(func):
         for target in targets:
             state.models.add(target)
@@ -231,12 +249,13 @@ def _calls_in(stmt: ast.stmt) -> Iterator[ast.Call]:
     return iter(sorted(calls, key=lambda c: (c.lineno, c.col_offset)))
 
 
-def _rule(code: str, name: str, check=None, **fields) -> Rule:
+def _rule(code: str, name: str, *, hazards: tuple[Hazard, ...], check: Optional[Check] = None, **fields: Any) -> Rule:
     """A rule; without its own `check`, one of the single-name rules, fixed by an unsafe rename."""
     if check is None:
-        return Rule(code, name, check=_check_single_names(code), fix_applicability=Applicability.UNSAFE,
-                    fix_safety=RENAME_SAFETY, **fields)
-    return Rule(code, name, check=check, fix_applicability=Applicability.NONE, fix_safety=NO_FIX, **fields)
+        return Rule(code, name, hazards=hazards, check=_check_single_names(hazards),
+                    fix_applicability=Applicability.UNSAFE, fix_safety=RENAME_SAFETY, **fields)
+    return Rule(code, name, hazards=hazards, check=check, fix_applicability=Applicability.NONE, fix_safety=NO_FIX,
+                **fields)
 
 
 INVALID = _rule(
@@ -267,7 +286,12 @@ INVALID = _rule(
         'config = LoraConfig(target_modules=["q_proj", "v_proj"])\n'
         'model = get_peft_model(base_model, config, adapter_name="adapter_train")\n'
     ),
-    hazards=("empty-name", "dotted-name", "module-dict-attribute", "parameter-dict-attribute"),
+    hazards=(
+        peft_facts.EMPTY_NAME,
+        peft_facts.DOTTED_NAME,
+        peft_facts.MODULE_DICT_ATTRIBUTE,
+        peft_facts.PARAMETER_DICT_ATTRIBUTE,
+    ),
 )
 
 INSIDE_PREFIX = _rule(
@@ -298,7 +322,7 @@ INSIDE_PREFIX = _rule(
         'ADAPTER_NAME = "adapter_lora"\n'
         "model = get_peft_model(base_model, LoraConfig(), adapter_name=ADAPTER_NAME)\n"
     ),
-    hazards=("name-inside-prefix",),
+    hazards=(peft_facts.NAME_INSIDE_PREFIX,),
 )
 
 CONTAINS_PREFIX = _rule(
@@ -329,7 +353,7 @@ CONTAINS_PREFIX = _rule(
         'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["score"])\n'
         'model = PeftModel(base_model, config, adapter_name="lora-adapter")\n'
     ),
-    hazards=("prefix-inside-name",),
+    hazards=(peft_facts.PREFIX_INSIDE_NAME,),
 )
 
 KEY_COMPONENT = _rule(
@@ -365,7 +389,12 @@ KEY_COMPONENT = _rule(
         'config = LoraConfig(target_modules=["q_proj", "v_proj"], modules_to_save=["head"])\n'
         'model = get_peft_model(base_model, config, adapter_name="adapter_weight")\n'
     ),
-    hazards=("weight-or-bias-with-modules-to-save", "key-component", "modules-to-save-module", "modules-to-save-name"),
+    hazards=(
+        peft_facts.WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE,
+        peft_facts.KEY_COMPONENT,
+        peft_facts.MODULES_TO_SAVE_MODULE,
+        peft_facts.MODULES_TO_SAVE_NAME,
+    ),
 )
 
 KEY_PREFIX = _rule(
@@ -393,7 +422,7 @@ KEY_PREFIX = _rule(
         'config = LoraConfig(target_modules=["q_proj", "v_proj"])\n'
         'model = get_peft_model(base_model, config, adapter_name="adapter_q")\n'
     ),
-    hazards=("key-component-prefix",),
+    hazards=(peft_facts.KEY_COMPONENT_PREFIX,),
 )
 
 OVERLAPPING = _rule(
@@ -423,7 +452,7 @@ OVERLAPPING = _rule(
         'model = PeftModel.from_pretrained(base_model, "out/sft", adapter_name="sft")\n'
         'model.load_adapter("out/dpo", adapter_name="dpo")\n'
     ),
-    hazards=("overlapping-names",),
+    hazards=(peft_facts.OVERLAPPING_NAMES,),
     check=_check_overlaps,
 )
 
@@ -455,10 +484,10 @@ REUSED = _rule(
         'model = PeftModel.from_pretrained(base_model, "out/sft")\n'
         'model.load_adapter("out/dpo", adapter_name="dpo")\n'
     ),
-    hazards=("reloaded-name", "re-added-name"),
+    hazards=(peft_facts.RELOADED_NAME, peft_facts.RE_ADDED_NAME),
     check=_check_reuse,
 )
 
 ADAPTER_NAME_RULES = (INVALID, INSIDE_PREFIX, CONTAINS_PREFIX, KEY_COMPONENT, KEY_PREFIX, OVERLAPPING, REUSED)
-RULES_BY_CODE = {r.code: r for r in ADAPTER_NAME_RULES}
-assert all(HAZARDS[h].code == r.code for r in ADAPTER_NAME_RULES for h in r.hazards)
+# The rule that reports a hazard, read from the rules' own hazard lists (a name's Problem names its hazard).
+RULE_OF_HAZARD: dict[Hazard, Rule] = {hazard: rule for rule in ADAPTER_NAME_RULES for hazard in rule.hazards}

@@ -6,7 +6,7 @@ import ast
 from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope, call_argument, called_name
-from ..peft_facts import HAZARDS
+from .. import peft_facts
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting, finding_at
 from ..settings import Settings
 from ..state_dict_sources import (
@@ -149,8 +149,8 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
     ]
     if not calls or skipped_module(facts):
         return
-    peft_format = hitting(["peft-dict-in-load-state-dict"], settings.supported)
-    manual = hitting(["manual-dict-in-load-state-dict"], settings.supported)
+    peft_format = hitting([peft_facts.PEFT_DICT_IN_LOAD_STATE_DICT], settings.supported)
+    manual = hitting([peft_facts.MANUAL_DICT_IN_LOAD_STATE_DICT], settings.supported)
     sources = Sources.of(facts)
     for call, scope in calls:
         state = call_argument(call, 0, "state_dict")
@@ -335,7 +335,7 @@ MANUAL = Rule(
     ),
     fix_applicability=Applicability.UNSAFE,
     fix_safety=FILTER_FIX_SAFETY,
-    hazards=("manual-state-dict",),
+    hazards=(peft_facts.MANUAL_STATE_DICT,),
     check=_check_manual,
 )
 
@@ -383,7 +383,7 @@ REQUIRES_GRAD = Rule(
         "Display only: `get_peft_model_state_dict(model)` is shown as the replacement, but whether the code "
         "also meant to save other trainable parameters (a projector, a value head) is the user's call."
     ),
-    hazards=("requires-grad-checkpoint",),
+    hazards=(peft_facts.REQUIRES_GRAD_CHECKPOINT,),
     check=_check_requires_grad,
 )
 
@@ -426,7 +426,7 @@ LOAD = Rule(
         "must be the PEFT model. For a hand-filtered dict the fix is only shown, because its keys must be "
         "written with `get_peft_model_state_dict` first."
     ),
-    hazards=("peft-dict-in-load-state-dict", "manual-dict-in-load-state-dict"),
+    hazards=(peft_facts.PEFT_DICT_IN_LOAD_STATE_DICT, peft_facts.MANUAL_DICT_IN_LOAD_STATE_DICT),
     check=_check_load_state_dict,
 )
 
@@ -473,9 +473,8 @@ ADAPTER_FILE = Rule(
         "Display only: `model.save_pretrained(output_dir)` also writes `adapter_config.json` and picks the "
         "format itself, so the call is not rewritten automatically."
     ),
-    hazards=("hand-written-adapter-file",),
+    hazards=(peft_facts.HAND_WRITTEN_ADAPTER_FILE,),
     check=_check_adapter_file,
 )
 
 STATE_DICT_RULES = (MANUAL, REQUIRES_GRAD, LOAD, ADAPTER_FILE)
-assert all(HAZARDS[h].code == r.code for r in STATE_DICT_RULES for h in r.hazards)

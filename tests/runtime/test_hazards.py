@@ -1,4 +1,4 @@
-"""One runtime proof per hazard in `peft_facts.HAZARDS`, against the installed peft.
+"""One runtime proof per adapter-name hazard (the hazards the PFT1xx rules own), against the installed peft.
 
 For every example name of a hazard the test reads the hazard's Effects: each Effect whose range contains
 the installed peft version must happen (its `outcome` kind is asserted); when none does, the hazard must
@@ -13,9 +13,29 @@ from pathlib import Path
 import pytest
 
 from flake8_peft_names.rule import Applicability
-from flake8_peft_names.rules import RULES_BY_CODE
+from flake8_peft_names.rules import RULES_BY_HAZARD
+from flake8_peft_names.rules.adapter_names import ADAPTER_NAME_RULES
 from flake8_peft_names.name_hazards import NameContext, safe_name
-from flake8_peft_names.peft_facts import HAZARDS, METHODS_BY_TYPE, STRUCTURAL_KEY_COMPONENTS, Effect
+from flake8_peft_names.peft_facts import (
+    DOTTED_NAME,
+    EMPTY_NAME,
+    KEY_COMPONENT,
+    KEY_COMPONENT_PREFIX,
+    METHODS_BY_TYPE,
+    MODULES_TO_SAVE_MODULE,
+    MODULES_TO_SAVE_NAME,
+    MODULE_DICT_ATTRIBUTE,
+    NAME_INSIDE_PREFIX,
+    OVERLAPPING_NAMES,
+    PARAMETER_DICT_ATTRIBUTE,
+    PREFIX_INSIDE_NAME,
+    RELOADED_NAME,
+    RE_ADDED_NAME,
+    STRUCTURAL_KEY_COMPONENTS,
+    WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE,
+    Effect,
+    Hazard,
+)
 
 from .experiment import (
     PEFT_VERSION,
@@ -30,7 +50,7 @@ from .experiment import (
 )
 
 INSTALLED = frozenset({PEFT_VERSION})
-NAME_HAZARDS = {key: h for key, h in HAZARDS.items() if h.code.startswith("PFT1")}
+NAME_HAZARDS = tuple(h for rule in ADAPTER_NAME_RULES for h in rule.hazards)
 CONFIGS = {"lora": lora(), "lora+head": lora(["head"]), "ia3": ia3()}
 ROUND_TRIP_KINDS = frozenset({"create-raises", "save-raises", "reload-lost", "reload-fails", "others-damaged"})
 REUSE_KINDS = frozenset({"overwritten"})
@@ -41,7 +61,7 @@ class Case:
     """An example of a hazard: the adapter names (created in this order), the config, the names that carry
     the hazard, and the suggested replacement names (same order)."""
 
-    hazard: str
+    hazard: Hazard
     names: tuple[str, ...]
     config: str
     subjects: tuple[str, ...]
@@ -51,7 +71,7 @@ class Case:
     @property
     def id(self) -> str:
         names = "+".join(repr(n) for n in self.names)
-        return f"{self.hazard}:{names}" + ("" if self.config == "lora" else f":{self.config}")
+        return f"{self.hazard.key}:{names}" + ("" if self.config == "lora" else f":{self.config}")
 
     def applicable(self, kind: str) -> bool:
         """Whether this experiment can show an outcome kind at all."""
@@ -62,52 +82,52 @@ class Case:
         return kind in ROUND_TRIP_KINDS
 
 
-def _case(hazard, names, config, replacement, subjects=None, **kw) -> Case:
+def _case(hazard: Hazard, names, config, replacement, subjects=None, **kw) -> Case:
     names = tuple(names)
     subjects = tuple(subjects or [n for n in names if n != "default"])
     return Case(hazard, names, config, subjects, tuple(replacement), **kw)
 
 
 CASES = (
-    _case("empty-name", [""], "lora", ["adapter"]),
-    _case("dotted-name", ["my.adapter"], "lora", ["adapter_my_adapter"]),
-    _case("module-dict-attribute", ["train"], "lora", ["adapter_train"]),
-    _case("module-dict-attribute", ["default", "keys"], "lora", ["default", "adapter_keys"]),
-    _case("parameter-dict-attribute", ["copy"], "ia3", ["adapter_copy"]),
-    _case("name-inside-prefix", ["lora"], "lora", ["adapter_lora"]),
+    _case(EMPTY_NAME, [""], "lora", ["adapter"]),
+    _case(DOTTED_NAME, ["my.adapter"], "lora", ["adapter_my_adapter"]),
+    _case(MODULE_DICT_ATTRIBUTE, ["train"], "lora", ["adapter_train"]),
+    _case(MODULE_DICT_ATTRIBUTE, ["default", "keys"], "lora", ["default", "adapter_keys"]),
+    _case(PARAMETER_DICT_ATTRIBUTE, ["copy"], "ia3", ["adapter_copy"]),
+    _case(NAME_INSIDE_PREFIX, ["lora"], "lora", ["adapter_lora"]),
     # A name containing `lora_` breaks the save filter (`"lora_" in key`): what is lost are the
     # modules_to_save tensors, so the model needs modules_to_save (without them the name round-trips).
     # `adapter_lora_adapter` (the naive `adapter_<name>` rename) is hazardous too: the prefix must go.
-    _case("prefix-inside-name", ["lora_adapter"], "lora+head", ["adapter_lora-adapter"]),
-    _case("prefix-inside-name", ["adapter_lora_adapter"], "lora+head", ["adapter_lora-adapter"]),
-    _case("weight-or-bias-with-modules-to-save", ["weight"], "lora+head", ["adapter_weight"]),
-    _case("weight-or-bias-with-modules-to-save", ["bias"], "lora+head", ["adapter_bias"]),
+    _case(PREFIX_INSIDE_NAME, ["lora_adapter"], "lora+head", ["adapter_lora-adapter"]),
+    _case(PREFIX_INSIDE_NAME, ["adapter_lora_adapter"], "lora+head", ["adapter_lora-adapter"]),
+    _case(WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE, ["weight"], "lora+head", ["adapter_weight"]),
+    _case(WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE, ["bias"], "lora+head", ["adapter_bias"]),
     # Alone, the name loses its own weights (<0.18); next to another adapter it strips that one (>=0.20).
-    _case("key-component", ["q_proj"], "lora", ["adapter_q_proj"]),
-    _case("key-component", ["default", "q_proj"], "lora", ["default", "adapter_q_proj"]),
-    _case("key-component", ["lora_A"], "lora", ["adapter_lora-A"]),
-    _case("key-component", ["default", "lora_A"], "lora", ["default", "adapter_lora-A"]),
-    _case("key-component", ["weight"], "lora", ["adapter_weight"]),
-    _case("key-component", ["default", "weight"], "lora", ["default", "adapter_weight"]),
+    _case(KEY_COMPONENT, ["q_proj"], "lora", ["adapter_q_proj"]),
+    _case(KEY_COMPONENT, ["default", "q_proj"], "lora", ["default", "adapter_q_proj"]),
+    _case(KEY_COMPONENT, ["lora_A"], "lora", ["adapter_lora-A"]),
+    _case(KEY_COMPONENT, ["default", "lora_A"], "lora", ["default", "adapter_lora-A"]),
+    _case(KEY_COMPONENT, ["weight"], "lora", ["adapter_weight"]),
+    _case(KEY_COMPONENT, ["default", "weight"], "lora", ["default", "adapter_weight"]),
     # peft matches modules_to_save by plain `str.endswith`, so any name ENDING in the module's name is
     # hazardous too (the LoRA layer `q_proj.lora_A.adapter_head` "is" a `head`): `adapter_head` is no fix.
-    _case("modules-to-save-module", ["head"], "lora+head", ["head_adapter"]),
-    _case("modules-to-save-module", ["adapter_head"], "lora+head", ["head_adapter"]),
+    _case(MODULES_TO_SAVE_MODULE, ["head"], "lora+head", ["head_adapter"]),
+    _case(MODULES_TO_SAVE_MODULE, ["adapter_head"], "lora+head", ["head_adapter"]),
     # `modules_to_save` as an adapter name: harmless alone, but from 0.20.0 saving raises next to another one.
-    _case("modules-to-save-name", ["default", "modules_to_save"], "lora+head", ["default", "adapter_modules_to_save"]),
-    _case("key-component-prefix", ["q"], "lora", ["adapter_q"]),
+    _case(MODULES_TO_SAVE_NAME, ["default", "modules_to_save"], "lora+head", ["default", "adapter_modules_to_save"]),
+    _case(KEY_COMPONENT_PREFIX, ["q"], "lora", ["adapter_q"]),
     # Names that only overlap (neither is inside `lora_`): `lora` + `lora2` would also be name-inside-prefix.
-    _case("overlapping-names", ["sft", "sft2"], "lora", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
-    _case("overlapping-names", ["sft2", "sft"], "lora", ["sft2", "adapter_sft"], subjects=["sft", "sft2"]),
-    _case("overlapping-names", ["sft", "sft2"], "lora+head", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
+    _case(OVERLAPPING_NAMES, ["sft", "sft2"], "lora", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
+    _case(OVERLAPPING_NAMES, ["sft2", "sft"], "lora", ["sft2", "adapter_sft"], subjects=["sft", "sft2"]),
+    _case(OVERLAPPING_NAMES, ["sft", "sft2"], "lora+head", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
     # load_adapter / add_adapter under a name already taken; the replacement uses a fresh name.
-    _case("reloaded-name", ["sft", "sft"], "lora", ["sft", "adapter_sft"], subjects=["sft"], experiment="load-twice"),
-    _case("re-added-name", ["sft", "sft"], "lora", ["sft", "adapter_sft"], subjects=["sft"], experiment="add-twice"),
+    _case(RELOADED_NAME, ["sft", "sft"], "lora", ["sft", "adapter_sft"], subjects=["sft"], experiment="load-twice"),
+    _case(RE_ADDED_NAME, ["sft", "sft"], "lora", ["sft", "adapter_sft"], subjects=["sft"], experiment="add-twice"),
 )
 
 
 def _effects_now(case: Case) -> list[Effect]:
-    return [e for e in HAZARDS[case.hazard].effects if e.affected.hits(INSTALLED)]
+    return [e for e in case.hazard.effects if e.affected.hits(INSTALLED)]
 
 
 def _happens(kind: str, case: Case, out, reference: frozenset[str] | None) -> bool:
@@ -183,13 +203,13 @@ def test_replacement_round_trips(case: Case, tmp_path: Path) -> None:
 def test_every_hazard_has_cases() -> None:
     """Every adapter-name hazard is exercised, and every Effect by some case able to show its outcome kind."""
     assert {c.hazard for c in CASES} == set(NAME_HAZARDS)
-    for key, hazard in NAME_HAZARDS.items():
+    for hazard in NAME_HAZARDS:
         for effect in hazard.effects:
-            assert any(c.hazard == key and c.applicable(effect.outcome) for c in CASES), (key, effect.outcome)
+            assert any(c.hazard is hazard and c.applicable(effect.outcome) for c in CASES), (hazard.key, effect.outcome)
 
 
 def test_prefix_inside_name_needs_modules_to_save(tmp_path: Path) -> None:
-    """Measured beyond HAZARDS: without modules_to_save a name containing `lora_` round-trips (measured in 0.17.1,
+    """Measured beyond the hazards: without modules_to_save a name containing `lora_` round-trips (measured in 0.17.1,
     0.20.0, 0.21.2);
     what prefix-inside-name loses is the modules_to_save tensors."""
     out = round_trip(tmp_path / "adapters", ("lora_adapter",), lora())
@@ -204,17 +224,16 @@ def _context(config: str) -> NameContext:
     return NameContext((method,), frozenset(components), modules_to_save)
 
 
-RENAMED = [c for c in CASES if RULES_BY_CODE[HAZARDS[c.hazard].code].fix_applicability is Applicability.UNSAFE]
+RENAMED = [c for c in CASES if RULES_BY_HAZARD[c.hazard].fix_applicability is Applicability.UNSAFE]
 
 
 @pytest.mark.parametrize("case", RENAMED, ids=lambda c: c.id)
 def test_name_the_fixer_suggests_round_trips(case: Case, tmp_path: Path) -> None:
     """The rename the rules offer as their fix (name_hazards.safe_name) keeps every tensor."""
     context = _context(case.config)
-    renamed = tuple(
-        safe_name(n, context, [o for o in case.names if o != n]) if n in case.subjects else n for n in case.names
-    )
+    suggested = {n: safe_name(n, context, [o for o in case.names if o != n]) for n in case.subjects}
+    renamed = tuple(suggested.get(n, n) for n in case.names)
     assert None not in renamed and renamed != case.names
-    out, reference = _run(case, renamed, tmp_path)  # type: ignore[arg-type]
+    out, reference = _run(case, tuple(n for n in renamed if n is not None), tmp_path)
     assert out.round_trips, out.summary()
     assert not out.checkpoint_changes(reference), out.summary()

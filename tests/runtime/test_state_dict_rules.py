@@ -5,7 +5,7 @@ A tiny local model (`q_proj`, `v_proj` LoRA targets, `head` as modules_to_save) 
 rule's own example code (the reported expression is evaluated, or the example is executed), and so is the
 replacement (the rule's `use_instead`, and the fix the rule attaches to its example finding).
 
-Every Effect of the PFT2xx hazards in `peft_facts.HAZARDS` is measured: it must happen when its range holds
+Every Effect of the hazards the PFT2xx rules own is measured: it must happen when its range holds
 the installed peft, and must not happen otherwise, so the versions in the docs stay honest.
 """
 
@@ -25,7 +25,7 @@ from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dic
 from torch import nn
 
 from flake8_peft_names.checker import check_tree
-from flake8_peft_names.peft_facts import HAZARDS
+from flake8_peft_names.peft_facts import Hazard
 from flake8_peft_names.rule import Finding, Rule
 from flake8_peft_names.rules.state_dicts import ADAPTER_FILE, LOAD, MANUAL, REQUIRES_GRAD, STATE_DICT_RULES
 from flake8_peft_names.settings import build_settings
@@ -34,7 +34,7 @@ from .experiment import adapter_tensors, differing, lora, make_tiny_model, snaps
 PEFT_VERSION = Version(peft.__version__)
 INSTALLED = frozenset({PEFT_VERSION})
 ADAPTERS = ("default", "other")
-STATE_HAZARDS = sorted({h for rule in STATE_DICT_RULES for h in rule.hazards})
+STATE_HAZARDS: list[Hazard] = sorted({h for rule in STATE_DICT_RULES for h in rule.hazards}, key=lambda h: h.key)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -271,7 +271,7 @@ MEASUREMENTS: dict[tuple[str, str], Callable[[Path], bool]] = {
     ("hand-written-adapter-file", "from-pretrained-lost-with-modules-to-save"): adapter_file_lost_with_modules_to_save,
     ("hand-written-adapter-file", "from-pretrained-lost"): adapter_file_lost,
 }
-EFFECTS = [(key, effect) for key in STATE_HAZARDS for effect in HAZARDS[key].effects]
+EFFECTS = [(hazard.key, effect) for hazard in STATE_HAZARDS for effect in hazard.effects]
 
 
 def test_every_state_dict_effect_is_measured() -> None:
@@ -380,7 +380,7 @@ def test_adapter_file_rule_use_instead_round_trips(modules_to_save: bool, tmp_pa
 
 
 # ---------------------------------------------------------------------------------------------
-# Measured beyond HAZARDS: what the precision negatives rest on
+# Measured beyond the hazards: what the precision negatives rest on
 
 
 @pytest.mark.parametrize("keeps_modules_to_save", [True, False])

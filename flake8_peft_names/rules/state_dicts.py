@@ -108,7 +108,9 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
     if not hitting(REQUIRES_GRAD.hazards, settings.supported) or not (facts.comprehensions or facts.loops):
         return
     sources = state_dicts(facts)
-    candidates = [i for i in sources.filtered if i.grad and not i.needles and i.form in (Form.DICT, Form.LOOP, Form.PAIRS)]
+    candidates = [
+        i for i in sources.filtered if i.grad and not i.needles and i.form in (Form.DICT, Form.LOOP, Form.PAIRS)
+    ]
     if not candidates or skipped_module(facts) or not peft_in_use(facts):
         return
     for item in _in_order(candidates):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import enum
 from dataclasses import dataclass
-from typing import Iterator, Optional, Union
+from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope, called_name
 from .index import Place, Positional
-from .key_tests import KeyTests, Test, TestKind, is_key, is_pair_item
+from .key_tests import ConditionReader, KeyTest, KeyTestKind, is_key, is_pair_item
 from .values import MODEL_KINDS, Iteration, Kind, RawValues, Value
 
 MAX_VALUE_WRAPPERS = 8  # calls, attributes and conditionals around a kept value (`maybe_zero_3(v.data).cpu()`)
@@ -39,25 +39,25 @@ class Filtered:
     scope: Scope
     form: Form
     iteration: Iteration
-    tests: list[Test]
+    tests: list[KeyTest]
     simple: bool = False  # a plain `{k: v ... if <one test>}`: a fix can replace it
     target: Optional[tuple[str, Scope]] = None  # for loops: the dict variable they fill
     escapes: bool = False  # an entry may be kept without any key test (`or not adapters_only`, `or id(v) in S`)
 
     @property
-    def needles(self) -> list[Test]:
+    def needles(self) -> list[KeyTest]:
         """The positive marker tests; none when the filter is no key filter (it escapes), or when it only
         picks `modules_to_save` copies (what "lora" filters miss; swift's own modules_to_save renaming)."""
         if self.escapes:
             return []
-        found = [t for t in self.tests if t.kind is TestKind.NEEDLE and t.positive]
+        found = [t for t in self.tests if t.kind is KeyTestKind.NEEDLE and t.positive]
         if all(t.needle is not None and t.needle.modules_to_save for t in found):
             return []
         return found
 
     @property
     def grad(self) -> bool:
-        return not self.escapes and any(t.kind is TestKind.GRAD and t.positive for t in self.tests)
+        return not self.escapes and any(t.kind is KeyTestKind.GRAD and t.positive for t in self.tests)
 
     @property
     def value(self) -> Optional[Value]:
@@ -98,7 +98,7 @@ class _Finder:
     def __init__(self, facts: ModuleFacts, values: RawValues) -> None:
         self.facts = facts
         self.values = values
-        self.key_tests = KeyTests(facts, values)
+        self.conditions = ConditionReader(facts, values)
 
     def comprehensions(self) -> Iterator[Filtered]:
         for comp, scope in self.facts.comprehensions:
@@ -111,7 +111,7 @@ class _Finder:
             iteration = self.values.iteration(generator.target, generator.iter, scope)
             if iteration is None or iteration.walked.kind not in MODEL_KINDS:
                 continue
-            tests = [t for condition in generator.ifs for t in self.key_tests.tests(condition, iteration, scope)]
+            tests = [t for condition in generator.ifs for t in self.conditions.tests(condition, iteration, scope)]
             if not tests:
                 continue
             node: ast.expr = comp
@@ -139,7 +139,7 @@ class _Finder:
                 if not form:
                     continue
             simple = simple and len(generator.ifs) == 1 and len(tests) == 1 and tests[0].node is generator.ifs[0]
-            escapes = self.key_tests.escapes(generator.ifs, True, iteration, scope)
+            escapes = self.conditions.escapes(generator.ifs, True, iteration, scope)
             yield Filtered(node, scope, form, iteration, tests, simple=simple and form is Form.DICT, escapes=escapes)
 
     def filter_calls(self) -> Iterator[Filtered]:
@@ -158,7 +158,7 @@ class _Finder:
             iteration = self.values.iteration(param, iterable, scope)
             if iteration is None or iteration.walked.kind not in MODEL_KINDS:
                 continue
-            tests = self.key_tests.tests(function.body, iteration, inner)
+            tests = self.conditions.tests(function.body, iteration, inner)
             if not tests:
                 continue
             node: ast.expr = call
@@ -173,7 +173,7 @@ class _Finder:
             simple = (
                 form is Form.DICT and iteration.pair is not None and len(tests) == 1 and tests[0].node is function.body
             )
-            escapes = self.key_tests.escapes([function.body], True, iteration, inner)
+            escapes = self.conditions.escapes([function.body], True, iteration, inner)
             yield Filtered(node, scope, form, iteration, tests, simple=simple, escapes=escapes)
 
     def loops(self) -> Iterator[Filtered]:
@@ -196,29 +196,31 @@ class _Finder:
             names = Iteration(Value(Kind.MODEL_STATE), key=target.id, pair=target.id)
         else:
             return False
-        return any(self.key_tests.tests(condition, names, scope) for condition in conditions)
+        return any(self.conditions.tests(condition, names, scope) for condition in conditions)
 
     def _loop_body(self, body: list[ast.stmt], iteration: Iteration, scope: Scope) -> Iterator[Filtered]:
-        guard: Optional[list[Test]] = None  # `if "lora" not in k: continue` guards what follows
+        guard: Optional[list[KeyTest]] = None  # `if "lora" not in k: continue` guards what follows
         guard_node: Optional[ast.expr] = None
         guard_escapes = False
         for statement in body:
             if isinstance(statement, ast.If):
-                tests = self.key_tests.tests(statement.test, iteration, scope)
+                tests = self.conditions.tests(statement.test, iteration, scope)
                 if (
                     tests
                     and len(statement.body) == 1
                     and isinstance(statement.body[0], ast.Continue)
                     and not statement.orelse
                 ):
-                    guard = [Test(t.kind, not t.positive, t.node, t.needle) for t in tests]
+                    guard = [KeyTest(t.kind, not t.positive, t.node, t.needle) for t in tests]
                     guard_node = statement.test
-                    guard_escapes = self.key_tests.escapes([statement.test], False, iteration, scope)  # kept if it fails
+                    guard_escapes = self.conditions.escapes(
+                        [statement.test], False, iteration, scope
+                    )  # kept if it fails
                     continue
                 if tests:
                     target = fills_dict(self.values, statement.body, iteration, scope)
                     if target is not None:
-                        escapes = self.key_tests.escapes([statement.test], True, iteration, scope)
+                        escapes = self.conditions.escapes([statement.test], True, iteration, scope)
                         yield Filtered(
                             statement.test, scope, Form.LOOP, iteration, tests, target=(target, scope), escapes=escapes
                         )

@@ -10,7 +10,7 @@ from typing import Optional
 from ..module_facts import Scope, called_name
 from .filtered import fills_dict
 from .index import ArgSlot, Keyword, MethodCall, Positional
-from .key_tests import KeyTests, mentions_key
+from .key_tests import ConditionReader, mentions_key
 from .values import Iteration, Kind, RawValues, Value
 
 _COUNT_OR_LOG = frozenset(
@@ -103,7 +103,7 @@ class FlowTracer:
     def __init__(self, values: RawValues) -> None:
         self.values = values
         self.index = values.index
-        self.key_tests = KeyTests(values.facts, values)
+        self.conditions = ConditionReader(values.facts, values)
 
     def flows(self, node: ast.AST, scope: Scope, variable: Optional[tuple[str, Scope]] = None, depth: int = 0) -> Flows:
         """Where the value of `node` goes: the call it is passed to, the function it is returned from, and
@@ -192,7 +192,7 @@ class FlowTracer:
             return self._own_key_test(node.operand, not positive, it, scope)
         if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.NotIn, ast.NotEq)):
             positive = not positive  # `"vision" not in k` leaves entries out
-        return positive and mentions_key(node, it) and self.key_tests.test(node, it, scope) is None
+        return positive and mentions_key(node, it) and self.conditions.test(node, it, scope) is None
 
     def _copy_target(self, loop: ast.For, name: str, scope: Scope) -> Optional[str]:
         """The dict a loop over `name` (`.items()`, `.keys()` or itself) fills with its values, unfiltered."""

@@ -14,22 +14,22 @@ from .values import Iteration, Kind, RawValues
 _REGEX_CALLS = ("re.search", "re.match", "re.fullmatch", "regex.search", "regex.match", "regex.fullmatch")
 
 
-class TestKind(enum.Enum):
+class KeyTestKind(enum.Enum):
     NEEDLE = "a key marker or adapter name"
     GRAD = "requires_grad"
 
 
 @dataclass(frozen=True)
-class Test:
+class KeyTest:
     """One key or parameter test inside a filter; `positive` when passing it keeps the entry."""
 
-    kind: TestKind
+    kind: KeyTestKind
     positive: bool
     node: ast.expr
     needle: Optional[Needle] = None
 
 
-class KeyTests:
+class ConditionReader:
     """Reads filter conditions. `values` classifies what a name set is built from (`n in trainable_names`):
     the phase-1 classifier while the filtered collections are built, the final one afterwards."""
 
@@ -37,7 +37,7 @@ class KeyTests:
         self.facts = facts
         self.values = values
 
-    def tests(self, condition: ast.expr, iteration: Iteration, scope: Scope, negated: bool = False) -> list[Test]:
+    def tests(self, condition: ast.expr, iteration: Iteration, scope: Scope, negated: bool = False) -> list[KeyTest]:
         """The key and requires_grad tests in a filter condition, with their polarity."""
         if isinstance(condition, ast.BoolOp):
             return [t for value in condition.values for t in self.tests(value, iteration, scope, negated)]
@@ -48,10 +48,10 @@ class KeyTests:
             return []
         return [replace(found, positive=found.positive != negated)]
 
-    def test(self, node: ast.expr, it: Iteration, scope: Scope) -> Optional[Test]:
+    def test(self, node: ast.expr, it: Iteration, scope: Scope) -> Optional[KeyTest]:
         """`node` as one test of the key or of requires_grad, or None."""
         if is_value(node, it, "requires_grad"):
-            return Test(TestKind.GRAD, True, node)
+            return KeyTest(KeyTestKind.GRAD, True, node)
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
             return self._compare(node, it, scope)
         if not isinstance(node, ast.Call):
@@ -76,20 +76,20 @@ class KeyTests:
             return self._any_of(node, node.args[0], it, scope)
         return None
 
-    def _needle(self, node: ast.expr, positive: bool, needle: Optional[Needle]) -> Optional[Test]:
-        return Test(TestKind.NEEDLE, positive, node, needle) if needle else None
+    def _needle(self, node: ast.expr, positive: bool, needle: Optional[Needle]) -> Optional[KeyTest]:
+        return KeyTest(KeyTestKind.NEEDLE, positive, node, needle) if needle else None
 
-    def _compare(self, node: ast.Compare, it: Iteration, scope: Scope) -> Optional[Test]:
+    def _compare(self, node: ast.Compare, it: Iteration, scope: Scope) -> Optional[KeyTest]:
         left, op, right = node.left, node.ops[0], node.comparators[0]
         if isinstance(op, (ast.In, ast.NotIn)):
             if is_key(right, it) or _is_split_key(right, it):
                 return self._needle(node, isinstance(op, ast.In), needle_of(self.facts, left, scope))
             if is_key(left, it) and self._trainable_names(right, scope):
-                return Test(TestKind.GRAD, isinstance(op, ast.In), node)
+                return KeyTest(KeyTestKind.GRAD, isinstance(op, ast.In), node)
             return None
         if isinstance(op, (ast.Is, ast.Eq, ast.IsNot, ast.NotEq)) and is_value(left, it, "requires_grad"):
             if isinstance(right, ast.Constant) and isinstance(right.value, bool):
-                return Test(TestKind.GRAD, right.value == isinstance(op, (ast.Is, ast.Eq)), node)
+                return KeyTest(KeyTestKind.GRAD, right.value == isinstance(op, (ast.Is, ast.Eq)), node)
             return None
         if isinstance(op, (ast.Eq, ast.NotEq)):
             for part, other in ((left, right), (right, left)):
@@ -134,16 +134,16 @@ class KeyTests:
         if iteration is None or iteration.walked.kind is not Kind.NAMED_PARAMS or expr.elt.id != iteration.key:
             return False
         tests = [t for condition in generator.ifs for t in self.tests(condition, iteration, scope)]
-        return any(t.kind is TestKind.GRAD and t.positive for t in tests) and all(t.positive for t in tests)
+        return any(t.kind is KeyTestKind.GRAD and t.positive for t in tests) and all(t.positive for t in tests)
 
-    def _any_needle(self, node: ast.expr, needles: list[ast.expr], scope: Scope, regex: bool) -> Optional[Test]:
+    def _any_needle(self, node: ast.expr, needles: list[ast.expr], scope: Scope, regex: bool) -> Optional[KeyTest]:
         for expr in needles:
             needle = needle_of(self.facts, expr, scope, regex=regex)
             if needle is not None:
-                return Test(TestKind.NEEDLE, True, node, needle)
+                return KeyTest(KeyTestKind.NEEDLE, True, node, needle)
         return None
 
-    def _any_of(self, node: ast.expr, arg: ast.expr, it: Iteration, scope: Scope) -> Optional[Test]:
+    def _any_of(self, node: ast.expr, arg: ast.expr, it: Iteration, scope: Scope) -> Optional[KeyTest]:
         """`any(m in k for m in MARKERS)` and `any(k.startswith(m) for m in MARKERS)`."""
         if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)) or len(arg.generators) != 1:
             return None
@@ -170,7 +170,9 @@ class KeyTests:
         )
         if not uses_var:
             return None
-        return self._any_needle(node, [item for item, _ in self.facts.resolve_many(generator.iter, scope)], scope, False)
+        return self._any_needle(
+            node, [item for item, _ in self.facts.resolve_many(generator.iter, scope)], scope, False
+        )
 
     def _compiled(self, expr: ast.expr, scope: Scope) -> Optional[ast.expr]:
         """The pattern of `PATTERN = re.compile("...")`."""
@@ -180,7 +182,11 @@ class KeyTests:
         if found is None or len(found[0]) != 1:
             return None
         value = found[0][0][0]
-        if isinstance(value, ast.Call) and self.facts.origin(value.func) in ("re.compile", "regex.compile") and value.args:
+        if (
+            isinstance(value, ast.Call)
+            and self.facts.origin(value.func) in ("re.compile", "regex.compile")
+            and value.args
+        ):
             return value.args[0]
         return None
 
@@ -219,7 +225,9 @@ def is_key(expr: ast.expr, it: Iteration) -> bool:
         return is_pair_item(expr, it, 0)
     if isinstance(expr, ast.Call) and not expr.args:
         func = expr.func
-        return isinstance(func, ast.Attribute) and func.attr in ("lower", "casefold", "strip") and is_key(func.value, it)
+        return (
+            isinstance(func, ast.Attribute) and func.attr in ("lower", "casefold", "strip") and is_key(func.value, it)
+        )
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "str" and len(expr.args) == 1:
         return is_key(expr.args[0], it)
     return False

@@ -50,7 +50,9 @@ def _accepted_prefixes(facts: ModuleFacts) -> tuple[str, ...]:
 
 def _build_accepted_prefixes(facts: ModuleFacts) -> tuple[str, ...]:
     types = _DISTINCTIVE | facts.config_methods
-    prefixes = {METHODS_BY_TYPE[t].prefix for t in types if t in METHODS_BY_TYPE and METHODS_BY_TYPE[t].names_reach_keys}
+    prefixes = {
+        METHODS_BY_TYPE[t].prefix for t in types if t in METHODS_BY_TYPE and METHODS_BY_TYPE[t].names_reach_keys
+    }
     return tuple(sorted(prefixes | {"vera_"}))
 
 

@@ -144,7 +144,11 @@ class RawValues:
             inner = self.facts.scope_of.get(id(function))
             if inner is None:
                 return None
-            found = {self.classify(r.value, inner, depth + 1) for r in self.index.returns.get(id(inner), []) if r.value is not None}
+            found = {
+                self.classify(r.value, inner, depth + 1)
+                for r in self.index.returns.get(id(inner), [])
+                if r.value is not None
+            }
             kinds = {v.kind for v in found if v is not None}
             if len(kinds) == 1 and None not in found:
                 return Value(kinds.pop())

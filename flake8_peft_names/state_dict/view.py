@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 from typing import Optional
 
 from ..module_facts import ModuleFacts, Scope
@@ -33,14 +34,23 @@ class Values(RawValues):
 
 
 class StateDicts:
-    """What the state-dict rules read of one module (built once per module: `state_dicts(facts)`)."""
+    """What the state-dict rules read of one module (one per module: `state_dicts(facts)`). Each phase is
+    built when first asked for: checking a path (`adapter_file`) needs none."""
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        collections = filtered_collections(facts)
-        self.filtered: list[Filtered] = list(collections.by_node.values())
-        self.values = Values(facts, collections)
-        self._tracer = FlowTracer(self.values)
+
+    @cached_property
+    def filtered(self) -> list[Filtered]:
+        return list(filtered_collections(self.facts).by_node.values())
+
+    @cached_property
+    def values(self) -> Values:
+        return Values(self.facts, filtered_collections(self.facts))
+
+    @cached_property
+    def _tracer(self) -> FlowTracer:
+        return FlowTracer(self.values)
 
     def classify(self, expr: ast.expr, scope: Scope) -> Optional[Value]:
         return self.values.classify(expr, scope)

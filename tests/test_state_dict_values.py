@@ -4,10 +4,12 @@ they go (state_dict.flows)."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 from typing import Optional
 
 import pytest
 
+import flake8_peft_names.state_dict as state_dict_package
 from flake8_peft_names.module_facts import ModuleFacts, Scope, collect
 from flake8_peft_names.state_dict.models import ModelRef
 from flake8_peft_names.state_dict.values import Kind, RawValues, Value
@@ -181,8 +183,25 @@ def test_bookkeeping_only() -> None:
     assert _flows(keys + 'keys.remove("a")\nprint(keys)').bookkeeping_only()
     assert not _flows(keys + 'keys.remove("a")\ntorch.save(keys, "k.pt")').bookkeeping_only()
     assert not _flows(keys + "return_it(keys)").bookkeeping_only()
+    assert not _flows(keys + 'keys.remove("a")\nsnapshot = keys.copy()').bookkeeping_only()  # a copy goes on
 
 
 def test_uses_after_a_rebinding_see_another_value() -> None:
     assert not _flows(LORA + "lora = other()\ntorch.save(lora, 'x.pt')").saved()
     assert _flows(LORA + "lora = {k: v.cpu() for k, v in lora.items()}\ntorch.save(lora, 'x.pt')").saved()
+
+
+# The package's modules in phase order: each may import only modules before it (no cycle, not even a lazy one).
+PHASES = ["models", "markers", "context", "index", "adapter_files", "values", "key_tests", "filtered", "flows", "view"]
+
+
+def test_the_package_imports_one_way() -> None:
+    package = Path(state_dict_package.__file__).parent
+    assert sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__") == sorted(PHASES)
+    for position, name in enumerate(PHASES):
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+        assert imported <= set(PHASES[:position]), (name, imported - set(PHASES[:position]))
+        absolute = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level != 1]
+        absolute += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        assert not any("state_dict" in module for module in absolute), name  # nor around the relative imports

@@ -50,6 +50,8 @@ Place = tuple[int, str]  # (id of a scope, a name bound in it)
 
 @dataclass
 class Index:
+    """Lookups by node id and by (scope, name), built in one pass over `ModuleFacts`."""
+
     calls_by_name: dict[str, list[tuple[ast.Call, Scope]]] = field(default_factory=dict)
     consumer_of: dict[int, Consumer] = field(default_factory=dict)  # id(argument expr) -> its call
     name_uses: dict[Place, list[tuple[ast.Call, NameUse]]] = field(default_factory=dict)

@@ -9,17 +9,12 @@ from ..module_facts import ModuleFacts, Scope, call_argument, called_name
 from .. import peft_facts
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting, finding_at
 from ..settings import Settings
-from ..state_dict_sources import (
-    MODEL_KINDS,
-    Filtered,
-    Flows,
-    Kind,
-    Sources,
-    peft_in_use,
-    refuses_modules_to_save,
-    skipped_module,
-    verbatim,
-)
+from ..state_dict.context import peft_in_use, refuses_modules_to_save, skipped_module
+from ..state_dict.filtered import Filtered, Form
+from ..state_dict.flows import Flows
+from ..state_dict.models import loaded_for_inference, verbatim
+from ..state_dict.values import MODEL_KINDS, Kind
+from ..state_dict.view import StateDicts, state_dicts
 
 GET = "get_peft_model_state_dict"
 SET = "set_peft_model_state_dict"
@@ -29,11 +24,7 @@ def _in_order(items):
     return sorted(items, key=lambda f: (f.node.lineno, f.node.col_offset))
 
 
-def _flows(sources: Sources, item: Filtered) -> Flows:
-    return sources.flows(item.node, item.scope, item.target)
-
-
-def _callers(sources: Sources, flows: Flows) -> list[Flows]:
+def _callers(sources: StateDicts, flows: Flows) -> list[Flows]:
     """Where the results of the helpers that return this collection go (one level)."""
     return [f for scope in flows.returned_from for f in sources.callers_flows(scope)]
 
@@ -45,27 +36,28 @@ def _callers(sources: Sources, flows: Flows) -> list[Flows]:
 def _manual_fix(item: Filtered, flows: Flows, prefixes: frozenset[str]) -> tuple[Fix, str]:
     """Unsafe where the model and the adapter are plain from the code (an adapter name, or the bare prefix of
     the method the module uses: the default adapter), else only shown."""
-    source = item.iteration.source
+    source = item.iteration.walked
+    model = source.model
     needles = item.needles
     needle = needles[0].needle if len(needles) == 1 else None
     reloaded = any(
         called_name(call.func) == "load_state_dict" for call, _ in flows.calls
     )  # PEFT's format would not load
     if (
-        source.model is not None
-        and source.verbatim
+        model is not None
+        and model.verbatim
         and item.simple
         and needle is not None
         and (needle.adapter is not None or (needle.bare_prefix and (needle.marker or "").strip(".") in prefixes))
         and not reloaded
     ):
         adapter = f", adapter_name={needle.adapter}" if needle.adapter is not None else ""
-        replacement = f"{GET}({source.model}{adapter})"
+        replacement = f"{GET}({model.text}{adapter})"
         return (
             Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), f"replace with {replacement}"),
             replacement,
         )
-    shown = f"{GET}({source.model or 'model'}, adapter_name=...)"
+    shown = f"{GET}({model.text if model else 'model'}, adapter_name=...)"
     return Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}"), shown
 
 
@@ -74,22 +66,22 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         return
     if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
         return
-    sources = Sources.of(facts)
-    for item in _in_order(sources.filtered().values()):
+    sources = state_dicts(facts)
+    for item in _in_order(sources.filtered):
         if not item.needles:
             continue
-        flows = _flows(sources, item)
+        flows = sources.flows(item)
         callers = _callers(sources, flows)
         if flows.into_peft() or any(f.into_peft() for f in callers) or flows.only_counted():
             continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
-        if item.form == "keys" and flows.bookkeeping_only():
+        if item.form is Form.KEYS and flows.bookkeeping_only():
             continue  # key names for a check (`missing_keys.remove(key)`), not a checkpoint
         prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
         if prefilter and (
             any(t.needle and t.needle.modules_to_save for t in item.needles) or refuses_modules_to_save(facts)
         ):
             continue  # a pre-filter finished by save_pretrained that keeps modules_to_save, or never meets them
-        via = "named_parameters()" if item.iteration.source.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
+        via = "named_parameters()" if item.iteration.walked.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
         if prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
             values = {"source": via, "problem": PREFILTER_PROBLEM, "replacement": PREFILTER_ADVICE}
             yield finding_at(MANUAL, item.node, values)
@@ -115,24 +107,24 @@ PREFILTER_ADVICE = 'a filter that keeps "modules_to_save" keys too'
 def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     if not hitting(REQUIRES_GRAD.hazards, settings.supported) or not (facts.comprehensions or facts.loops):
         return
-    sources = Sources.of(facts)
+    sources = state_dicts(facts)
     candidates = [
-        i for i in sources.filtered().values() if i.grad and not i.needles and i.form in ("dict", "loop", "pairs")
+        i for i in sources.filtered if i.grad and not i.needles and i.form in (Form.DICT, Form.LOOP, Form.PAIRS)
     ]
     if not candidates or skipped_module(facts) or not peft_in_use(facts):
         return
     for item in _in_order(candidates):
-        flows = _flows(sources, item)
+        flows = sources.flows(item)
         every = [flows, *_callers(sources, flows)]
         if not any(f.saved(pre_filters=False) for f in every) and not any(
-            sources.loaded_for_inference(call.func.value, scope)  # type: ignore[attr-defined]
+            loaded_for_inference(facts, call.func.value, scope)  # type: ignore[attr-defined]
             for f in every
             for call, scope in f.pretrained
             if isinstance(call.func, ast.Attribute)
         ):
             continue  # save_pretrained(state_dict=...) picks the adapter out of a trainable model's parameters
-        model = item.iteration.source.model or "model"
-        shown = f"{GET}({model})"
+        model = item.iteration.walked.model
+        shown = f"{GET}({model.text if model else 'model'})"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}")
         yield finding_at(REQUIRES_GRAD, item.node, {"replacement": shown}, fix)
 
@@ -151,7 +143,7 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
         return
     peft_format = hitting([peft_facts.PEFT_DICT_IN_LOAD_STATE_DICT], settings.supported)
     manual = hitting([peft_facts.MANUAL_DICT_IN_LOAD_STATE_DICT], settings.supported)
-    sources = Sources.of(facts)
+    sources = state_dicts(facts)
     for call, scope in calls:
         state = call_argument(call, 0, "state_dict")
         if state is None:
@@ -220,7 +212,7 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
     calls = [(call, scope) for call, scope in facts.calls if called_name(call.func) in _WRITERS]
     if not calls:
         return
-    sources: Optional[Sources] = None
+    sources: Optional[StateDicts] = None
     for call, scope in calls:
         name = called_name(call.func)
         assert name is not None
@@ -233,7 +225,7 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
         obj = call_argument(call, obj_position, *obj_keywords)
         if path is None or obj is None:
             continue
-        sources = sources or Sources.of(facts)
+        sources = sources or state_dicts(facts)
         file_name = sources.adapter_file(path, scope)
         if file_name is None:
             continue
@@ -245,7 +237,7 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
         yield finding_at(ADAPTER_FILE, path, {"file": file_name, "what": what}, fix)
 
 
-def _written(sources: Sources, writer: str, obj: ast.expr, scope: Scope) -> Optional[str]:
+def _written(sources: StateDicts, writer: str, obj: ast.expr, scope: Scope) -> Optional[str]:
     if writer == "save_model":  # safetensors.torch.save_model(model, filename): the whole model
         found = sources.classify(obj, scope)
         if found is not None:

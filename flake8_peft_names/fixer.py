@@ -20,7 +20,8 @@ from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
-from .sources import quiet_parse
+from .errors import error_line, one_line
+from .source_files import quiet_parse
 
 Span = Tuple[int, int, int, int]  # line, col, end_line, end_col: 1-based lines, 0-based character columns
 APPLIED_TIERS = frozenset({Applicability.SAFE, Applicability.UNSAFE})
@@ -41,8 +42,9 @@ def fix_source(source: bytes, findings: Sequence[Finding], applicable: frozenset
     if not applicable_edits(findings, applicable):
         return source
     depth = _nesting(source)
-    if depth > MAX_DEPTH:
-        raise FixError(f"too deeply nested for LibCST ({depth} levels, at most {MAX_DEPTH}), so nothing was changed")
+    if depth > MAX_LIBCST_NESTING:
+        limit = f"{depth} levels, at most {MAX_LIBCST_NESTING}"
+        raise FixError(f"too deeply nested for LibCST ({limit}), so nothing was changed")
     try:
         new = _with_deep_stack(_fix_with_libcst, source, findings, applicable)
     except FixError:
@@ -76,8 +78,8 @@ def _fix_with_libcst(source: bytes, findings: Sequence[Finding], applicable: fro
 
 # LibCST recurses several Python frames deep per nesting level of the code (parsing, cloning, visiting,
 # generating code), and its parser slows down with the square of the nesting: it runs in a thread with a
-# large stack and recursion limit, on files nested at most MAX_DEPTH levels (`ast` accepts about 3,000).
-MAX_DEPTH = 1000
+# large stack and recursion limit, on files nested at most this many levels (`ast` accepts about 3,000).
+MAX_LIBCST_NESTING = 1000
 # LibCST 1.9 drops a leading form feed and a last line's lone '\r': writing its code back would change them.
 NOT_REPRODUCED = "LibCST cannot reproduce this file byte for byte, so nothing was changed"
 _STACK_BYTES = 256 * 1024 * 1024
@@ -376,9 +378,7 @@ class _GatherModuleImports(GatherImportsVisitor):
 
 def _one_line(error: BaseException) -> str:
     if isinstance(error, cst.ParserSyntaxError):
-        text = f"syntax error near line {error.raw_line}: {error.message}"
-    elif isinstance(error, SyntaxError):
-        text = f"line {error.lineno}: {error.msg}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    return " ".join(text.split())
+        return one_line(f"syntax error near line {error.raw_line}: {error.message}")
+    if isinstance(error, SyntaxError):
+        return one_line(f"line {error.lineno}: {error.msg}")
+    return error_line(error)

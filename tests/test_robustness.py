@@ -20,7 +20,7 @@ from typing import Optional
 
 import pytest
 
-from flake8_peft_names.fixer import MAX_DEPTH, FixError, fix_source
+from flake8_peft_names.fixer import MAX_LIBCST_NESTING, FixError, fix_source
 from flake8_peft_names.plugin import Plugin
 from flake8_peft_names.rule import Applicability
 from tests.flake8_run import FORMAT
@@ -392,12 +392,12 @@ def test_plugin_in_process_on_the_deepest_trees_ast_builds() -> None:
 
 
 def test_plugin_reports_an_internal_error_as_pft000_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flake8_peft_names.checker as checker
+    import flake8_peft_names.engine as engine
 
     def broken(*args: object) -> list:
         raise KeyError("boom")
 
-    monkeypatch.setattr(checker, "collect", broken)
+    monkeypatch.setattr(engine, "collect", broken)
     found = list(Plugin(ast.parse(HEADER), HEADER.splitlines(keepends=True)).run())
     assert len(found) == 1 and found[0][:2] == (1, 0)
     assert found[0][2].startswith("PFT000 flake8-peft-names could not check this file: KeyError: 'boom'")
@@ -441,7 +441,7 @@ def test_flake8_on_a_50_mb_file(huge: Path) -> None:
 
 
 def _findings_of(source: str) -> list:
-    from flake8_peft_names.checker import check_tree
+    from flake8_peft_names.engine import check_tree
     from flake8_peft_names.settings import build_settings
 
     return check_tree(ast.parse(source), source.splitlines(keepends=True), build_settings())
@@ -456,9 +456,9 @@ def test_fixer_refuses_code_python_would_reject() -> None:
 
 
 def test_fixer_nesting_limit_is_the_documented_one() -> None:
-    within = _deep("-" * (MAX_DEPTH - 10) + "1")
+    within = _deep("-" * (MAX_LIBCST_NESTING - 10) + "1")
     assert fix_source(within.encode(), _findings_of(within), UNSAFE).startswith(FIXED_HEADER.encode())
-    beyond = _deep("-" * (MAX_DEPTH + 10) + "1")
+    beyond = _deep("-" * (MAX_LIBCST_NESTING + 10) + "1")
     with pytest.raises(FixError, match="too deeply nested"):
         fix_source(beyond.encode(), _findings_of(beyond), UNSAFE)
     assert sys.getrecursionlimit() < 20_000  # the raised limit of the fixer's thread does not leak

@@ -12,7 +12,7 @@ import ast
 import importlib.util
 import sys
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar, Union, cast
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -182,7 +182,7 @@ class _FixTransformer(cst.CSTTransformer):
         self.edits = edits
         self.config = config
         # The rename of a name applies wherever the fixes put that literal, replacements included.
-        self.renames = {}
+        self.renames: Dict[str, str] = {}
         for intent in edits.values():
             if isinstance(intent, RenameAdapter):
                 self.renames.setdefault(intent.old, intent.new)
@@ -203,9 +203,7 @@ class _FixTransformer(cst.CSTTransformer):
                 self.claimed.setdefault(span, node)  # the outermost node with this span
         return True
 
-    def on_leave(
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> Union[cst.CSTNode, cst.RemovalSentinel]:
+    def on_leave(self, original_node: cst.CSTNodeT, updated_node: cst.CSTNodeT) -> cst.CSTNodeT:
         if not isinstance(original_node, cst.BaseExpression):
             return updated_node
         span = self._span(original_node)
@@ -219,7 +217,7 @@ class _FixTransformer(cst.CSTTransformer):
         if new is None:
             return updated_node
         self.changed = True
-        return new
+        return cast(cst.CSTNodeT, new)  # an expression in place of an expression
 
     def _replacement(self, original: cst.BaseExpression, intent: ReplaceExpression, span: Span) -> cst.BaseExpression:
         try:
@@ -230,8 +228,9 @@ class _FixTransformer(cst.CSTTransformer):
                 f"{intent.replacement!r} ({_one_line(error)})"
             ) from None
         if self.renames:
-            expression = expression.visit(_RenameLiterals(self.renames))
-            assert isinstance(expression, cst.BaseExpression)
+            renamed = expression.visit(_RenameLiterals(self.renames))
+            assert isinstance(renamed, cst.BaseExpression)
+            expression = renamed
         if original.lpar:
             expression = expression.with_changes(
                 lpar=[*original.lpar, *expression.lpar], rpar=[*expression.rpar, *original.rpar]
@@ -282,15 +281,15 @@ def renamed_literal(node: cst.BaseExpression, old: str, new: str) -> Optional[cs
     """The string literal `node` holding `new` instead of `old`, in the same quotes and prefix; None
     when `node` is no plain literal with the value `old` (a name, an f-string, bytes)."""
     if isinstance(node, cst.SimpleString):
-        parts = [node]
+        parts: Optional[List[cst.SimpleString]] = [node]
     elif isinstance(node, cst.ConcatenatedString) and not _has_comment(node):
         parts = _concatenated_parts(node)
-        if parts is None:
-            return None
     else:
         return None
-    values = [_string_value(p) for p in parts]
-    if any(v is None for v in values) or "".join(values) != old:  # type: ignore[arg-type]
+    if parts is None:
+        return None
+    values = [value for value in map(_string_value, parts) if value is not None]
+    if len(values) != len(parts) or "".join(values) != old:
         return None
     first = parts[0]
     text = _string_literal(first.value[: len(first.prefix)], first.quote, new)

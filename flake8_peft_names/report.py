@@ -152,7 +152,7 @@ def format_github(results: Sequence[FileResult]) -> str:
         path = shown_path(result.path)
         for f in result.findings:
             if isinstance(f, CellFinding):
-                props = {"file": path, "title": f.code}
+                props: dict[str, object] = {"file": path, "title": f.code}
                 message = cell_message(f)
             else:
                 props = {"file": path, **span(f, ("line", "col", "endLine", "endColumn")), "title": f.code}

@@ -305,32 +305,38 @@ def test_missing_dangling_and_read_only_files_are_reported_and_the_run_goes_on(t
     assert read_only.read_text() == HEADER and (tmp_path / "good.py").read_text() == FIXED_HEADER
 
 
-# The command with a bug planted in the check of files named boom*.py.
+# The command with a bug planted in the check of files named boom*.py. A script, not `-c`: the worker
+# processes (start method spawn) run its top level as `__mp_main__`, so they get the bug too.
 PLANTED_BUG = """
 import sys
-from flake8_peft_names import cli
-checked = cli.reported
+from flake8_peft_names import file_job
+checked = file_job.reported
 def reported(source, shown, config):
     if "boom" in shown:
         raise KeyError("planted bug")
     return checked(source, shown, config)
-cli.reported = reported
-raise SystemExit(cli.main(sys.argv[1:]))
+file_job.reported = reported
+if __name__ == "__main__":
+    from flake8_peft_names.cli import main
+    raise SystemExit(main(sys.argv[1:]))
 """
 
 
 @pytest.mark.parametrize("args", [["-j1"], ["-j2"], ["-j2", "--fix", "--unsafe-fixes"]])
 def test_a_bug_of_ours_on_one_file_is_reported_and_the_run_goes_on(tmp_path: Path, args: list[str]) -> None:
+    project, script = tmp_path / "project", tmp_path / "planted_bug.py"
+    project.mkdir()
+    script.write_text(PLANTED_BUG)
     for name in ("boom.py", "good.py", "later.py"):
-        (tmp_path / name).write_text(HEADER)
-    command = [sys.executable, "-c", PLANTED_BUG, "check", "--no-progress", *args, "."]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        (project / name).write_text(HEADER)
+    command = [sys.executable, str(script), "check", "--no-progress", *args, "."]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
     no_traceback(result)
     assert result.returncode == 1
     assert error_lines(result.stderr) == {"boom.py": ["internal error: KeyError: 'planted bug'; please report it"]}
     if "--fix" in args:
-        assert (tmp_path / "good.py").read_text() == (tmp_path / "later.py").read_text() == FIXED_HEADER
-        assert (tmp_path / "boom.py").read_text() == HEADER
+        assert (project / "good.py").read_text() == (project / "later.py").read_text() == FIXED_HEADER
+        assert (project / "boom.py").read_text() == HEADER
     else:
         assert set(finding_lines(result.stdout)) == {"good.py", "later.py"}
 

@@ -18,9 +18,9 @@ import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from .config import ConfigError, load_config
+from .file_job import check_file
 from .fixer import NOT_REPRODUCED, FixError, apply_fixes, check_parses
 from .rule import Applicability, Finding
-from .selection import reported_in
 from .source_files import SourceError
 
 
@@ -71,7 +71,7 @@ class FixPeftNames(CodemodCommand):
     def findings(self, code: str, encoding: str = "utf-8") -> List[Finding]:
         """What flake8 would report on `code` with the config of the working directory."""
         try:
-            found, _ = reported_in(code.encode(encoding), self.context.filename or "<module>", self.config)
+            found, _ = check_file(code.encode(encoding), self.context.filename or "<module>", self.config)
         except SourceError as error:
             raise SkipFile(f"Python cannot parse this file: {error}") from None
         return found

@@ -61,7 +61,14 @@ class PythonFile:
         return fixed
 
 
-FileKind = Callable[[bytes, str], CheckedFile]
+def check_file(raw: bytes, shown: str, config: Config) -> tuple[list[Finding], Optional[CheckedFile]]:
+    """pre-filter -> parse -> check -> select: the findings at the positions of the checked Python, and
+    the file as checked (None when its text cannot have findings). Raises SourceError."""
+    if not may_have_findings(raw.decode("latin-1")):
+        return [], None
+    kind: Callable[[bytes, str], CheckedFile] = NotebookFile if is_notebook(shown) else PythonFile
+    checked = kind(raw, shown)
+    return (reported(checked.source, shown, config) if checked.source else []), checked
 
 
 class FileJob:
@@ -79,22 +86,13 @@ class FileJob:
         except Exception as error:  # a bug of ours: this file is reported and the run goes on
             return FileResult(shown, error=f"internal error: {error_line(error)}; please report it")
 
-    def check(self, raw: bytes, shown: str) -> tuple[list[Finding], Optional[CheckedFile]]:
-        """pre-filter -> parse -> check -> select: the findings at the positions of the checked Python,
-        and the file as checked (None when its text cannot have findings). Raises SourceError."""
-        if not may_have_findings(raw.decode("latin-1")):
-            return [], None
-        kind: FileKind = NotebookFile if is_notebook(shown) else PythonFile
-        checked = kind(raw, shown)
-        return (reported(checked.source, shown, self.config) if checked.source else []), checked
-
     def _one_file(self, path: str, shown: str) -> FileResult:
         try:
             raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
         except OSError as error:
             return FileResult(shown, error=f"cannot read: {error.strerror or error}")
         try:
-            found, checked = self.check(raw, shown)
+            found, checked = check_file(raw, shown, self.config)
         except SourceError as error:
             return FileResult(shown, error=str(error))
         if checked is None:
@@ -116,7 +114,7 @@ class FileJob:
             if fixed == checked.source.raw:
                 return
             new = checked.encode(fixed)
-            found_after, rechecked = self.check(new, result.path)
+            found_after, rechecked = check_file(new, result.path, self.config)
         except (FixError, SourceError) as error:
             result.error = "; ".join(filter(None, [result.error, f"cannot fix: {error}"]))
             return

@@ -101,7 +101,7 @@ def read_notebook(raw: bytes, filename: str) -> Notebook:
             continue
         try:
             parse("".join(code.lines), filename, TOP_LEVEL_AWAIT)
-        except SourceError as error:
+        except ParseError as error:
             notebook.errors.append(f"cell {number}: {error}")
             continue
         notebook.cells.append(code)

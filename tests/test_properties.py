@@ -26,7 +26,7 @@ from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
 from flake8_peft_names.engine import check_tree
-from flake8_peft_names.file_job import FileJob
+from flake8_peft_names.file_job import FileJob, check_file
 from flake8_peft_names.config import load_config
 from flake8_peft_names.plugin import Plugin
 from flake8_peft_names.results import applicability
@@ -85,9 +85,8 @@ def test_plugin_never_raises_on_libcst_generated_code(source: str) -> None:
 @settings(max_examples=scaled(200))
 @given(st.binary(max_size=300) | st.text(alphabet="peft_lora(){}[]:=,.'\" \n\t\\#fx0123", max_size=200).map(str.encode))
 def test_reading_any_bytes_gives_findings_or_a_source_error(raw: bytes) -> None:
-    job = FileJob(load_config({}, isolated=True), "check", frozenset(), None)
     try:
-        job.check(b"# peft adapter\n" + raw, "any.py")
+        check_file(b"# peft adapter\n" + raw, "any.py", load_config({}, isolated=True))
     except SourceError as error:
         assert str(error) and "\n" not in str(error)
 
@@ -283,7 +282,7 @@ def assert_fix_is_sound(raw: bytes, note=note, event=event) -> None:
     job = FileJob(config, "fix", frozenset(APPLIED), None)
     path = Path(_FOLDER.name) / f"program_{next(_FILES)}.py"
     path.write_bytes(raw)
-    found, _ = job.check(raw, str(path))
+    found, _ = check_file(raw, str(path), config)
     fixed_codes = {f.code for f in found if applicability(f) in APPLIED}
     note(f"findings: {[(f.line, f.col, f.code) for f in found]}")
 

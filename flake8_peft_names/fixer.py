@@ -19,8 +19,8 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
 from .errors import error_line, one_line
+from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
 from .source_files import quiet_parse
 
 Span = Tuple[int, int, int, int]  # line, col, end_line, end_col: 1-based lines, 0-based character columns

@@ -1,7 +1,7 @@
 """Property-based robustness: generated Python never crashes the checker, and fixes are sound.
 
 - hypothesmith generates Python source (from the grammar, and from LibCST's node types); the flake8
-  plugin (`Plugin(tree, lines).run()`) and `checker.check_tree` never raise and never report PFT000.
+  plugin (`Plugin(tree, lines).run()`) and `engine.check_tree` never raise and never report PFT000.
 - A strategy builds programs that pass adapter names (drawn from a list of hazardous and harmless
   names, written as literals, constants, defaults, class attributes, argparse defaults, f-strings or
   concatenations) to PEFT, transformers and diffusers APIs, and hand-write adapter state dicts, at module

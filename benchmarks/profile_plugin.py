@@ -18,7 +18,7 @@ import sys
 import time
 import tokenize
 
-from flake8_peft_names.checker import check_tree, may_have_findings
+from flake8_peft_names.engine import check_tree, may_have_findings
 from flake8_peft_names.module_facts import collect
 from flake8_peft_names.plugin import Plugin
 

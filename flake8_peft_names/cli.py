@@ -5,28 +5,20 @@ import argparse
 import multiprocessing
 import os
 import sys
-from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from . import __version__
-from .checker import may_have_findings
 from .config import Config, ConfigError, load_config
 from .docs import rule_page
-from .findings import reported
-from .fix_output import STDIN, deliver
-from .report import FORMATS, FileResult, applicability
-from .rule import Applicability, Finding
+from .file_job import NOTEBOOK, FileJob
+from .fix_output import STDIN
+from .report import FORMATS
+from .results import FileResult, applicability
+from .rule import Applicability
 from .rules import RULES, RULES_BY_CODE, RULES_BY_NAME
-from .sources import Source, SourceError, read_source
 
 USAGE_ERROR = 2
-NOTEBOOK = ".ipynb"
 CHECKPOINTS = ".ipynb_checkpoints"  # Jupyter's autosaved copies: walking into them would repeat every finding
-
-
-def is_notebook(path: str) -> bool:
-    """Jupyter notebooks are read as notebooks (code cells), by name, stdin by its display name."""
-    return path.endswith(NOTEBOOK)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -44,72 +36,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return USAGE_ERROR
     mode = "fix" if args.fix else "diff" if args.diff else "check"
     applicable = frozenset({Applicability.SAFE, *([Applicability.UNSAFE] if args.unsafe_fixes else [])})
-    job = Job(config, mode, applicable, args.stdin_display_name)
+    job = FileJob(config, mode, applicable, args.stdin_display_name)
     paths = [p for p in _discover(args.paths or ["."], config) if p != STDIN or not _stdin_excluded(args, config)]
     results = sorted(_run(job, paths, args.jobs, _progress_wanted(args)), key=lambda r: r.path)
     return _report(results, args, mode)
-
-
-# ---------------------------------------------------------------------------------------------
-# One file
-
-
-class Job:
-    """What every worker needs to check one file; sent once to each worker process."""
-
-    def __init__(self, config: Config, mode: str, applicable: frozenset, display_name: Optional[str]) -> None:
-        self.config, self.mode, self.applicable, self.display_name = config, mode, applicable, display_name
-
-    def __call__(self, path: str) -> FileResult:
-        shown = (self.display_name or "stdin") if path == STDIN else path
-        try:
-            return self._one_file(path, shown)
-        except Exception as error:  # a bug of ours: this file is reported and the run goes on
-            reason = " ".join(f"{type(error).__name__}: {error}".split())
-            return FileResult(shown, error=f"internal error: {reason}; please report it")
-
-    def _one_file(self, path: str, shown: str) -> FileResult:
-        try:
-            raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
-        except OSError as error:
-            return FileResult(shown, error=f"cannot read: {error.strerror or error}")
-        if is_notebook(shown):
-            from .notebooks import check_notebook  # nbformat is imported only for notebooks
-
-            return check_notebook(self, path, raw, shown)
-        try:
-            findings, source = self.check(raw, shown)
-        except SourceError as error:
-            return FileResult(shown, error=str(error))
-        result = FileResult(shown, findings, lines=source.lines if findings and source else ())
-        if self.mode != "check" and source is not None:
-            self._fix(path, shown, source, result)
-        return result
-
-    def check(self, raw: bytes, shown: str) -> tuple[list[Finding], Optional[Source]]:
-        """Selected findings that no `# noqa` silences; parses only what may have findings."""
-        if not may_have_findings(raw.decode("latin-1")):
-            return [], None
-        source = read_source(raw, shown)
-        return self.findings(source, shown), source
-
-    def findings(self, source: Source, shown: str) -> list[Finding]:
-        return reported(source, shown, self.config)
-
-    def _fix(self, path: str, shown: str, source: Source, result: FileResult) -> None:
-        fixable = [f for f in result.findings if applicability(f) in self.applicable]
-        if not fixable:
-            return
-        from .fixer import FixError, fix_source  # LibCST is imported only when there is something to fix
-
-        try:
-            new = fix_source(source.raw, fixable, self.applicable)
-            remaining, fixed_source = self.check(new, shown)
-        except (FixError, SourceError) as error:
-            result.error = f"cannot fix: {error}"
-            return
-        if new != source.raw and deliver(result, path, self.mode, source.raw, new, remaining):
-            result.lines = fixed_source.lines if remaining and fixed_source else ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,10 +68,10 @@ def _stdin_excluded(args: argparse.Namespace, config: Config) -> bool:
     return bool(args.stdin_display_name) and config.is_excluded(args.stdin_display_name)
 
 
-_worker_job: Optional[Job] = None
+_worker_job: Optional[FileJob] = None
 
 
-def _init_worker(job: Job) -> None:
+def _init_worker(job: FileJob) -> None:
     global _worker_job
     _worker_job = job
 
@@ -151,13 +81,14 @@ def _in_worker(path: str) -> FileResult:
     return _worker_job(path)
 
 
-def _run(job: Job, paths: list[str], jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
+def _run(job: FileJob, paths: list[str], jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
     workers = min(jobs or os.cpu_count() or 1, len(paths))
     bar = Progress(len(paths)) if progress else None
     if workers <= 1 or STDIN in paths:
         yield from _counted(map(job, paths), bar)
         return
-    with multiprocessing.get_context("fork").Pool(workers, _init_worker, (job,)) as pool:
+    # spawn, which every platform has: each worker imports the package afresh and unpickles the job once
+    with multiprocessing.get_context("spawn").Pool(workers, _init_worker, (job,)) as pool:
         chunk = max(1, len(paths) // (workers * 16))
         yield from _counted(pool.imap_unordered(_in_worker, paths, chunksize=chunk), bar)
 

@@ -17,12 +17,11 @@ from typing import List, Optional
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from .checker import may_have_findings
 from .config import ConfigError, load_config
-from .findings import reported
+from .file_job import check_file
 from .fixer import NOT_REPRODUCED, FixError, apply_fixes, check_parses
 from .rule import Applicability, Finding
-from .sources import SourceError, read_source
+from .source_files import SourceError
 
 
 class FixPeftNames(CodemodCommand):
@@ -71,13 +70,11 @@ class FixPeftNames(CodemodCommand):
 
     def findings(self, code: str, encoding: str = "utf-8") -> List[Finding]:
         """What flake8 would report on `code` with the config of the working directory."""
-        if not may_have_findings(code):
-            return []
         try:
-            source = read_source(code.encode(encoding), self.context.filename or "<module>")
+            found, _ = check_file(code.encode(encoding), self.context.filename or "<module>", self.config)
         except SourceError as error:
             raise SkipFile(f"Python cannot parse this file: {error}") from None
-        return reported(source, self.context.filename or "<module>", self.config)
+        return found
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         # libcst.tool writes the file back whenever the tree's bytes differ from it, even with nothing fixed

@@ -7,7 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from .report import FileResult
+from .results import FileResult
 from .rule import Finding
 
 STDIN = "-"

@@ -12,15 +12,16 @@ import ast
 import importlib.util
 import sys
 import threading
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar, Union, cast
 
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .errors import error_line, one_line
 from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
-from .sources import quiet_parse
+from .source_files import quiet_parse
 
 Span = Tuple[int, int, int, int]  # line, col, end_line, end_col: 1-based lines, 0-based character columns
 APPLIED_TIERS = frozenset({Applicability.SAFE, Applicability.UNSAFE})
@@ -41,8 +42,9 @@ def fix_source(source: bytes, findings: Sequence[Finding], applicable: frozenset
     if not applicable_edits(findings, applicable):
         return source
     depth = _nesting(source)
-    if depth > MAX_DEPTH:
-        raise FixError(f"too deeply nested for LibCST ({depth} levels, at most {MAX_DEPTH}), so nothing was changed")
+    if depth > MAX_LIBCST_NESTING:
+        limit = f"{depth} levels, at most {MAX_LIBCST_NESTING}"
+        raise FixError(f"too deeply nested for LibCST ({limit}), so nothing was changed")
     try:
         new = _with_deep_stack(_fix_with_libcst, source, findings, applicable)
     except FixError:
@@ -76,8 +78,8 @@ def _fix_with_libcst(source: bytes, findings: Sequence[Finding], applicable: fro
 
 # LibCST recurses several Python frames deep per nesting level of the code (parsing, cloning, visiting,
 # generating code), and its parser slows down with the square of the nesting: it runs in a thread with a
-# large stack and recursion limit, on files nested at most MAX_DEPTH levels (`ast` accepts about 3,000).
-MAX_DEPTH = 1000
+# large stack and recursion limit, on files nested at most this many levels (`ast` accepts about 3,000).
+MAX_LIBCST_NESTING = 1000
 # LibCST 1.9 drops a leading form feed and a last line's lone '\r': writing its code back would change them.
 NOT_REPRODUCED = "LibCST cannot reproduce this file byte for byte, so nothing was changed"
 _STACK_BYTES = 256 * 1024 * 1024
@@ -180,7 +182,7 @@ class _FixTransformer(cst.CSTTransformer):
         self.edits = edits
         self.config = config
         # The rename of a name applies wherever the fixes put that literal, replacements included.
-        self.renames = {}
+        self.renames: Dict[str, str] = {}
         for intent in edits.values():
             if isinstance(intent, RenameAdapter):
                 self.renames.setdefault(intent.old, intent.new)
@@ -201,9 +203,7 @@ class _FixTransformer(cst.CSTTransformer):
                 self.claimed.setdefault(span, node)  # the outermost node with this span
         return True
 
-    def on_leave(
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> Union[cst.CSTNode, cst.RemovalSentinel]:
+    def on_leave(self, original_node: cst.CSTNodeT, updated_node: cst.CSTNodeT) -> cst.CSTNodeT:
         if not isinstance(original_node, cst.BaseExpression):
             return updated_node
         span = self._span(original_node)
@@ -217,7 +217,7 @@ class _FixTransformer(cst.CSTTransformer):
         if new is None:
             return updated_node
         self.changed = True
-        return new
+        return cast(cst.CSTNodeT, new)  # an expression in place of an expression
 
     def _replacement(self, original: cst.BaseExpression, intent: ReplaceExpression, span: Span) -> cst.BaseExpression:
         try:
@@ -228,8 +228,9 @@ class _FixTransformer(cst.CSTTransformer):
                 f"{intent.replacement!r} ({_one_line(error)})"
             ) from None
         if self.renames:
-            expression = expression.visit(_RenameLiterals(self.renames))
-            assert isinstance(expression, cst.BaseExpression)
+            renamed = expression.visit(_RenameLiterals(self.renames))
+            assert isinstance(renamed, cst.BaseExpression)
+            expression = renamed
         if original.lpar:
             expression = expression.with_changes(
                 lpar=[*original.lpar, *expression.lpar], rpar=[*expression.rpar, *original.rpar]
@@ -280,15 +281,15 @@ def renamed_literal(node: cst.BaseExpression, old: str, new: str) -> Optional[cs
     """The string literal `node` holding `new` instead of `old`, in the same quotes and prefix; None
     when `node` is no plain literal with the value `old` (a name, an f-string, bytes)."""
     if isinstance(node, cst.SimpleString):
-        parts = [node]
+        parts: Optional[List[cst.SimpleString]] = [node]
     elif isinstance(node, cst.ConcatenatedString) and not _has_comment(node):
         parts = _concatenated_parts(node)
-        if parts is None:
-            return None
     else:
         return None
-    values = [_string_value(p) for p in parts]
-    if any(v is None for v in values) or "".join(values) != old:  # type: ignore[arg-type]
+    if parts is None:
+        return None
+    values = [value for value in map(_string_value, parts) if value is not None]
+    if len(values) != len(parts) or "".join(values) != old:
         return None
     first = parts[0]
     text = _string_literal(first.value[: len(first.prefix)], first.quote, new)
@@ -376,9 +377,7 @@ class _GatherModuleImports(GatherImportsVisitor):
 
 def _one_line(error: BaseException) -> str:
     if isinstance(error, cst.ParserSyntaxError):
-        text = f"syntax error near line {error.raw_line}: {error.message}"
-    elif isinstance(error, SyntaxError):
-        text = f"line {error.lineno}: {error.msg}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    return " ".join(text.split())
+        return one_line(f"syntax error near line {error.raw_line}: {error.message}")
+    if isinstance(error, SyntaxError):
+        return one_line(f"line {error.lineno}: {error.msg}")
+    return error_line(error)

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
 
-from .sources import physical_lines
+from .source_files import physical_lines
 
 
 def file_is_skipped(lines: Sequence[str]) -> bool:

@@ -6,8 +6,9 @@ import sys
 from typing import Any, Iterator, NoReturn, Sequence
 
 from . import __version__
-from .checker import CheckError, check_tree, may_have_findings
 from .config import unknown_code
+from .engine import CheckError, check_tree, may_have_findings
+from .errors import error_line
 from .settings import Settings, SettingsError, build_settings
 
 SELECTION_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore")  # flake8 checks their format, not our codes
@@ -63,7 +64,7 @@ class Plugin:
             yield 1, 0, f"PFT000 {error}", type(self)
             return
         except Exception as error:  # a crash here would abort the user's whole flake8 run
-            yield 1, 0, INTERNAL_ERROR.format(" ".join(f"{type(error).__name__}: {error}".split())), type(self)
+            yield 1, 0, INTERNAL_ERROR.format(error_line(error)), type(self)
             return
         for finding in findings:
             yield finding.line, finding.col, finding.text, type(self)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
 from . import __version__
+from .results import CellFinding, FileResult, applicability
 from .rule import Applicability, Finding, RenameAdapter, ReplaceExpression
 from .rules import RULES, RULES_BY_CODE
 
@@ -18,39 +18,6 @@ FIX_MARK = {
 }
 TOOL = "flake8-peft-names"
 SPAN_KEYS = ("line", "column", "end_line", "end_column")  # json, and fix edits everywhere
-
-
-@dataclass(frozen=True)
-class CellFinding(Finding):
-    """A finding in a notebook: `line` and `end_line` count from the start of cell `cell`, the 1-based
-    position of the cell in the notebook (markdown cells count too)."""
-
-    cell: int = 0
-
-
-@dataclass
-class FileResult:
-    """What checking (and maybe fixing) one file gave. Findings are those that remain."""
-
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    error: Optional[str] = None  # the file could not be read, parsed, fixed or written
-    diff: bytes = b""  # `--diff`: a unified diff in the file's own encoding
-    fixed: int = 0
-    fixed_source: Optional[bytes] = None  # `--fix` of stdin: the new text goes to stdout
-    # The text the findings' positions refer to (set only when there are findings): the fix edits of
-    # the json and sarif formats read the literal to rewrite from it. Notebooks: per cell.
-    lines: Sequence[str] = ()
-    cell_lines: dict[int, Sequence[str]] = field(default_factory=dict)
-
-    def lines_of(self, finding: Finding) -> Sequence[str]:
-        if isinstance(finding, CellFinding):
-            return self.cell_lines.get(finding.cell, ())
-        return self.lines
-
-
-def applicability(finding: Finding) -> Applicability:
-    return finding.fix.applicability if finding.fix else Applicability.NONE
 
 
 def cell_message(finding: CellFinding) -> str:
@@ -185,7 +152,7 @@ def format_github(results: Sequence[FileResult]) -> str:
         path = shown_path(result.path)
         for f in result.findings:
             if isinstance(f, CellFinding):
-                props = {"file": path, "title": f.code}
+                props: dict[str, object] = {"file": path, "title": f.code}
                 message = cell_message(f)
             else:
                 props = {"file": path, **span(f, ("line", "col", "endLine", "endColumn")), "title": f.code}

@@ -19,10 +19,10 @@ from typing import Any
 
 
 def probe(samples: dict[str, str]) -> dict[str, Any]:
-    from flake8_peft_names.checker import check_tree
+    from flake8_peft_names.engine import check_tree
     from flake8_peft_names.plugin import Plugin
     from flake8_peft_names.settings import build_settings
-    from flake8_peft_names.sources import SourceError, read_source
+    from flake8_peft_names.source_files import SourceError, read_source
 
     settings = build_settings(None, None)
     results: dict[str, dict[str, Any]] = {}

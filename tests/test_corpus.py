@@ -33,7 +33,7 @@ from flake8.defaults import NOQA_FILE
 
 from flake8_peft_names.fixer import FixError, fix_source
 from flake8_peft_names.rule import Applicability, Finding, Fix, RenameAdapter
-from flake8_peft_names.sources import physical_lines
+from flake8_peft_names.source_files import physical_lines
 
 pytestmark = pytest.mark.corpus
 

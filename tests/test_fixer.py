@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from flake8_peft_names import fixer
-from flake8_peft_names.checker import check_tree
+from flake8_peft_names.engine import check_tree
 from flake8_peft_names.fixer import FixError, fix_source
 from flake8_peft_names.rule import Applicability, Finding, Fix, FixIntent, RenameAdapter, ReplaceExpression
 from flake8_peft_names.settings import build_settings

@@ -9,7 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from flake8_peft_names.report import CellFinding, FileResult, fix_edits, format_github, format_sarif
+from flake8_peft_names.report import fix_edits, format_github, format_sarif
+from flake8_peft_names.results import CellFinding, FileResult
 from flake8_peft_names.rule import Applicability, Finding, Fix, RenameAdapter, ReplaceExpression
 from flake8_peft_names.rules import RULES
 from tests.test_cli import BAD, cli

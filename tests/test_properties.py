@@ -1,12 +1,12 @@
 """Property-based robustness: generated Python never crashes the checker, and fixes are sound.
 
 - hypothesmith generates Python source (from the grammar, and from LibCST's node types); the flake8
-  plugin (`Plugin(tree, lines).run()`) and `checker.check_tree` never raise and never report PFT000.
+  plugin (`Plugin(tree, lines).run()`) and `engine.check_tree` never raise and never report PFT000.
 - A strategy builds programs that pass adapter names (drawn from a list of hazardous and harmless
   names, written as literals, constants, defaults, class attributes, argparse defaults, f-strings or
   concatenations) to PEFT, transformers and diffusers APIs, and hand-write adapter state dicts, at module
   level or nested in functions, classes and blocks, sometimes spliced into hypothesmith code. On each,
-  `check --fix --unsafe-fixes` (the command's Job, in process) yields code that compiles, that a second
+  `check --fix --unsafe-fixes` (the command's FileJob, in process) yields code that compiles, that a second
   run leaves as it is, and that has no finding left of a rule whose fix was applied (but those that had
   no fix to begin with: a name built by an f-string is reported, never rewritten).
 
@@ -25,14 +25,14 @@ import pytest
 from hypothesis import assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from flake8_peft_names.checker import check_tree
-from flake8_peft_names.cli import Job
+from flake8_peft_names.engine import check_tree
+from flake8_peft_names.file_job import FileJob, check_file
 from flake8_peft_names.config import load_config
 from flake8_peft_names.plugin import Plugin
-from flake8_peft_names.report import applicability
+from flake8_peft_names.results import applicability
 from flake8_peft_names.rule import Applicability
 from flake8_peft_names.settings import build_settings
-from flake8_peft_names.sources import SourceError
+from flake8_peft_names.source_files import SourceError
 
 SETTINGS = build_settings()
 
@@ -85,9 +85,8 @@ def test_plugin_never_raises_on_libcst_generated_code(source: str) -> None:
 @settings(max_examples=scaled(200))
 @given(st.binary(max_size=300) | st.text(alphabet="peft_lora(){}[]:=,.'\" \n\t\\#fx0123", max_size=200).map(str.encode))
 def test_reading_any_bytes_gives_findings_or_a_source_error(raw: bytes) -> None:
-    job = Job(load_config({}, isolated=True), "check", frozenset(), None)
     try:
-        job.check(b"# peft adapter\n" + raw, "any.py")
+        check_file(b"# peft adapter\n" + raw, "any.py", load_config({}, isolated=True))
     except SourceError as error:
         assert str(error) and "\n" not in str(error)
 
@@ -280,10 +279,10 @@ def assert_fix_is_sound(raw: bytes, note=note, event=event) -> None:
     assert parses(source)
     run_plugin(source)
     config = load_config({}, isolated=True)
-    job = Job(config, "fix", frozenset(APPLIED), None)
+    job = FileJob(config, "fix", frozenset(APPLIED), None)
     path = Path(_FOLDER.name) / f"program_{next(_FILES)}.py"
     path.write_bytes(raw)
-    found, _ = job.check(raw, str(path))
+    found, _ = check_file(raw, str(path), config)
     fixed_codes = {f.code for f in found if applicability(f) in APPLIED}
     note(f"findings: {[(f.line, f.col, f.code) for f in found]}")
 

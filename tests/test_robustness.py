@@ -20,7 +20,7 @@ from typing import Optional
 
 import pytest
 
-from flake8_peft_names.fixer import MAX_DEPTH, FixError, fix_source
+from flake8_peft_names.fixer import MAX_LIBCST_NESTING, FixError, fix_source
 from flake8_peft_names.plugin import Plugin
 from flake8_peft_names.rule import Applicability
 from tests.flake8_run import FORMAT
@@ -305,32 +305,38 @@ def test_missing_dangling_and_read_only_files_are_reported_and_the_run_goes_on(t
     assert read_only.read_text() == HEADER and (tmp_path / "good.py").read_text() == FIXED_HEADER
 
 
-# The command with a bug planted in the check of files named boom*.py.
+# The command with a bug planted in the check of files named boom*.py. A script, not `-c`: the worker
+# processes (start method spawn) run its top level as `__mp_main__`, so they get the bug too.
 PLANTED_BUG = """
 import sys
-from flake8_peft_names import cli
-checked = cli.reported
+from flake8_peft_names import file_job
+checked = file_job.reported
 def reported(source, shown, config):
     if "boom" in shown:
         raise KeyError("planted bug")
     return checked(source, shown, config)
-cli.reported = reported
-raise SystemExit(cli.main(sys.argv[1:]))
+file_job.reported = reported
+if __name__ == "__main__":
+    from flake8_peft_names.cli import main
+    raise SystemExit(main(sys.argv[1:]))
 """
 
 
 @pytest.mark.parametrize("args", [["-j1"], ["-j2"], ["-j2", "--fix", "--unsafe-fixes"]])
 def test_a_bug_of_ours_on_one_file_is_reported_and_the_run_goes_on(tmp_path: Path, args: list[str]) -> None:
+    project, script = tmp_path / "project", tmp_path / "planted_bug.py"
+    project.mkdir()
+    script.write_text(PLANTED_BUG)
     for name in ("boom.py", "good.py", "later.py"):
-        (tmp_path / name).write_text(HEADER)
-    command = [sys.executable, "-c", PLANTED_BUG, "check", "--no-progress", *args, "."]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        (project / name).write_text(HEADER)
+    command = [sys.executable, str(script), "check", "--no-progress", *args, "."]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=300)
     no_traceback(result)
     assert result.returncode == 1
     assert error_lines(result.stderr) == {"boom.py": ["internal error: KeyError: 'planted bug'; please report it"]}
     if "--fix" in args:
-        assert (tmp_path / "good.py").read_text() == (tmp_path / "later.py").read_text() == FIXED_HEADER
-        assert (tmp_path / "boom.py").read_text() == HEADER
+        assert (project / "good.py").read_text() == (project / "later.py").read_text() == FIXED_HEADER
+        assert (project / "boom.py").read_text() == HEADER
     else:
         assert set(finding_lines(result.stdout)) == {"good.py", "later.py"}
 
@@ -392,12 +398,12 @@ def test_plugin_in_process_on_the_deepest_trees_ast_builds() -> None:
 
 
 def test_plugin_reports_an_internal_error_as_pft000_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flake8_peft_names.checker as checker
+    import flake8_peft_names.engine as engine
 
     def broken(*args: object) -> list:
         raise KeyError("boom")
 
-    monkeypatch.setattr(checker, "collect", broken)
+    monkeypatch.setattr(engine, "collect", broken)
     found = list(Plugin(ast.parse(HEADER), HEADER.splitlines(keepends=True)).run())
     assert len(found) == 1 and found[0][:2] == (1, 0)
     assert found[0][2].startswith("PFT000 flake8-peft-names could not check this file: KeyError: 'boom'")
@@ -441,7 +447,7 @@ def test_flake8_on_a_50_mb_file(huge: Path) -> None:
 
 
 def _findings_of(source: str) -> list:
-    from flake8_peft_names.checker import check_tree
+    from flake8_peft_names.engine import check_tree
     from flake8_peft_names.settings import build_settings
 
     return check_tree(ast.parse(source), source.splitlines(keepends=True), build_settings())
@@ -456,9 +462,9 @@ def test_fixer_refuses_code_python_would_reject() -> None:
 
 
 def test_fixer_nesting_limit_is_the_documented_one() -> None:
-    within = _deep("-" * (MAX_DEPTH - 10) + "1")
+    within = _deep("-" * (MAX_LIBCST_NESTING - 10) + "1")
     assert fix_source(within.encode(), _findings_of(within), UNSAFE).startswith(FIXED_HEADER.encode())
-    beyond = _deep("-" * (MAX_DEPTH + 10) + "1")
+    beyond = _deep("-" * (MAX_LIBCST_NESTING + 10) + "1")
     with pytest.raises(FixError, match="too deeply nested"):
         fix_source(beyond.encode(), _findings_of(beyond), UNSAFE)
     assert sys.getrecursionlimit() < 20_000  # the raised limit of the fixer's thread does not leak

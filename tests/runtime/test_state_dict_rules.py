@@ -24,7 +24,7 @@ from packaging.version import Version
 from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 from torch import nn
 
-from flake8_peft_names.checker import check_tree
+from flake8_peft_names.engine import check_tree
 from flake8_peft_names.peft_facts import Hazard
 from flake8_peft_names.rule import Finding, Rule
 from flake8_peft_names.rules.state_dicts import ADAPTER_FILE, LOAD, MANUAL, REQUIRES_GRAD, STATE_DICT_RULES

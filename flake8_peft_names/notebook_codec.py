@@ -1,13 +1,14 @@
-"""Jupyter notebooks: the code cells are checked as one module, as the kernel runs them, so a constant
-defined in cell 1 and used in cell 3 is resolved; positions are mapped back to cells, and `--fix`
-writes the fixed code back into the cells with nbformat, leaving outputs and metadata as they were.
+"""Jupyter notebooks as Python: the code cells become one module, as the kernel runs them, so a constant
+defined in cell 1 and used in cell 3 is resolved; a map takes the module's lines back to cells, and fixed
+module text is written back into the cells with nbformat, leaving outputs and metadata as they were.
 
 The module is the code cells in order, each after a marker comment line. IPython syntax (`%magic`,
 `%%cell_magic`, `!shell`, `name?`, `x = !cmd`) in a cell that Python cannot parse is replaced by
 `pass` plus a marker comment, so line numbers stay and nothing is reported there; a cell magic whose
 body is not Python (`%%bash`, `%%writefile`, ...) leaves its cell out. A cell that still does not
 parse is reported once and left out; the others are checked. LibCST keeps comments, so after a fix
-the markers find each cell's lines and each magic line again.
+the markers find each cell's lines and each magic line again. nbformat is imported only here, and
+only when a notebook is read or written.
 """
 from __future__ import annotations
 
@@ -15,16 +16,13 @@ import ast
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional, Sequence
 
-from .checker import may_have_findings
-from .fix_output import deliver
-from .report import CellFinding, FileResult, applicability
+from .engine import may_have_findings
+from .errors import error_line
+from .results import CellFinding
 from .rule import Finding
-from .sources import Source, SourceError
-
-if TYPE_CHECKING:
-    from .cli import Job
+from .source_files import ParseError, SourceError, SourceFile, parse
 
 CELL_MARK = "# <flake8-peft-names cell {}>"
 CELL_MARK_RE = re.compile(r"^# <flake8-peft-names cell (\d+)>$")
@@ -40,7 +38,7 @@ MAGIC_LINE = re.compile(
     re.VERBOSE,
 )
 LINE_IN_MESSAGE = re.compile(r"(\b(?:on|at) |\()line (\d+)\b")
-PARSE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # the kernel runs top-level await
+TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # the kernel runs it
 
 
 class NotebookError(SourceError):
@@ -67,7 +65,7 @@ class Notebook:
     origin: list[Optional[tuple[int, int]]] = field(default_factory=list)  # module line - 1 -> (cell, line)
 
     @property
-    def cell_lines(self) -> dict[int, list[str]]:
+    def cell_lines(self) -> dict[int, Sequence[str]]:
         return {cell.number: split_lines(cell.source) for cell in self.cells}
 
 
@@ -75,17 +73,6 @@ def split_lines(text: str) -> list[str]:
     """Lines with their endings, split only at `\\n` as Python's tokenizer does (not at form feeds)."""
     parts = text.split("\n")
     return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
-
-
-def parse_module(text: str, filename: str) -> ast.Module:
-    try:
-        return compile(text, filename, "exec", PARSE_FLAGS)
-    except SyntaxError as error:
-        raise SourceError(f"syntax error at line {error.lineno}: {error.msg}") from None
-    except ValueError as error:  # null bytes
-        raise SourceError(f"cannot parse: {error}") from None
-    except (RecursionError, MemoryError):
-        raise SourceError("cannot parse: too deeply nested") from None
 
 
 NBFORMAT_MISSING = "notebooks need nbformat: pip install 'flake8-peft-names[notebooks]'"
@@ -101,8 +88,7 @@ def read_notebook(raw: bytes, filename: str) -> Notebook:
         node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
         cells = node["cells"]
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as error:
-        reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-        raise NotebookError(f"cannot read notebook: {reason}") from None
+        raise NotebookError(f"cannot read notebook: {error_line(error)[:300]}") from None
     notebook = Notebook(node, _indent(text), text.endswith("\n"))
     for number, cell in enumerate(cells, start=1):
         if cell.get("cell_type") != "code":
@@ -114,8 +100,8 @@ def read_notebook(raw: bytes, filename: str) -> Notebook:
         if code is None:
             continue
         try:
-            parse_module("".join(code.lines), filename)
-        except SourceError as error:
+            parse("".join(code.lines), filename, TOP_LEVEL_AWAIT)
+        except ParseError as error:
             notebook.errors.append(f"cell {number}: {error}")
             continue
         notebook.cells.append(code)
@@ -138,9 +124,9 @@ def _python_of(number: int, source: str) -> Optional[CodeCell]:
         lines[-1] += "\n"
     cell = CodeCell(number, source, lines, [], added)
     try:
-        compile("".join(lines), "<cell>", "exec", PARSE_FLAGS)
+        parse("".join(lines), "<cell>", TOP_LEVEL_AWAIT)
         return cell
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except ParseError:
         pass
     replaced = []
     for index, line in enumerate(lines):
@@ -188,67 +174,27 @@ def _to_cell(notebook: Notebook, finding: Finding) -> Optional[CellFinding]:
     return CellFinding(finding.code, start[1], finding.col, end_line, end_col, message, finding.fix, cell=start[0])
 
 
-def _module_findings(job: "Job", notebook: Notebook, shown: str) -> list[Finding]:
-    """The findings of the module, at module positions (what the fixer needs)."""
+def module_source(notebook: Notebook, filename: str) -> Optional[SourceFile]:
+    """The module of the code cells, parsed; None when it cannot have findings."""
     if not notebook.cells or not may_have_findings(notebook.module):
-        return []
+        return None
     text = notebook.module
     try:
-        tree = compile(text, shown, "exec", PARSE_FLAGS)
-    except SyntaxError as error:  # each cell parses alone, so rarely (`from __future__` in cell 2)
-        cell, line = _place(notebook, error.lineno or 0) or (0, 0)
-        reason = f"cell {cell}: syntax error at line {line} when the cells run in order: {error.msg}"
-        raise SourceError(reason) from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        raise SourceError(f"cannot parse: {type(error).__name__}: {error}") from None
-    return job.findings(Source(text.encode("utf-8"), text, split_lines(text), tree), shown)
+        tree = parse(text, filename, TOP_LEVEL_AWAIT)
+    except ParseError as error:
+        if error.line is None:
+            raise
+        # each cell parses alone, so rarely (`from __future__` in cell 2)
+        cell, line = _place(notebook, error.line) or (0, 0)
+        reason = f"syntax error at line {line} when the cells run in order: {error.reason}"
+        raise SourceError(f"cell {cell}: {reason}") from None
+    return SourceFile(text.encode("utf-8"), text, split_lines(text), tree)
 
 
-def _cell_findings(notebook: Notebook, found: list[Finding]) -> list[Finding]:
+def cell_findings(notebook: Notebook, found: list[Finding]) -> list[Finding]:
+    """Findings of the module at their cells' positions; those on a marker line are dropped."""
     mapped = (_to_cell(notebook, f) for f in found)
     return [f for f in mapped if f is not None]
-
-
-def check_notebook(job: "Job", path: str, raw: bytes, shown: str) -> FileResult:
-    """Check (and with `--fix`/`--diff`, fix) one notebook: the CLI's Job for a `.ipynb` file."""
-    if not may_have_findings(raw.decode("latin-1")):
-        return FileResult(shown)
-    try:
-        notebook = read_notebook(raw, shown)
-        found = _module_findings(job, notebook, shown)
-    except SourceError as error:
-        return FileResult(shown, error=str(error))
-    result = FileResult(shown, _cell_findings(notebook, found), error=_errors(notebook))
-    result.cell_lines = notebook.cell_lines if result.findings else {}
-    if job.mode != "check":
-        _fix(job, path, shown, raw, notebook, found, result)
-    return result
-
-
-def _errors(notebook: Notebook) -> Optional[str]:
-    return "; ".join(notebook.errors) or None
-
-
-def _fix(
-    job: "Job", path: str, shown: str, raw: bytes, notebook: Notebook, found: list[Finding], result: FileResult
-) -> None:
-    fixable = [f for f in found if applicability(f) in job.applicable]
-    if not fixable:
-        return
-    from .fixer import FixError, fix_source  # LibCST is imported only when there is something to fix
-
-    try:
-        new_module = fix_source(notebook.module.encode("utf-8"), fixable, job.applicable)
-        if new_module == notebook.module.encode("utf-8"):
-            return
-        new = write_cells(notebook, new_module.decode("utf-8"))
-        fixed = read_notebook(new, shown)
-        remaining = _cell_findings(fixed, _module_findings(job, fixed, shown))
-    except (FixError, SourceError) as error:
-        result.error = "; ".join(filter(None, [result.error, f"cannot fix: {error}"]))
-        return
-    if new != raw and deliver(result, path, job.mode, raw, new, remaining):
-        result.cell_lines = fixed.cell_lines if remaining else {}
 
 
 def write_cells(notebook: Notebook, module: str) -> bytes:
@@ -304,3 +250,22 @@ def _restore_magics(cell: CodeCell, lines: list[str]) -> str:
     if cell.added_newline and text.endswith("\n"):
         text = text[:-1]
     return text
+
+
+class NotebookFile:
+    """A `.ipynb` file as the file job checks and fixes it: the module of its code cells, and the way back
+    from the module to the cells' positions and to the notebook's bytes."""
+
+    def __init__(self, raw: bytes, shown: str) -> None:
+        self.notebook = read_notebook(raw, shown)
+        self.source = module_source(self.notebook, shown)
+        self.errors = "; ".join(self.notebook.errors) or None
+
+    def to_file(self, found: list[Finding]) -> list[Finding]:
+        return cell_findings(self.notebook, found)
+
+    def position_lines(self) -> tuple[Sequence[str], dict[int, Sequence[str]]]:
+        return (), self.notebook.cell_lines
+
+    def encode(self, fixed: bytes) -> bytes:
+        return write_cells(self.notebook, fixed.decode("utf-8"))

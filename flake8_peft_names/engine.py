@@ -1,14 +1,16 @@
-"""Run every rule over one parsed module: source -> facts -> rules -> findings."""
+"""The engine: every rule over one parsed module (source -> facts -> rules -> findings), and the text
+pre-filter that spares parsing files no rule can find anything in."""
 from __future__ import annotations
 
 import ast
 from typing import Sequence
 
+from .errors import error_line
 from .module_facts import collect
 from .rule import Finding
 from .rules import RULES
 from .settings import Settings
-from .sources import SourceError
+from .source_files import SourceError
 
 # A file whose text holds none of these words cannot have a finding: every rule needs one of them.
 TRIGGERS = ("adapter", "peft", "lora", "state_dict", "named_param")
@@ -22,7 +24,7 @@ def may_have_findings(text: str) -> bool:
 class CheckError(SourceError):
     """A bug in the checker stopped the check of one file; str() is a one-line reason.
 
-    A SourceError, so that every front end that reports an unreadable file and goes on (the CLI, notebooks)
+    A SourceError, so that every front end that reports an unreadable file and goes on (the file job, the codemod)
     does the same here instead of aborting the whole run; the original exception is its __cause__."""
 
 
@@ -34,8 +36,8 @@ def check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> li
     except RecursionError:
         raise CheckError("flake8-peft-names could not check this file: too deeply nested") from None
     except Exception as error:
-        reason = " ".join(f"{type(error).__name__}: {error}".split())
-        raise CheckError(f"flake8-peft-names could not check this file: {reason}; please report it") from error
+        reason = f"{error_line(error)}; please report it"
+        raise CheckError(f"flake8-peft-names could not check this file: {reason}") from error
 
 
 def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> list[Finding]:

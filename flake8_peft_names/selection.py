@@ -1,15 +1,15 @@
-"""The findings a user sees for one file: the checker's, filtered by the config's selection and
-`# noqa` exactly as flake8 filters the plugin's. The CLI, the fixer's front ends and the codemod use it."""
+"""The findings a user sees for one file: the engine's, filtered by the config's selection and `# noqa`
+exactly as flake8 filters the plugin's. file_job.check_file uses it, for the CLI and the codemod."""
 from __future__ import annotations
 
-from .checker import check_tree
 from .config import Config, selected
+from .engine import check_tree
 from .noqa import file_is_skipped, is_silenced, noqa_lines
 from .rule import Finding
-from .sources import Source
+from .source_files import SourceFile
 
 
-def reported(source: Source, shown: str, config: Config) -> list[Finding]:
+def reported(source: SourceFile, shown: str, config: Config) -> list[Finding]:
     """Selected findings that no `# noqa` silences; `shown` is the path config patterns match."""
     if file_is_skipped(source.lines):
         return []

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def declared() -> dict[str, Requirement]:
     setup = configparser.ConfigParser()
     setup.read(ROOT / "setup.cfg", encoding="utf-8")
-    lines = setup["options"]["install_requires"].splitlines() + setup["options.extras_require"]["notebooks"].splitlines()
+    lines = setup["options"]["install_requires"].splitlines()
+    lines += setup["options.extras_require"]["notebooks"].splitlines()
     requirements = [Requirement(line.strip()) for line in lines if line.strip()]
     return {r.name.lower(): r for r in requirements}
 

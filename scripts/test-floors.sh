@@ -29,7 +29,8 @@ print(f"== floors: Python {sys.version.split()[0]}, " + ", ".join(f"{n} {metadat
 PY
 tests=(
   tests/test_cli.py tests/test_options.py tests/test_stdin.py tests/test_fixtures.py tests/test_fixer.py
-  tests/test_rule_examples.py tests/test_flake8_api.py tests/test_notebooks.py
+  tests/test_rule_examples.py tests/test_flake8_api.py tests/test_peft_options.py tests/test_notebooks.py
+  tests/test_floors.py
 )
 # Not in this environment, so deselected rather than installed: peft (`--peft-version=installed`).
 deselect=(--deselect "tests/test_options.py::test_peft_version_limits_the_hazards[installed-expected5]")

@@ -2,8 +2,8 @@
 
 Each front end registers them from here: the plugin through flake8's option manager
 (`add_flake8_options`), the `check` command and the LibCST codemod through argparse
-(`add_argparse_options`). The `[flake8]` config file's values are read with `parse`, the
-same way flake8 reads them for the plugin.
+(`add_argparse_options`). `config.load_config` splits a comma-separated value from the command line
+or the `[flake8]` config with `split`, as flake8 splits it for the plugin.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .versions import DEFAULT_SUPPORTED
 
 @dataclass(frozen=True)
 class PeftOption:
-    name: str  # the long option without dashes, also the config file key
+    name: str  # the long option without its leading "--", also the config file key
     help: str
     metavar: str
     comma_separated: bool = False  # `lora,ia3`: a list, split as flake8 splits comma-separated options
@@ -70,7 +70,7 @@ def add_flake8_options(option_manager: Any) -> None:
 
 
 def add_argparse_options(parser: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:
-    """Register the options with argparse as raw strings; `config.load_config` parses them with `parse`."""
+    """Register the options with argparse as raw strings; `config.load_config` reads them."""
     for option in PEFT_OPTIONS:
         parser.add_argument(
             option.flag, dest=option.dest, default=option.default, metavar=option.metavar, help=option.help

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The declared minimum versions, tested. Installs exactly requirements/floors.txt (the lower bounds of
 # setup.cfg's install_requires and `notebooks` extra, every dependency pinned, --no-deps) and the test
-# tools into a fresh .venvs/floors, the package with --no-deps, and runs the tests that exercise flake8,
+# tools into a fresh .venvs/floors, the package with --no-deps, checks with vermin that the code needs no
+# Python newer than python_requires (3.9 cannot run here), and runs the tests that exercise flake8,
 # libcst, packaging and nbformat there. Then scripts/test-flake8-majors.sh: the flake8 adapter under the
 # newest release of each supported flake8 major. Idempotent: an environment is rebuilt, from scratch,
 # only when its pins change.
@@ -21,6 +22,10 @@ if [ ! -f "$env/.requirements" ] || [ "$(cat "$env/.requirements")" != "$want" ]
 fi
 "$env/bin/python" -m pip install -q --no-deps -e .  # setuptools in an isolated build: the floor packaging is too old for it
 "$env/bin/python" -m pip check
+
+python_requires=$(sed -n 's/^python_requires = >=\([0-9.]*\)$/\1/p' setup.cfg)
+echo "== floors: vermin, the package's code against Python $python_requires (python_requires)"
+"$env/bin/vermin" --no-tips --eval-annotations --violations -t="$python_requires-" flake8_peft_names
 
 "$env/bin/python" - <<'PY'
 import importlib.metadata as metadata, sys

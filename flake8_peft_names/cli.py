@@ -12,6 +12,7 @@ from .config import Config, ConfigError, load_config
 from .docs import rule_page
 from .file_job import NOTEBOOK, FileJob
 from .fix_output import STDIN
+from .peft_options import add_argparse_options
 from .report import FORMATS
 from .results import FileResult, applicability
 from .rule import Applicability
@@ -201,8 +202,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff, also unsafe fixes")
     for name in ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude"):
         check.add_argument(f"--{name}", metavar="LIST", help=f"as flake8's --{name}")
-    check.add_argument("--peft-version", metavar="SPEC", help="peft versions the code must work with")
-    check.add_argument("--peft-methods", metavar="LIST", help="PEFT methods in use (overrides the code)")
+    add_argparse_options(check)
     check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
     check.add_argument("--isolated", action="store_true", help="ignore config files")
     check.add_argument("--stdin-display-name", metavar="NAME", help="the name of the file read from stdin")

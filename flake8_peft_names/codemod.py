@@ -20,6 +20,7 @@ from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 from .config import ConfigError, load_config
 from .file_job import check_file
 from .fixer import NOT_REPRODUCED, FixError, apply_fixes, check_parses
+from .peft_options import add_argparse_options
 from .rule import Applicability, Finding
 from .source_files import SourceError
 
@@ -39,18 +40,7 @@ class FixPeftNames(CodemodCommand):
             default=False,
             help="Also apply unsafe fixes (they change behaviour: checkpoints may use the old adapter name).",
         )
-        arg_parser.add_argument(
-            "--peft-version",
-            dest="peft_version",
-            default=None,
-            help="PEP 440 specifier of the peft versions the code must work with, or 'installed' (default: >=0.13).",
-        )
-        arg_parser.add_argument(
-            "--peft-methods",
-            dest="peft_methods",
-            default=None,
-            help="Comma-separated PEFT methods in use (lora,ia3,...), overriding what the code says.",
-        )
+        add_argparse_options(arg_parser)
 
     def __init__(
         self,

@@ -1,7 +1,6 @@
 """The CLI's options: read from the same `[flake8]` config as the plugin, decided by flake8's own rules."""
 from __future__ import annotations
 
-import argparse
 import configparser
 import fnmatch
 import os
@@ -9,10 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from flake8 import defaults, utils
-from flake8.exceptions import ExecutionError
-from flake8.style_guide import Decision, DecisionEngine
-
+from .flake8_api import EXCLUDE, Selection, comma_separated, files_to_codes, is_valid_code_prefix
+from .peft_options import PEFT_METHODS, PEFT_VERSION
 from .rules import RULES
 from .settings import Settings, SettingsError, build_settings
 
@@ -21,7 +18,8 @@ LIST_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore", "exclude",
 
 
 class ConfigError(ValueError):
-    """An option or config file the tool cannot use; str() names the option and the value."""
+    """An option or config file the tool cannot use; str() names the option, the value and, for a value
+    read from a config file, the file."""
 
 
 def find_config_file(start: Path) -> Optional[Path]:
@@ -51,20 +49,18 @@ class Config:
     lists: dict[str, list[str]] = field(default_factory=dict)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def engine(self, path: str) -> DecisionEngine:
+    def engine(self, path: str) -> Selection:
         extra = [c for pattern, codes in self.per_file_ignores if self._matches(path, [pattern]) for c in codes]
-        options = argparse.Namespace(
+        return Selection(
             select=self.lists.get("select"),
             ignore=self.lists.get("ignore"),
             extend_select=self.lists.get("extend-select") or [],
             extend_ignore=[*(self.lists.get("extend-ignore") or []), *extra],
-            extended_default_select=["PFT"],
-            extended_default_ignore=[],
+            default_select=["PFT"],
         )
-        return DecisionEngine(options)
 
     def is_excluded(self, path: str) -> bool:
-        patterns = list(self.lists.get("exclude") or defaults.EXCLUDE)
+        patterns = list(self.lists.get("exclude") or EXCLUDE)
         patterns += self.lists.get("extend-exclude") or []
         return self._matches(path, patterns)
 
@@ -77,13 +73,14 @@ class Config:
         return False
 
 
-def selected(engine: DecisionEngine, code: str) -> bool:
-    return engine.decision_for(code) is Decision.Selected
+def selected(engine: Selection, code: str) -> bool:
+    return engine.selected(code)
 
 
 def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None, isolated: bool = False) -> Config:
     """Options from the command line (`cli`, raw strings) over the `[flake8]` section of the config."""
     section: dict[str, str] = {}
+    where = ""  # " (in FILE)": appended to the errors of values read from the config file
     root = Path.cwd()
     path = Path(config_file) if config_file else None if isolated else find_config_file(root)
     if path is not None:
@@ -96,28 +93,38 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
         if parser.has_section("flake8"):
             section = {k.replace("_", "-"): v for k, v in parser.items("flake8")}
         root = path.resolve().parent
-    merged = {**section, **{k: v for k, v in cli.items() if v is not None}}
+        where = f" (in {_shown(path)})"
+    given = {k: v for k, v in cli.items() if v is not None}
+    merged = {**section, **given}
 
-    lists = {name: utils.parse_comma_separated_list(merged[name]) for name in LIST_OPTIONS if name in merged}
+    def origin(name: str) -> str:
+        return "" if name in given else where
+
+    lists = {name: comma_separated(merged[name]) for name in LIST_OPTIONS if name in merged}
     for name in ("select", "ignore", "extend-select", "extend-ignore"):
         for code in lists.get(name, []):
-            _check_code(name, code)
+            problem = code_error(name, code)
+            if problem:
+                raise ConfigError(problem + origin(name))
     per_file_ignores = merged.get("per-file-ignores", "")
     try:
-        per_file = tuple(
-            (pattern, tuple(codes)) for pattern, codes in utils.parse_files_to_codes_mapping(per_file_ignores)
-        )
-    except (ValueError, ExecutionError) as error:  # flake8 raises ExecutionError for a pattern without codes
-        reason = str(error).splitlines()[0].rstrip(".")
+        per_file = tuple((pattern, tuple(codes)) for pattern, codes in files_to_codes(per_file_ignores))
+    except ValueError as error:
         value = " ".join(per_file_ignores.split())
-        raise ConfigError(f"per-file-ignores: {reason}, not {value!r}") from None
-    methods = merged.get("peft-methods")
+        raise ConfigError(f"per-file-ignores: {error}, not {value!r}{origin('per-file-ignores')}") from None
     try:
-        method_names = utils.parse_comma_separated_list(methods) if methods else None
-        settings = build_settings(merged.get("peft-version"), method_names)
+        settings = build_settings(merged.get(PEFT_VERSION.name), PEFT_METHODS.split(merged.get(PEFT_METHODS.name)))
     except SettingsError as error:
-        raise ConfigError(str(error)) from None
+        raise ConfigError(f"{error}{origin(error.option)}") from None
     return Config(settings, root, lists, per_file)
+
+
+def _shown(path: Path) -> str:
+    """The config file as the user knows it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 INTERNAL_ERROR_CODE = "PFT000"  # the plugin's "could not check this file": users may ignore it too
@@ -132,9 +139,8 @@ def unknown_code(option: str, code: str) -> Optional[str]:
     return f"{option}: {code!r} matches no rule of flake8-peft-names"
 
 
-def _check_code(option: str, code: str) -> None:
-    if not defaults.VALID_CODE_PREFIX.match(code):
-        raise ConfigError(f"{option}: {code!r} is not a valid error code prefix")
-    error = unknown_code(option, code)
-    if error:
-        raise ConfigError(error)
+def code_error(option: str, code: str) -> Optional[str]:
+    """The one-line error for a code flake8 (6 and later) rejects or no rule of ours has, else None."""
+    if not is_valid_code_prefix(code):
+        return f"{option}: {code!r} is not a valid error code prefix"
+    return unknown_code(option, code)

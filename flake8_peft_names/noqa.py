@@ -4,8 +4,7 @@ from __future__ import annotations
 import tokenize
 from typing import Sequence
 
-from flake8.defaults import NOQA_FILE, NOQA_INLINE_REGEXP
-
+from .flake8_api import NOQA_FILE, NOQA_INLINE
 from .source_files import physical_lines
 
 
@@ -37,7 +36,7 @@ def noqa_lines(text: str) -> dict[int, str]:
 
 
 def is_silenced(code: str, line: str | None) -> bool:
-    match = NOQA_INLINE_REGEXP.search(line or "")
+    match = NOQA_INLINE.search(line or "")
     if match is None:
         return False
     listed = match.group("codes")

@@ -9,6 +9,7 @@ from . import __version__
 from .config import unknown_code
 from .engine import CheckError, check_tree, may_have_findings
 from .errors import error_line
+from .peft_options import add_flake8_options
 from .settings import Settings, SettingsError, build_settings
 
 SELECTION_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore")  # flake8 checks their format, not our codes
@@ -27,20 +28,7 @@ class Plugin:
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
-        parser.add_option(
-            "--peft-version",
-            parse_from_config=True,
-            default=None,
-            help="PEP 440 specifier of the peft versions the code must work with, or 'installed' "
-            "(default: >=0.13). Hazards outside it are not reported.",
-        )
-        parser.add_option(
-            "--peft-methods",
-            parse_from_config=True,
-            comma_separated_list=True,
-            default=[],
-            help="PEFT methods in use (lora,ia3,...), overriding what the code says.",
-        )
+        add_flake8_options(parser)
 
     @classmethod
     def parse_options(cls, options: Any) -> None:

@@ -12,6 +12,10 @@ from .versions import VersionOptionError, supported_versions
 class SettingsError(ValueError):
     """An option has a value the tool cannot use; the text names the option and the value."""
 
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option  # `peft-version` or `peft-methods`
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -25,7 +29,7 @@ def method_named(text: str) -> Method:
     method = METHODS_BY_TYPE.get(key.upper().replace("-", "_")) or METHODS_BY_CONFIG.get(key)
     if method is None:
         known = ", ".join(m.peft_type.lower() for m in METHODS)
-        raise SettingsError(f"peft-methods: unknown method {key!r} (known: {known})")
+        raise SettingsError("peft-methods", f"peft-methods: unknown method {key!r} (known: {known})")
     return method
 
 
@@ -33,6 +37,6 @@ def build_settings(peft_version: str | None = None, peft_methods: list[str] | No
     try:
         supported = supported_versions(peft_version)
     except VersionOptionError as error:
-        raise SettingsError(str(error)) from None
+        raise SettingsError("peft-version", str(error)) from None
     methods = tuple(method_named(m) for m in peft_methods if m.strip()) if peft_methods else None
     return Settings(supported, methods or None)

@@ -5,7 +5,7 @@ import functools
 import importlib.metadata
 from dataclasses import dataclass
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 # Every peft release from 0.13 on, plus a stand-in for releases newer than the facts were measured on:
@@ -60,6 +60,8 @@ def supported_versions(option: str | None) -> frozenset[Version]:
         spec = SpecifierSet(text)
     except InvalidSpecifier:
         raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier") from None
+    if not all(isinstance(one, Specifier) for one in spec):  # packaging<22 also accepts legacy ones: '>=banana'
+        raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier")
     if text.startswith("==") and not text.startswith("===") and "," not in text and "*" not in text:
         # An exact version may be one this table does not list (say 0.16.1): keep it as it is.
         try:

@@ -434,8 +434,7 @@ def project(tmp_path: Path) -> Path:
     _libcst_tool(tmp_path, "initialize", ".")
     config_path = tmp_path / ".libcst.codemod.yaml"
     config = yaml.safe_load(config_path.read_text())
-    config["modules"].append("flake8_peft_names")
-    config["formatter"] = []
+    config["modules"].append("flake8_peft_names")  # the formatter stays as initialized: --no-format keeps it unrun
     config_path.write_text(yaml.safe_dump(config))
     (tmp_path / "src").mkdir()
     for path in INPUTS:

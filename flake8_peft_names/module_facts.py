@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterator, Optional, TypeVar, Union, cast
+from typing import Any, Callable, Hashable, Iterator, Optional, TypeVar, Union, cast
 
 from .peft_facts import (
     ADAPTER_LIBRARIES,
@@ -461,7 +461,8 @@ def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
     return None
 
 
-_HANDLERS = {
+# Each takes (facts, node of its type, scope) and returns the scope of the node's children if it opens one.
+_HANDLERS: dict[type[ast.AST], Callable[[ModuleFacts, Any, Scope], Optional[Scope]]] = {
     ast.FunctionDef: _function,
     ast.AsyncFunctionDef: _function,
     ast.Lambda: _function,

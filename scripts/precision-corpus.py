@@ -137,8 +137,7 @@ def extract(p: dict, archive: Path, cache: Path) -> Path:
 
 # ---------------------------------------------------------------- check
 
-def run_check(p: dict, cache: Path, python: str) -> dict:
-    corpus = cache / "corpus"
+def run_check(p: dict, corpus: Path, python: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.monotonic()
     proc = subprocess.run([python, "-m", "flake8_peft_names", "check", "--isolated", "--no-progress", "-j1",
@@ -159,8 +158,8 @@ def run_check(p: dict, cache: Path, python: str) -> dict:
 _cell_cache: dict = {}
 
 
-def source_line(cache: Path, f: dict) -> str:
-    path = cache / "corpus" / f["path"]
+def source_line(corpus: Path, f: dict) -> str:
+    path = corpus / f["path"]
     if "cell" in f:
         key = str(path)
         if key not in _cell_cache:
@@ -188,11 +187,11 @@ def line_number(pos: str) -> int:
 
 # ---------------------------------------------------------------- triage
 
-def read_triage() -> list[dict]:
-    if not TRIAGE.exists():
+def read_triage(path: Path = TRIAGE) -> list[dict]:
+    if not path.exists():
         return []
     rows = []
-    for raw in TRIAGE.read_text().splitlines()[1:]:
+    for raw in path.read_text().splitlines()[1:]:
         if not raw.strip() or raw.startswith("#"):
             continue
         cols = raw.split("\t")
@@ -271,23 +270,35 @@ def main() -> int:
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     ap.add_argument("--project", action="append", help="only these projects (repeatable)")
     ap.add_argument("--python", default=sys.executable, help="the Python that runs the check")
+    ap.add_argument("--triage", type=Path, default=TRIAGE, help="the verdicts (default precision/triage.tsv)")
+    ap.add_argument("--local", type=Path, metavar="DIR",
+                    help="no downloads: every folder of DIR is a project, checked as it is (split from corpus.tsv, else dev)")
     ap.add_argument("--list", choices=("untriaged", "wrong", "all", "stale"), help="also list findings")
     ap.add_argument("--write-untriaged", type=Path,
                     help="append a triage.tsv-shaped row (verdict left as '?') for every untriaged finding")
     args = ap.parse_args()
 
-    projects = [p for p in read_corpus()
+    pinned = read_corpus()
+    if args.local:
+        splits = {p["name"]: p["split"] for p in pinned}
+        pinned = [dict(name=d.name, version="local", kind="folder", split=splits.get(d.name, "dev"), exclude=[],
+                       sha256="-") for d in sorted(args.local.iterdir()) if d.is_dir()]
+        args.cache = args.local.parent / (args.local.name + "-precision")
+    projects = [p for p in pinned
                 if (args.split == "all" or p["split"] == args.split)
                 and (not args.project or p["name"] in args.project)]
-    triage = read_triage()
+    triage = read_triage(args.triage)
     findings, per_project = [], []
     for p in projects:
-        archive = download(p, args.cache)
-        root = extract(p, archive, args.cache)
-        result = run_check(p, args.cache, args.python)
+        if args.local:
+            root = args.local / p["name"]
+            result = run_check(p, args.local, args.python)
+        else:
+            root = extract(p, download(p, args.cache), args.cache)
+            result = run_check(p, args.cache / "corpus", args.python)
         for f in result["findings"]:
             f["split"] = p["split"]
-            f["source"] = source_line(args.cache, f)
+            f["source"] = source_line(args.local or args.cache / "corpus", f)
             f["line_hash"] = line_hash(f["source"])
         findings.extend(result["findings"])
         py, nb, lines = count_lines(root)
@@ -299,7 +310,7 @@ def main() -> int:
 
     chosen = {p["name"] for p in projects}
     stale = attach_verdicts(findings, [r for r in triage if r["project"] in chosen])
-    codes = sorted({f["code"] for f in findings})
+    codes = sorted({path.stem for path in (ROOT / "docs" / "rules").glob("PFT*.md")} | {f["code"] for f in findings})
     args.cache.mkdir(parents=True, exist_ok=True)
     (args.cache / "findings.json").write_text(json.dumps(findings, indent=1))
     (args.cache / "projects.json").write_text(json.dumps(per_project, indent=1))

@@ -373,8 +373,9 @@ def main() -> int:
 
 def tool_commit() -> str:
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                             text=True).stdout.strip()
+        # the last commit that changed the tool itself (this branch's own commits touch only the measurement)
+        sha = subprocess.run(["git", "log", "-1", "--format=%h", "--", "flake8_peft_names"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "flake8_peft_names"], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()
         return sha + ("+uncommitted changes in flake8_peft_names/" if dirty else "")

@@ -4,7 +4,8 @@
     python scripts/precision-corpus.py                      # download, extract, check, table
     python scripts/precision-corpus.py --split heldout      # one half only
     python scripts/precision-corpus.py --list untriaged     # findings with no verdict, with their source line
-    python scripts/precision-corpus.py --list wrong         # the false alarms, grouped by pattern
+    python scripts/precision-corpus.py --split dev --list wrong   # the development half's false alarms
+                                                            # (rule authors: never list the held-out half)
 
 The corpus is `precision/corpus.tsv`: projects pinned by version and sha256, each in the `dev` half (rule
 authors may read it) or the `heldout` half (nobody tunes to it). Files come from PyPI's simple index
@@ -13,7 +14,8 @@ authors may read it) or the `heldout` half (nobody tunes to it). Files come from
 Each project is checked on its own, `check --isolated --output-format=json -j1`, with the Python running
 this script (it needs this package importable and nbformat for notebooks).
 
-Verdicts live in `precision/triage.tsv`: project, path, line, code, verdict (right|latent|wrong), pattern,
+Verdicts live in `precision/triage-dev.tsv` and `precision/triage-heldout.tsv` (one file per half, so that
+rule authors can read one without the other): project, path, line, code, verdict (right|latent|wrong), pattern,
 line hash, reason. A verdict matches a finding by (project, path, code, hash of the stripped source line);
 the line number only breaks ties between identical lines, so a verdict survives lines moving. A finding
 with no verdict counts as "untriaged".
@@ -37,7 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "precision" / "corpus.tsv"
-TRIAGE = ROOT / "precision" / "triage.tsv"
+# One file per half, so that a rule author can read the development verdicts without seeing the held-out ones.
+TRIAGE = (ROOT / "precision" / "triage-dev.tsv", ROOT / "precision" / "triage-heldout.tsv")
 VERDICTS = ("right", "latent", "wrong")
 TRIAGE_HEADER = "project\tpath\tline\tcode\tverdict\tpattern\tline_hash\treason"
 
@@ -71,12 +74,16 @@ def find_file(p: dict) -> dict:
     raise SystemExit(f"{p['name']} {p['version']}: no file with the pinned sha256 on the index")
 
 
+_downloaded: dict[str, Path] = {}
+
+
 def download(p: dict, cache: Path) -> Path:
     dl = cache / "dl"
     dl.mkdir(parents=True, exist_ok=True)
-    for existing in dl.iterdir():
-        if existing.is_file() and sha256_file(existing) == p["sha256"]:
-            return existing
+    if not _downloaded:  # hash what the cache holds once per run
+        _downloaded.update((sha256_file(f), f) for f in dl.iterdir() if f.is_file())
+    if p["sha256"] in _downloaded:
+        return _downloaded[p["sha256"]]
     f = find_file(p)
     with urllib.request.urlopen(f["url"], timeout=600) as r:
         data = r.read()
@@ -187,20 +194,21 @@ def line_number(pos: str) -> int:
 
 # ---------------------------------------------------------------- triage
 
-def read_triage(path: Path = TRIAGE) -> list[dict]:
-    if not path.exists():
-        return []
+def read_triage(paths) -> list[dict]:
     rows = []
-    for raw in path.read_text().splitlines()[1:]:
-        if not raw.strip() or raw.startswith("#"):
+    for path in paths:
+        if not path.exists():
             continue
-        cols = raw.split("\t")
-        if len(cols) != 8:
-            raise SystemExit(f"triage.tsv: expected 8 tab-separated columns: {raw!r}")
-        row = dict(zip(TRIAGE_HEADER.split("\t"), cols))
-        if row["verdict"] not in VERDICTS:
-            raise SystemExit(f"triage.tsv: verdict must be one of {VERDICTS}: {raw!r}")
-        rows.append(row)
+        for raw in path.read_text().splitlines()[1:]:
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            cols = raw.split("\t")
+            if len(cols) != 8:
+                raise SystemExit(f"{path.name}: expected 8 tab-separated columns: {raw!r}")
+            row = dict(zip(TRIAGE_HEADER.split("\t"), cols))
+            if row["verdict"] not in VERDICTS:
+                raise SystemExit(f"{path.name}: verdict must be one of {VERDICTS}: {raw!r}")
+            rows.append(row)
     return rows
 
 
@@ -270,12 +278,13 @@ def main() -> int:
     ap.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
     ap.add_argument("--project", action="append", help="only these projects (repeatable)")
     ap.add_argument("--python", default=sys.executable, help="the Python that runs the check")
-    ap.add_argument("--triage", type=Path, default=TRIAGE, help="the verdicts (default precision/triage.tsv)")
+    ap.add_argument("--triage", type=Path, action="append",
+                    help="a verdicts file (repeatable; default precision/triage-dev.tsv and triage-heldout.tsv)")
     ap.add_argument("--local", type=Path, metavar="DIR",
                     help="no downloads: every folder of DIR is a project, checked as it is (split from corpus.tsv, else dev)")
     ap.add_argument("--list", choices=("untriaged", "wrong", "all", "stale"), help="also list findings")
     ap.add_argument("--write-untriaged", type=Path,
-                    help="append a triage.tsv-shaped row (verdict left as '?') for every untriaged finding")
+                    help="append a triage-file row (verdict left as '?') for every untriaged finding")
     args = ap.parse_args()
 
     pinned = read_corpus()
@@ -287,7 +296,7 @@ def main() -> int:
     projects = [p for p in pinned
                 if (args.split == "all" or p["split"] == args.split)
                 and (not args.project or p["name"] in args.project)]
-    triage = read_triage(args.triage)
+    triage = read_triage(args.triage or TRIAGE)
     findings, per_project = [], []
     for p in projects:
         if args.local:
@@ -339,9 +348,14 @@ def main() -> int:
     wrong = [f for f in findings if f["verdict"] == "wrong"]
     if wrong:
         print("\n## wrong findings by pattern\n")
+        print("| pattern | dev | heldout | rules |")
+        print("|---|---:|---:|---|")
         for pattern, n in collections.Counter(f["pattern"] for f in wrong).most_common():
-            by_code = collections.Counter(f["code"] for f in wrong if f["pattern"] == pattern)
-            print(f"- {pattern}: {n} ({', '.join(f'{c} {k}' for c, k in sorted(by_code.items()))})")
+            these = [f for f in wrong if f["pattern"] == pattern]
+            by_code = collections.Counter(f["code"] for f in these)
+            halves = collections.Counter(f["split"] for f in these)
+            print(f"| {pattern} | {halves['dev']} | {halves['heldout']} | "
+                  f"{', '.join(f'{c} {k}' for c, k in sorted(by_code.items()))} |")
     if stale:
         print(f"\n{len(stale)} verdicts in triage.tsv match no finding (stale); --list stale shows them")
     errors = [(q["name"], e) for q in per_project for e in q["errors"]]

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "precision-corpus.py"
 CORPUS = REPO / "precision" / "corpus.tsv"
-TRIAGE = REPO / "precision" / "triage.tsv"
+TRIAGES = {"dev": REPO / "precision" / "triage-dev.tsv", "heldout": REPO / "precision" / "triage-heldout.tsv"}
 
 BAD = 'from peft import get_peft_model\n\nmodel = get_peft_model(base, config, adapter_name="lora")\n'
 
@@ -36,15 +36,17 @@ def test_corpus_list_is_pinned_and_split_by_its_own_rule() -> None:
             assert exclude != "-", name
 
 
-def test_triage_rows_are_well_formed() -> None:
-    lines = TRIAGE.read_text().splitlines()
-    assert lines[0].split("\t") == ["project", "path", "line", "code", "verdict", "pattern", "line_hash", "reason"]
-    names = {r[0] for r in corpus_rows()}
-    for line in lines[1:]:
-        project, path, _, code, verdict, pattern, line_hash, reason = line.split("\t")
-        assert project in names and path and code.startswith("PFT") and len(line_hash) == 10 and reason
-        assert verdict in ("right", "latent", "wrong")
-        assert (pattern != "-") == (verdict == "wrong"), line
+def test_triage_rows_are_well_formed_and_in_their_half() -> None:
+    split_of = {r[0]: r[3] for r in corpus_rows()}
+    for split, triage in TRIAGES.items():
+        lines = triage.read_text().splitlines()
+        assert lines[0].split("\t") == ["project", "path", "line", "code", "verdict", "pattern", "line_hash", "reason"]
+        for line in lines[1:]:
+            project, path, _, code, verdict, pattern, line_hash, reason = line.split("\t")
+            assert split_of[project] == split, line
+            assert path and code.startswith("PFT") and len(line_hash) == 10 and reason
+            assert verdict in ("right", "latent", "wrong")
+            assert (pattern != "-") == (verdict == "wrong"), line
 
 
 def run(local: Path, triage: Path) -> str:

@@ -1,10 +1,14 @@
+# Up to peft 0.17.x, does an adapter whose name is inside `base_model` take the default adapter into its checkpoint?
 import tempfile, torch, peft, sys
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from names import MoE
+from names import MoE, run
 from peft import LoraConfig, get_peft_model
 from safetensors.torch import load_file
-m = get_peft_model(MoE(), LoraConfig(r=2, target_modules=["gate_proj"]))
-m.add_adapter("b", LoraConfig(r=2, target_modules=["gate_proj"]))
-with tempfile.TemporaryDirectory() as d:
-    m.save_pretrained(d)
-    print(peft.__version__, sorted(load_file(f"{d}/b/adapter_model.safetensors")))
+for name in ("b", "base", "model"):
+    m = get_peft_model(MoE(), LoraConfig(r=2, target_modules=["gate_proj"]))
+    m.add_adapter(name, LoraConfig(r=2, target_modules=["gate_proj"]))
+    with tempfile.TemporaryDirectory() as d:
+        m.save_pretrained(d)
+        keys = sorted(load_file(f"{d}/{name}/adapter_model.safetensors"))
+        print(peft.__version__, name, len(keys), "keys,", sum(".default." in k for k in keys), "of default's")
+    run(name, MoE, lambda: LoraConfig(r=2, target_modules=["gate_proj"]), name)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import collections
 import hashlib
-import io
 import json
 import os
 import re
@@ -281,7 +280,8 @@ def main() -> int:
     ap.add_argument("--triage", type=Path, action="append",
                     help="a verdicts file (repeatable; default precision/triage-dev.tsv and triage-heldout.tsv)")
     ap.add_argument("--local", type=Path, metavar="DIR",
-                    help="no downloads: every folder of DIR is a project, checked as it is (split from corpus.tsv, else dev)")
+                    help="no downloads: every folder of DIR is a project, checked as it is "
+                         "(split from corpus.tsv, else dev)")
     ap.add_argument("--list", choices=("untriaged", "wrong", "all", "stale"), help="also list findings")
     ap.add_argument("--write-untriaged", type=Path,
                     help="append a triage-file row (verdict left as '?') for every untriaged finding")
@@ -334,7 +334,8 @@ def main() -> int:
     for split in ("dev", "heldout"):
         qs = [q for q in per_project if q["split"] == split]
         if qs:
-            print(f"| **{split}: {len(qs)} projects** | | | | {sum(q['py'] for q in qs)} | {sum(q['nb'] for q in qs)} | "
+            print(f"| **{split}: {len(qs)} projects** | | | | {sum(q['py'] for q in qs)} | "
+                  f"{sum(q['nb'] for q in qs)} | "
                   f"{sum(q['lines'] for q in qs)} | {sum(q['findings'] for q in qs)} | "
                   f"{sum(len(q['errors']) for q in qs)} | {sum(q['seconds'] for q in qs):.0f} |")
     for split in ("dev", "heldout"):

@@ -262,7 +262,9 @@ async def test_utf16_columns(client: LanguageClient, tmp_path: Path) -> None:
 
 
 SINGLE_FIXES = {
-    "literal": ('from peft import PeftModel\nm = PeftModel.from_pretrained(b, "p", adapter_name="to")\n', rng(1, 52, 52)),
+    "literal": (
+        'from peft import PeftModel\nm = PeftModel.from_pretrained(b, "p", adapter_name="to")\n', rng(1, 52, 52)
+    ),
     "constant, at its use": (BAD.replace('adapter_name="to"', 'adapter_name="ref"'), rng(6, 56, 56)),
     "constant, at its definition": (BAD.replace('adapter_name="to"', 'adapter_name="ref"'), rng(2, 9, 9)),
     "state dict, with an import": (STATE_DICT, rng(5, 20, 20)),
@@ -287,7 +289,9 @@ async def test_quick_fix_writes_what_check_fix_writes(client: LanguageClient, tm
 
 
 @pytest.mark.asyncio
-async def test_quick_fixes_one_after_another_write_what_check_fix_writes(client: LanguageClient, tmp_path: Path) -> None:
+async def test_quick_fixes_one_after_another_write_what_check_fix_writes(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri, found = await open_file(client, tmp_path, BAD)
     text, version = BAD, 1
     while True:
@@ -304,7 +308,9 @@ async def test_quick_fixes_one_after_another_write_what_check_fix_writes(client:
 
 
 @pytest.mark.asyncio
-async def test_noqa_action_appends_to_an_existing_list_or_adds_a_comment(client: LanguageClient, tmp_path: Path) -> None:
+async def test_noqa_action_appends_to_an_existing_list_or_adds_a_comment(
+    client: LanguageClient, tmp_path: Path
+) -> None:
     uri, found = await open_file(client, tmp_path, BAD)
     (to_noqa,) = [a for a in await actions_at(client, uri, rng(7, 42, 42)) if "noqa" in a.title]
     assert to_noqa.title == "Add `# noqa: PFT101` to line 8"
@@ -436,15 +442,18 @@ async def test_notebook_cells(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "train.ipynb"
     cell_uris = [f"vscode-notebook-cell:{path}#W{i}" for i in range(len(NOTEBOOK_CELLS))]
     notebook = types.NotebookDocument(
-        path.as_uri(), "jupyter-notebook", 1, [types.NotebookCell(kind, uri) for (kind, _), uri in zip(NOTEBOOK_CELLS, cell_uris)]
+        path.as_uri(),
+        "jupyter-notebook",
+        1,
+        [types.NotebookCell(kind, uri) for (kind, _), uri in zip(NOTEBOOK_CELLS, cell_uris)],
     )
     items = [
         types.TextDocumentItem(uri, "python" if kind == types.NotebookCellKind.Code else "markdown", 1, text)
         for (kind, text), uri in zip(NOTEBOOK_CELLS, cell_uris)
     ]
-    first, markdown, last = await diagnostics_after(
-        client, cell_uris, lambda: client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(notebook, items))
-    )
+    opened = types.DidOpenNotebookDocumentParams(notebook, items)
+    send = lambda: client.notebook_document_did_open(opened)  # noqa: E731
+    first, markdown, last = await diagnostics_after(client, cell_uris, send)
     assert [(d.code, d.range) for d in first] == [("PFT102", rng(2, 7, 13))]
     assert markdown == []
     assert [(d.code, d.range) for d in last] == [("PFT102", rng(1, 50, 54))]

@@ -60,7 +60,9 @@ def code_actions(
     def action(title: str, kind: str, edits: Sequence[Edit], indices: Sequence[int], preferred: bool = False) -> None:
         change = types.WorkspaceEdit(changes={uri: text_edits(edits)})
         related = [diagnostics[i] for i in indices]
-        actions.append(types.CodeAction(title, kind=kind, diagnostics=related or None, edit=change, is_preferred=preferred))
+        actions.append(
+            types.CodeAction(title, kind=kind, diagnostics=related or None, edit=change, is_preferred=preferred)
+        )
 
     if wanted(types.CodeActionKind.QuickFix, only):
         done: dict[int, int] = {}  # fixing finding -> index of the action's first diagnostic

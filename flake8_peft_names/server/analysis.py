@@ -33,6 +33,7 @@ __all__ = [
     "Finding",
     "FixFailed",
     "check_cells",
+    "check_tree",
     "check_text",
     "CellsChecked",
     "fixed_cells",

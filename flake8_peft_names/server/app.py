@@ -163,7 +163,8 @@ def build_server() -> PeftNamesServer:
         watch = workspace.did_change_watched_files if workspace else None
         if watch and watch.dynamic_registration:
             options = types.DidChangeWatchedFilesRegistrationOptions([types.FileSystemWatcher(WATCHED)])
-            registration = types.Registration("flake8-peft-names-config", types.WORKSPACE_DID_CHANGE_WATCHED_FILES, options)
+            method = types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+            registration = types.Registration("flake8-peft-names-config", method, options)
             ls.client_register_capability(types.RegistrationParams([registration]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Optional
 
 from lsprotocol import types
 
-from .actions import code_actions as buffer_actions
-from .actions import text_edits, wanted
-from .analysis import APPLIED, Applicability, CellsChecked, Checked, EngineError, FixFailed, check_cells, fixed_cells
+from .actions import fix_title, overlaps, text_edits, wanted
+from .analysis import APPLIED, Applicability, CellsChecked, EngineError, FixFailed, check_cells, fixed_cells
 from .analysis import physical_lines
 from .diagnostics import Place, definition_links, fix_of, place_of, to_diagnostics
+from .noqa_edit import noqa_edit
 from .positions import edits_between
 
 if TYPE_CHECKING:
@@ -145,43 +145,44 @@ class NotebookSupport:
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         """Quick fixes that edit every cell the fix changes, and `# noqa` in the cell."""
         analysis = self._notebook_of(params.text_document.uri)
-        if analysis is None:
+        if analysis is None or not wanted(types.CodeActionKind.QuickFix, params.context.only):
             return []
         cell_uri = params.text_document.uri
-        cell = analysis.cell_uris.index(cell_uri)
-        encoding = self.server.encoding
+        lines = physical_lines(analysis.checked.texts[analysis.cell_uris.index(cell_uri)])
         places = self._places(analysis)
         mine = [i for i, p in enumerate(places) if p is not None and p.uri == cell_uri]
-        text = analysis.checked.texts[cell]
-        local = Checked(text, physical_lines(text), [analysis.checked.placed[i][1] for i in mine])  # type: ignore[index]
         diagnostics = self.cell_diagnostics(analysis).get(cell_uri, [])
-        noqa_only = types.CodeActionParams(
-            params.text_document, params.range, types.CodeActionContext(params.context.diagnostics, only=["quickfix"])
-        )
-        noqa = [a for a in buffer_actions(cell_uri, local, [places[i] for i in mine], diagnostics, {},  # type: ignore[misc]
-                                          lambda indices, tiers: None, noqa_only, encoding)]
         fixes: list[types.CodeAction] = []
-        if wanted(types.CodeActionKind.QuickFix, params.context.only):
-            from .actions import fix_title, overlaps
-
-            done: set[int] = set()
-            for position, index in enumerate(mine):
-                if not overlaps(places[index], params.range.start, params.range.end):  # type: ignore[arg-type]
-                    continue
-                fixing = fix_of(analysis.checked.findings, index, analysis.links)
-                if fixing is None or fixing.fix is None or fixing.fix.applicability not in APPLIED:
-                    continue
+        silencers: list[types.CodeAction] = []
+        done: set[int] = set()
+        silenced: set[tuple[int, str]] = set()
+        for position, index in enumerate(mine):
+            place = places[index]
+            if place is None or not overlaps(place, params.range.start, params.range.end):
+                continue
+            diagnostic = [diagnostics[position]]
+            fixing = fix_of(analysis.checked.findings, index, analysis.links)
+            if fixing is not None and fixing.fix is not None and fixing.fix.applicability in APPLIED:
                 source = analysis.checked.findings.index(fixing)
-                if source in done:
-                    continue
+                changes = {} if source in done else self._fix_changes(analysis, [source])
                 done.add(source)
-                changes = self._fix_changes(analysis, [source])
                 if changes:
-                    safe = fixing.fix.applicability is Applicability.SAFE
+                    preferred = fixing.fix.applicability is Applicability.SAFE
                     edit = types.WorkspaceEdit(changes=changes)
-                    fixes.append(types.CodeAction(fix_title(fixing), kind=types.CodeActionKind.QuickFix,
-                                                  diagnostics=[diagnostics[position]], edit=edit, is_preferred=safe))
-        return fixes + noqa
+                    kind = types.CodeActionKind.QuickFix
+                    fixes.append(types.CodeAction(
+                        fix_title(fixing), kind=kind, diagnostics=diagnostic, edit=edit, is_preferred=preferred
+                    ))
+            code, line = diagnostic[0].code, place.start.line + 1
+            repeated = (line, str(code)) in silenced
+            noqa = None if repeated else noqa_edit(lines, line, str(code), self.server.encoding)
+            silenced.add((line, str(code)))
+            if noqa is not None:
+                edit = types.WorkspaceEdit(changes={cell_uri: text_edits([noqa])})
+                title = f"Add `# noqa: {code}` to line {line}"
+                kind = types.CodeActionKind.QuickFix
+                silencers.append(types.CodeAction(title, kind=kind, diagnostics=diagnostic, edit=edit))
+        return fixes + silencers
 
     def _fix_changes(self, analysis: NotebookAnalysis, indices: list[int]) -> dict[str, list[types.TextEdit]]:
         key = tuple(indices)

@@ -51,7 +51,7 @@ STATE_DICT = (
 # The client side
 
 
-def capabilities(pull: bool = False) -> types.ClientCapabilities:
+def capabilities(pull: bool = False, resolve: bool = False) -> types.ClientCapabilities:
     kinds = [types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]
     return types.ClientCapabilities(
         text_document=types.TextDocumentClientCapabilities(
@@ -62,6 +62,8 @@ def capabilities(pull: bool = False) -> types.ClientCapabilities:
                     types.ClientCodeActionKindOptions(kinds)
                 ),
                 is_preferred_support=True,
+                resolve_support=types.ClientCodeActionResolveOptions(["edit"]) if resolve else None,
+                data_support=resolve,
             ),
         ),
         notebook_document=types.NotebookDocumentClientCapabilities(types.NotebookDocumentSyncClientCapabilities()),
@@ -71,10 +73,10 @@ def capabilities(pull: bool = False) -> types.ClientCapabilities:
     )
 
 
-async def start(client: LanguageClient, folder: Path, pull: bool = False) -> None:
+async def start(client: LanguageClient, folder: Path, pull: bool = False, resolve: bool = False) -> None:
     (folder / "setup.cfg").write_text("[flake8]\nmax-line-length = 120\n")
     await client.initialize_session(
-        types.InitializeParams(capabilities=capabilities(pull), root_uri=folder.as_uri(), workspace_folders=[
+        types.InitializeParams(capabilities=capabilities(pull, resolve), root_uri=folder.as_uri(), workspace_folders=[
             types.WorkspaceFolder(folder.as_uri(), "project")
         ])
     )
@@ -90,6 +92,13 @@ async def client(lsp_client: LanguageClient, tmp_path: Path):
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
 async def pull_client(lsp_client: LanguageClient, tmp_path: Path):
     await start(lsp_client, tmp_path, pull=True)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
+async def resolve_client(lsp_client: LanguageClient, tmp_path: Path):
+    await start(lsp_client, tmp_path, resolve=True)
     yield
     await lsp_client.shutdown_session()
 
@@ -305,6 +314,25 @@ async def test_quick_fixes_one_after_another_write_what_check_fix_writes(
         )
     assert version == 3  # two fixes: the constant's and "to"
     assert text == cli_fix(tmp_path, "train.py", BAD, "--unsafe-fixes")
+
+
+@pytest.mark.asyncio
+async def test_fixes_are_resolved_when_picked(resolve_client: LanguageClient, tmp_path: Path) -> None:
+    """A client that resolves code actions gets the fix's edit (LibCST's slow part) only for the one picked."""
+    text, where = SINGLE_FIXES["state dict, with an import"]
+    uri, found = await open_file(resolve_client, tmp_path, text)
+    listed = await actions_at(resolve_client, uri, where)
+    (fix,) = [a for a in listed if a.title.startswith("Fix")]
+    assert fix.edit is None and fix.data is not None
+    assert all(a.edit is not None for a in listed if "noqa" in a.title)  # cheap: always there
+    resolved = await resolve_client.code_action_resolve_async(fix)
+    assert apply(text, resolved.edit.changes[uri]) == cli_fix(tmp_path, "train.py", text, "--unsafe-fixes")
+    edited = text + "\n"
+    await diagnostics_after(
+        resolve_client, [uri], change(resolve_client, uri, 2, [types.TextDocumentContentChangeWholeDocument(edited)])
+    )
+    stale = await resolve_client.code_action_resolve_async(fix)
+    assert stale.edit is None  # the buffer changed since the action was listed: no edit from an old check
 
 
 @pytest.mark.asyncio

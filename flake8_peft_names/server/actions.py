@@ -12,6 +12,8 @@ from .noqa_edit import noqa_edit
 from .positions import Edit, edits_between
 
 FIX_ALL = "source.fixAll.flake8-peft-names"
+FIX_ALL_TITLE = "Fix all safely fixable flake8-peft-names findings"
+TIERS = {"all": APPLIED, "safe": SAFE_ONLY}
 Fixer = Callable[[Sequence[int], frozenset], Optional[str]]  # indices, tiers -> the fixed text; None: cannot
 
 
@@ -51,7 +53,10 @@ def code_actions(
     fixer: Fixer,
     params: types.CodeActionParams,
     encoding: str,
+    lazy: Optional[str] = None,
 ) -> list[types.CodeAction]:
+    """`lazy`: the check's key when the client resolves actions: fixes then come without their edit, which
+    codeAction/resolve computes (LibCST takes long on a long file); the `# noqa` edits are always there."""
     only = params.context.only
     findings = checked.findings
     chosen = [i for i, place in enumerate(places) if overlaps(place, params.range.start, params.range.end)]
@@ -64,6 +69,13 @@ def code_actions(
             types.CodeAction(title, kind=kind, diagnostics=related or None, edit=change, is_preferred=preferred)
         )
 
+    def deferred(
+        title: str, kind: str, fixed: Sequence[int], tiers: str, shown: Sequence[int], preferred: bool
+    ) -> None:
+        data = {"uri": uri, "key": lazy, "fix": list(fixed), "tiers": tiers}
+        related = [diagnostics[i] for i in shown]
+        actions.append(types.CodeAction(title, kind=kind, diagnostics=related, data=data, is_preferred=preferred))
+
     if wanted(types.CodeActionKind.QuickFix, only):
         done: dict[int, int] = {}  # fixing finding -> index of the action's first diagnostic
         for index in chosen:
@@ -73,11 +85,15 @@ def code_actions(
             source = findings.index(fixing)
             if source in done:
                 continue
+            preferred = fixing.fix.applicability is Applicability.SAFE
+            if lazy is not None:
+                done[source] = index
+                deferred(fix_title(fixing), types.CodeActionKind.QuickFix, [source], "all", [index], preferred)
+                continue
             new = fixer([source], APPLIED)
             edits = edits_between(checked.text, new, encoding) if new is not None else []
             if edits:
                 done[source] = index
-                preferred = fixing.fix.applicability is Applicability.SAFE
                 action(fix_title(fixing), types.CodeActionKind.QuickFix, edits, [index], preferred=preferred)
         silenced: set[tuple[int, str]] = set()
         for index in chosen:
@@ -91,9 +107,26 @@ def code_actions(
                 action(title, types.CodeActionKind.QuickFix, [edit], [index])
     if wanted(FIX_ALL, only):
         safe = [i for i, f in enumerate(findings) if f.fix is not None and f.fix.applicability is Applicability.SAFE]
-        if safe:
+        if safe and lazy is not None:
+            deferred(FIX_ALL_TITLE, FIX_ALL, safe, "safe", safe, False)
+        elif safe:
             new = fixer(safe, SAFE_ONLY)
             edits = edits_between(checked.text, new, encoding) if new is not None else []
             if edits:
-                action("Fix all safely fixable flake8-peft-names findings", FIX_ALL, edits, safe)
+                action(FIX_ALL_TITLE, FIX_ALL, edits, safe)
     return actions
+
+
+def resolve(action: types.CodeAction, checked: Checked, key: str, fixer: Fixer, encoding: str) -> types.CodeAction:
+    """Fill in the edit of a fix that `code_actions` deferred; unchanged when the buffer changed since."""
+    data = action.data if isinstance(action.data, dict) else {}
+    if data.get("key") != key or data.get("tiers") not in TIERS:
+        return action
+    indices = [int(i) for i in data.get("fix", [])]
+    if not indices or max(indices) >= len(checked.findings):
+        return action
+    new = fixer(indices, TIERS[data["tiers"]])
+    if new is not None:
+        edits = text_edits(edits_between(checked.text, new, encoding))
+        action.edit = types.WorkspaceEdit(changes={str(data["uri"]): edits})
+    return action

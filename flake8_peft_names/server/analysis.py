@@ -15,8 +15,10 @@ from typing import Optional, Sequence
 
 from ..checker import CheckError, check_tree, may_have_findings
 from ..config import CONFIG_FILES, Config, ConfigError, find_config_file, load_config
+from ..config import selected
 from ..findings import reported
 from ..noqa import NOQA_INLINE_REGEXP  # flake8's own: where flake8 finds `# noqa`
+from ..noqa import file_is_skipped
 from ..rule import Applicability, Finding
 from ..rules import RULES_BY_CODE
 from ..sources import Source, SourceError, parse, physical_lines
@@ -93,10 +95,21 @@ def check_text(text: str, path: str, config: Config) -> Checked:
         return Checked(text, lines, [], encoding, problem=str(error))
     source = Source(b"", text, lines, tree)  # `reported` reads the text, the lines and the tree
     try:
-        found = reported(source, path, config)
+        found = _reported(source, path, config)
     except CheckError as error:
         raise EngineError(str(error)) from error
     return Checked(text, lines, found, encoding)
+
+
+def _reported(source: Source, path: str, config: Config) -> list[Finding]:
+    """`reported`, without its tokenizer pass over the whole file when no line of it has a `# noqa`
+    (that pass finds which lines a `# noqa` covers: the most of the time of a long buffer's check)."""
+    if NOQA_INLINE_REGEXP.search(source.text):
+        return reported(source, path, config)
+    if file_is_skipped(source.lines):
+        return []
+    engine = config.engine(path)
+    return [f for f in check_tree(source.tree, source.lines, config.settings) if selected(engine, f.code)]
 
 
 def fixed_text(checked: Checked, findings: Sequence[Finding], applicable: frozenset = APPLIED) -> str:

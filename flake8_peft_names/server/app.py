@@ -5,6 +5,7 @@ error; the reason is logged once); an exception from the engine on one document 
 that document gets no diagnostics, and the server goes on serving the others."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import traceback
 from pathlib import Path
@@ -15,7 +16,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from .. import __version__
-from .actions import FIX_ALL, code_actions
+from .actions import FIX_ALL, code_actions, resolve
 from .analysis import CONFIG_FILES, EngineError, FixFailed, fixed_text
 from .configs import ConfigStore
 from .diagnostics import SOURCE, Place, place_of, to_diagnostics
@@ -24,6 +25,9 @@ from .notebook_docs import NOTEBOOK_SYNC, NotebookSupport
 
 T = TypeVar("T")
 WATCHED = "**/{" + ",".join(CONFIG_FILES) + "}"
+# A change is checked this long after it arrives, unless a newer one comes first: while the user types,
+# only the buffer as it stands when they pause is checked, never each keystroke's.
+SETTLE = 0.02
 
 
 class PeftNamesServer(LanguageServer):
@@ -37,6 +41,7 @@ class PeftNamesServer(LanguageServer):
         self.notebooks = NotebookSupport(self)
         self.problems: dict[str, Optional[str]] = {}  # uri -> why it was last not checked
         self.config_errors: set[str] = set()  # config errors already shown
+        self.waiting: dict[str, asyncio.TimerHandle] = {}  # uri -> its pending check
 
     # -- what the client can do ------------------------------------------------------------------
 
@@ -50,6 +55,13 @@ class PeftNamesServer(LanguageServer):
         """The client asks for diagnostics (textDocument/diagnostic) instead of being sent them."""
         document = self.client_capabilities.text_document
         return document is not None and document.diagnostic is not None
+
+    @property
+    def resolves_edits(self) -> bool:
+        """The client asks for a code action's edit when the user picks it (codeAction/resolve)."""
+        document = self.client_capabilities.text_document
+        action = document.code_action if document else None
+        return bool(action and action.resolve_support and "edit" in action.resolve_support.properties)
 
     @property
     def shows_related(self) -> bool:
@@ -97,7 +109,26 @@ class PeftNamesServer(LanguageServer):
             return []
         return to_diagnostics(self.places(analysis), analysis.checked.findings, analysis.links, self.shows_related)
 
+    def publish_soon(self, uri: str) -> None:
+        """Check `uri` once the changes already sent have arrived (SETTLE); a newer change replaces this."""
+        pending = self.waiting.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        if not self.pulls:
+            self.waiting[uri] = asyncio.get_running_loop().call_later(SETTLE, self._publish_pending, uri)
+
+    def _publish_pending(self, uri: str) -> None:
+        self.waiting.pop(uri, None)
+        try:
+            if uri in self.workspace.text_documents:
+                self.publish(uri)
+        except Exception as error:  # a bug of ours: logged, the server goes on
+            self.log(types.MessageType.Error, f"internal error while checking {uri}: {error!r}")
+
     def publish(self, uri: str) -> None:
+        pending = self.waiting.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
         if self.pulls:
             return
         version = self.workspace.get_text_document(uri).version
@@ -133,9 +164,9 @@ class PeftNamesServer(LanguageServer):
         return fix
 
 
-def guarded(default: Callable[[], Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """A handler that logs its exception to the client and answers `default()`: one document's bug must not
-    stop the server."""
+def guarded(default: Callable[[Any], Any]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A handler that logs its exception to the client and answers `default(params)`: one document's bug must
+    not stop the server."""
 
     def wrap(handler: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(handler)
@@ -145,7 +176,7 @@ def guarded(default: Callable[[], Any]) -> Callable[[Callable[..., T]], Callable
             except Exception as error:  # a bug of ours: logged, the server goes on
                 where = "".join(traceback.format_exception(type(error), error, error.__traceback__)[-3:])
                 server.log(types.MessageType.Error, f"internal error in {handler.__name__}: {error!r}\n{where}")
-                answer: T = default()
+                answer: T = default(params)
                 return answer
 
         return run
@@ -157,7 +188,7 @@ def build_server() -> PeftNamesServer:
     server = PeftNamesServer()
 
     @server.feature(types.INITIALIZED)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def initialized(ls: PeftNamesServer, params: types.InitializedParams) -> None:
         workspace = ls.client_capabilities.workspace
         watch = workspace.did_change_watched_files if workspace else None
@@ -168,21 +199,24 @@ def build_server() -> PeftNamesServer:
             ls.client_register_capability(types.RegistrationParams([registration]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def did_open(ls: PeftNamesServer, params: types.DidOpenTextDocumentParams) -> None:
         if not ls.notebooks.is_cell(params.text_document.uri):
             ls.publish(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def did_change(ls: PeftNamesServer, params: types.DidChangeTextDocumentParams) -> None:
         if not ls.notebooks.is_cell(params.text_document.uri):
-            ls.publish(params.text_document.uri)
+            ls.publish_soon(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def did_close(ls: PeftNamesServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        pending = ls.waiting.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
         ls.documents.forget(uri)
         ls.problems.pop(uri, None)
         if not ls.pulls:
@@ -192,7 +226,7 @@ def build_server() -> PeftNamesServer:
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False),
     )
-    @guarded(lambda: types.RelatedFullDocumentDiagnosticReport(items=[]))
+    @guarded(lambda _: types.RelatedFullDocumentDiagnosticReport(items=[]))
     def pull(ls: PeftNamesServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
         uri = params.text_document.uri
         if ls.notebooks.is_cell(uri):
@@ -205,9 +239,9 @@ def build_server() -> PeftNamesServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True),
     )
-    @guarded(lambda: [])
+    @guarded(lambda _: [])
     def code_action(ls: PeftNamesServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
         if ls.notebooks.is_cell(uri):
@@ -216,28 +250,41 @@ def build_server() -> PeftNamesServer:
         if analysis is None:
             return []
         places, diagnostics = ls.places(analysis), ls.diagnostics(analysis)
+        lazy = analysis.key if ls.resolves_edits else None
         return code_actions(
-            uri, analysis.checked, places, diagnostics, analysis.links, ls.fixer(analysis), params, ls.encoding
+            uri, analysis.checked, places, diagnostics, analysis.links, ls.fixer(analysis), params, ls.encoding, lazy
         )
 
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    @guarded(lambda action: action)
+    def code_action_resolve(ls: PeftNamesServer, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = str(data.get("uri", ""))
+        if uri not in ls.workspace.text_documents or ls.notebooks.is_cell(uri):
+            return action
+        analysis = ls.analyse(uri)
+        if analysis is None:
+            return action
+        return resolve(action, analysis.checked, analysis.key, ls.fixer(analysis), ls.encoding)
+
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def watched(ls: PeftNamesServer, params: types.DidChangeWatchedFilesParams) -> None:
         if any(change.uri.rsplit("/", 1)[-1] in CONFIG_FILES for change in params.changes):
             ls.recheck_all()
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def notebook_open(ls: PeftNamesServer, params: types.DidOpenNotebookDocumentParams) -> None:
         ls.notebooks.publish(params.notebook_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def notebook_change(ls: PeftNamesServer, params: types.DidChangeNotebookDocumentParams) -> None:
         ls.notebooks.publish(params.notebook_document.uri, closed=_closed_cells(params))
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
-    @guarded(lambda: None)
+    @guarded(lambda _: None)
     def notebook_close(ls: PeftNamesServer, params: types.DidCloseNotebookDocumentParams) -> None:
         ls.notebooks.close(params.notebook_document.uri, [cell.uri for cell in params.cell_text_documents])
     return server

@@ -8,8 +8,9 @@ Measures, each as the median (and min/max) of `--runs` runs:
 (a) in-process, a changed buffer: the server's check of the document (engine, selection, `# noqa`)
     and its conversion to LSP diagnostics; each run changes one comment, so the cache never answers;
 (b) in-process, an unchanged buffer: the same call again (the cache per content hash and config stamp);
-(c) in-process, the quick fix for one finding (LibCST, as `check --fix`), and the `# noqa` action;
-(d) end to end: `flake8-peft-names server` in a subprocess over stdio, from sending a full
+(c) in-process, the code actions at a finding for a client that resolves them (the `# noqa` edit made,
+    the quick fix deferred), and (d) the resolve of that quick fix (LibCST, as `check --fix`);
+(e) end to end: `flake8-peft-names server` in a subprocess over stdio, from sending a full
     textDocument/didChange to receiving its textDocument/publishDiagnostics, with pygls's own client.
 
 Timings are printed, never asserted.
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -123,25 +124,27 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     assert store.checks == checks, "the cache did not answer"
     found = diagnostics(text)
 
-    def action(kind: str) -> Callable[[], object]:
-        analysis = store.analyse(path.as_uri(), text, path)
-        target = next(i for i, f in enumerate(analysis.checked.findings) if f.fix is not None)
-        places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
-        where = found[target].range
-        params = types.CodeActionParams(
-            types.TextDocumentIdentifier(path.as_uri()), where, types.CodeActionContext([], only=[kind])
-        )
-        from flake8_peft_names.server.analysis import fixed_text
+    from flake8_peft_names.server.actions import resolve
+    from flake8_peft_names.server.analysis import fixed_text
 
-        def run() -> object:
-            fixer = lambda indices, tiers: fixed_text(  # noqa: E731 - no cache: every run fixes again
-                analysis.checked, [analysis.checked.findings[i] for i in indices], tiers
-            )
-            return code_actions(path.as_uri(), analysis.checked, places, found, analysis.links, fixer, params, "utf-16")
+    analysis = store.analyse(path.as_uri(), text, path)
+    target = next(i for i, f in enumerate(analysis.checked.findings) if f.fix is not None)
+    places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
+    params = types.CodeActionParams(
+        types.TextDocumentIdentifier(path.as_uri()), found[target].range, types.CodeActionContext([])
+    )
 
-        return run
+    def fixer(indices: Sequence[int], tiers: frozenset) -> str:  # no cache: every run fixes again
+        return fixed_text(analysis.checked, [analysis.checked.findings[i] for i in indices], tiers)
 
-    quick_fix = timed(action("quickfix"), max(3, runs // 3))
+    def listed() -> list:
+        checked, links = analysis.checked, analysis.links
+        return code_actions(path.as_uri(), checked, places, found, links, fixer, params, "utf-16", analysis.key)
+
+    actions = listed()
+    (quick_fix,) = [a for a in actions if a.data]
+    list_actions = timed(listed, runs)
+    resolve_fix = timed(lambda: resolve(quick_fix, analysis.checked, analysis.key, fixer, "utf-16"), 3)
     return [
         f"- document: {text.count(chr(10))} lines, {len(found)} diagnostics",
         "",
@@ -149,7 +152,8 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: |",
         row("(a) diagnostics of a changed buffer, in-process", changed),
         row("(b) diagnostics of an unchanged buffer (cache), in-process", unchanged),
-        row("(c) code actions at a finding: quick fix (LibCST) + noqa, in-process", quick_fix),
+        row("(c) code actions at a finding (quick fix deferred, noqa edit), in-process", list_actions),
+        row("(d) codeAction/resolve of that quick fix (LibCST, as check --fix), in-process, 3 runs", resolve_fix),
     ]
 
 
@@ -208,7 +212,7 @@ def main() -> int:
         (folder / "train.py").write_text(text)
         lines = in_process(text, folder, args.runs)
         stdio = asyncio.run(over_stdio(text, folder, args.runs))
-    lines.append(row("(d) didChange -> publishDiagnostics, server process over stdio", (stdio, [])))
+    lines.append(row("(e) didChange -> publishDiagnostics, server process over stdio", (stdio, [])))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load}, {args.runs} runs each")
     print("\n".join(lines))

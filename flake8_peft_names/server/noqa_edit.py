@@ -3,15 +3,18 @@ the logical line, else a comment goes at the end of the finding's line (or of it
 finding's line ends inside a string)."""
 from __future__ import annotations
 
+import functools
 import tokenize
 from typing import Optional, Sequence
 
-from .analysis import NOQA_INLINE_REGEXP
+from .analysis import NOQA_INLINE_REGEXP, physical_lines
 from .positions import Edit, Point, units
 
 
-def _logical_lines(lines: Sequence[str]) -> tuple[dict[int, tuple[int, int]], set[int]]:
+@functools.lru_cache(maxsize=16)  # a code action request per cursor move: tokenize each buffer once
+def _logical_lines(text: str) -> tuple[dict[int, tuple[int, int]], frozenset[int]]:
     """Line -> (first, last) line of its logical line; and the lines a comment may end (1-based)."""
+    lines = physical_lines(text)
     readline = iter([line.rstrip("\r\n") + "\n" if line.endswith(("\r", "\n")) else line for line in lines])
     spans: dict[int, tuple[int, int]] = {}
     open_ends: set[int] = set()
@@ -28,12 +31,12 @@ def _logical_lines(lines: Sequence[str]) -> tuple[dict[int, tuple[int, int]], se
                 first, last = len(lines) + 2, -1
     except (tokenize.TokenError, SyntaxError):
         pass
-    return spans, open_ends
+    return spans, frozenset(open_ends)
 
 
 def noqa_edit(lines: Sequence[str], line: int, code: str, encoding: str) -> Optional[Edit]:
     """The edit that silences `code` on (1-based) `line`; None when a bare `# noqa` already does."""
-    spans, open_ends = _logical_lines(lines)
+    spans, open_ends = _logical_lines("".join(lines))
     first, last = spans.get(line, (line, line))
     for number in range(first, last + 1):
         text = lines[number - 1].rstrip("\r\n")

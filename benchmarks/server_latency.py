@@ -145,12 +145,22 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     (quick_fix,) = [a for a in actions if a.data]
     list_actions = timed(listed, runs)
     resolve_fix = timed(lambda: resolve(quick_fix, analysis.checked, analysis.key, fixer, "utf-16"), 3)
+    import ast
+
+    from flake8_peft_names.server.analysis import check_tree, physical_lines
+
+    tree, lines = ast.parse(text), physical_lines(text)
+    settings = analysis.loaded.config.settings
+    parse_only = timed(lambda: ast.parse(text), runs)
+    engine_only = timed(lambda: check_tree(tree, lines, settings), runs)
     return [
         f"- document: {text.count(chr(10))} lines, {len(found)} diagnostics",
         "",
         "| measured | median wall ms | min wall ms | max wall ms | median CPU ms |",
         "| --- | ---: | ---: | ---: | ---: |",
         row("(a) diagnostics of a changed buffer, in-process", changed),
+        row("(a1) of which: ast.parse of the buffer", parse_only),
+        row("(a2) of which: the engine (check_tree) on the parsed tree", engine_only),
         row("(b) diagnostics of an unchanged buffer (cache), in-process", unchanged),
         row("(c) code actions at a finding (quick fix deferred, noqa edit), in-process", list_actions),
         row("(d) codeAction/resolve of that quick fix (LibCST, as check --fix), in-process, 3 runs", resolve_fix),

@@ -149,3 +149,13 @@ def test_the_plugin_and_the_cli_do_not_import_the_server() -> None:
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT).returncode == 0
+
+
+def test_the_latency_benchmark_runs() -> None:
+    """benchmarks/server_latency.py works on a short script; its timings are printed, never asserted."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "server_latency.py"), "--runs", "2", "--lines", "80"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "(a) diagnostics of a changed buffer" in result.stdout
+    assert "(e) didChange -> publishDiagnostics" in result.stdout

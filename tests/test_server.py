@@ -68,7 +68,10 @@ def capabilities(pull: bool = False, resolve: bool = False) -> types.ClientCapab
         ),
         notebook_document=types.NotebookDocumentClientCapabilities(types.NotebookDocumentSyncClientCapabilities()),
         workspace=types.WorkspaceClientCapabilities(
-            diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True) if pull else None
+            diagnostics=types.DiagnosticWorkspaceClientCapabilities(refresh_support=True) if pull else None,
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True)
+            if pull
+            else None,
         ),
     )
 
@@ -91,6 +94,13 @@ async def client(lsp_client: LanguageClient, tmp_path: Path):
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
 async def pull_client(lsp_client: LanguageClient, tmp_path: Path):
+    registered: list[types.Registration] = []
+
+    @lsp_client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        registered.extend(params.registrations)
+
+    lsp_client.registered = registered  # type: ignore[attr-defined]
     await start(lsp_client, tmp_path, pull=True)
     yield
     await lsp_client.shutdown_session()
@@ -422,6 +432,9 @@ async def test_pull_diagnostics(pull_client: LanguageClient, tmp_path: Path) -> 
     )
     assert again.kind == "unchanged" and again.result_id == report.result_id
     assert uri not in pull_client.diagnostics  # nothing pushed to a client that pulls
+    (watch,) = pull_client.registered  # type: ignore[attr-defined]
+    assert watch.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert watch.register_options["watchers"][0]["globPattern"] == "**/{setup.cfg,tox.ini,.flake8}"
     (tmp_path / "setup.cfg").write_text("[flake8]\nextend-ignore = PFT1\n")
     event = types.FileEvent((tmp_path / "setup.cfg").as_uri(), types.FileChangeType.Changed)
     pull_client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([event]))

@@ -461,6 +461,9 @@ async def test_an_engine_bug_is_logged_and_the_server_goes_on(bug_client: Langua
     other, still = await open_file(bug_client, tmp_path, BAD, "fine.py")
     assert len(still) == 3
     assert await actions_at(bug_client, uri, rng(7, 42, 42)) == []
+    assert await actions_at(bug_client, uri, rng(6, 55, 55)) == []
+    errors = [m for m in bug_client.log_messages if "planted bug" in m.message]
+    assert len(errors) == 1  # once per failing text, not once per request
     (cured,) = await diagnostics_after(
         bug_client, [uri], change(bug_client, uri, 2, [types.TextDocumentContentChangeWholeDocument(BAD)])
     )

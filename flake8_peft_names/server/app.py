@@ -87,7 +87,9 @@ class PeftNamesServer(LanguageServer):
         try:
             analysis = self.documents.analyse(uri, document.source, self.path_of(uri))
         except EngineError as error:
-            self.log(types.MessageType.Error, f"{uri}: {error}")
+            if self.problems.get(uri) != str(error):  # once per failing text, not per request
+                self.problems[uri] = str(error)
+                self.log(types.MessageType.Error, f"{uri}: {error}")
             return None
         loaded = analysis.loaded
         if loaded.error and loaded.error not in self.config_errors:
@@ -146,7 +148,7 @@ class PeftNamesServer(LanguageServer):
         cells = self.notebooks.cell_uris()
         for uri in list(self.workspace.text_documents):
             if uri not in cells:
-                self.publish(uri)
+                self._publish_pending(uri)  # each on its own: one document's bug does not stop the others
         self.notebooks.publish_all()
 
     def fixer(self, analysis: Analysis) -> Callable[[Sequence[int], frozenset], Optional[str]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .analysis import Checked, check_text
+from .analysis import Checked, EngineError, check_text
 from .configs import ConfigStore, Loaded
 from .diagnostics import definition_links
 
@@ -39,19 +39,28 @@ class DocumentStore:
     def __init__(self, configs: ConfigStore) -> None:
         self.configs = configs
         self._by_uri: dict[str, Analysis] = {}
+        self._failed: dict[str, tuple[str, str]] = {}  # uri -> (key, reason): the engine failed on that text
         self.checks = 0  # how many times the engine ran: the cache's witness in tests and benchmarks
 
     def analyse(self, uri: str, text: str, path: Path) -> Analysis:
         """The check of `text`, from the cache when neither the text nor the config changed.
-        Raises EngineError (a bug on this document), and then forgets the document."""
+        Raises EngineError (a bug on this document), again without running the engine for the same text."""
         loaded = self.configs.for_folder(path.parent)
         key = content_key(text, str(path), loaded)
         cached = self._by_uri.get(uri)
         if cached is not None and cached.key == key:
             return cached
         self._by_uri.pop(uri, None)
+        failed = self._failed.get(uri)
+        if failed is not None and failed[0] == key:
+            raise EngineError(failed[1])  # the same text fails the same way: not run again
         self.checks += 1
-        checked = check_text(text, str(path), loaded.config)
+        try:
+            checked = check_text(text, str(path), loaded.config)
+        except EngineError as error:
+            self._failed[uri] = (key, str(error))
+            raise
+        self._failed.pop(uri, None)
         analysis = Analysis(uri, key, checked, loaded, definition_links(checked.findings))
         self._by_uri[uri] = analysis
         return analysis
@@ -61,3 +70,4 @@ class DocumentStore:
 
     def forget(self, uri: str) -> None:
         self._by_uri.pop(uri, None)
+        self._failed.pop(uri, None)

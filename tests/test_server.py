@@ -481,9 +481,7 @@ NOTEBOOK_CELLS = [
 ]
 
 
-@pytest.mark.asyncio
-async def test_notebook_cells(client: LanguageClient, tmp_path: Path) -> None:
-    path = tmp_path / "train.ipynb"
+def notebook_opened(path: Path) -> tuple[list[str], types.DidOpenNotebookDocumentParams]:
     cell_uris = [f"vscode-notebook-cell:{path}#W{i}" for i in range(len(NOTEBOOK_CELLS))]
     notebook = types.NotebookDocument(
         path.as_uri(),
@@ -495,7 +493,23 @@ async def test_notebook_cells(client: LanguageClient, tmp_path: Path) -> None:
         types.TextDocumentItem(uri, "python" if kind == types.NotebookCellKind.Code else "markdown", 1, text)
         for (kind, text), uri in zip(NOTEBOOK_CELLS, cell_uris)
     ]
-    opened = types.DidOpenNotebookDocumentParams(notebook, items)
+    return cell_uris, types.DidOpenNotebookDocumentParams(notebook, items)
+
+
+@pytest.mark.asyncio
+async def test_notebook_cells_pulled(pull_client: LanguageClient, tmp_path: Path) -> None:
+    cell_uris, opened = notebook_opened(tmp_path / "train.ipynb")
+    pull_client.notebook_document_did_open(opened)
+    ask = types.DocumentDiagnosticParams(types.TextDocumentIdentifier(cell_uris[2]))
+    report = await pull_client.text_document_diagnostic_async(ask)
+    assert [(d.code, d.range) for d in report.items] == [("PFT102", rng(1, 50, 54))]
+    assert report.items[0].related_information[0].location == types.Location(cell_uris[0], rng(2, 7, 13))
+
+
+@pytest.mark.asyncio
+async def test_notebook_cells(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.ipynb"
+    cell_uris, opened = notebook_opened(path)
     send = lambda: client.notebook_document_did_open(opened)  # noqa: E731
     first, markdown, last = await diagnostics_after(client, cell_uris, send)
     assert [(d.code, d.range) for d in first] == [("PFT102", rng(2, 7, 13))]

@@ -27,6 +27,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "rule":
         return _rule(args)
+    if args.command == "server":
+        from .server import main as serve  # pygls is imported only here
+
+        return serve()
     if args.command != "check":
         parser.print_help(sys.stderr)
         return USAGE_ERROR
@@ -209,6 +213,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", choices=sorted(FORMATS), default="text")
     check.add_argument("-j", "--jobs", type=int, metavar="N", help="processes (default: all cores)")
     check.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    commands.add_parser("server", help="run the language server (LSP over stdio)")
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="PFT102 or adapter-name-inside-prefix")
     rule.add_argument("--all", action="store_true", help="every rule")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .config import Config, selected
 from .engine import check_tree
+from .flake8_api import NOQA_INLINE
 from .noqa import file_is_skipped, is_silenced, noqa_lines
 from .rule import Finding
 from .source_files import SourceFile
@@ -15,7 +16,7 @@ def reported(source: SourceFile, shown: str, config: Config) -> list[Finding]:
         return []
     engine = config.engine(shown)
     found = [f for f in check_tree(source.tree, source.lines, config.settings) if selected(engine, f.code)]
-    if found:
+    if found and NOQA_INLINE.search(source.text):  # the tokenizer pass only when some line has a `# noqa`
         lines = noqa_lines(source.text)
         found = [f for f in found if not is_silenced(f.code, lines.get(f.line))]
     return found

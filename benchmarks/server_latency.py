@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""How fast the language server answers on a 2,000-line training script (issue 18; results in BENCHMARKS.md).
+
+    PYTHONPATH=. .venvs/main/bin/python benchmarks/server_latency.py [--runs N] [--lines N]
+
+Measures, each as the median (and min/max) of `--runs` runs:
+
+(a) in-process, a changed buffer: the server's check of the document (engine, selection, `# noqa`)
+    and its conversion to LSP diagnostics; each run changes one comment, so the cache never answers;
+(b) in-process, an unchanged buffer: the same call again (the cache per content hash and config stamp);
+(c) in-process, the code actions at a finding for a client that resolves them (the `# noqa` edit made,
+    the quick fix deferred), and (d) the resolve of that quick fix (LibCST, as `check --fix`);
+(e) end to end: `flake8-peft-names server` in a subprocess over stdio, from sending a full
+    textDocument/didChange to receiving its textDocument/publishDiagnostics, with pygls's own client.
+
+Timings are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+BLOCK = '''
+
+@dataclass
+class Args{n}:
+    model_name: str = "meta-llama/Llama-3.2-1B"
+    adapter_path: str = "out/run{n}"
+    learning_rate: float = 2e-4
+    epochs: int = 3
+
+
+def load_model{n}(args: Args{n}):
+    base = AutoModelForCausalLM.from_pretrained(args.model_name, torch_dtype=torch.bfloat16)
+    config = LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "v_proj"], lora_dropout=0.05)
+    model = get_peft_model(base, config, adapter_name="{name}")
+    model.print_trainable_parameters()
+    return model
+
+
+def train{n}(args: Args{n}, dataset):
+    model = load_model{n}(args)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate)
+    for epoch in range(args.epochs):
+        for step, batch in enumerate(dataset):
+            loss = model(**batch).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            if step % 100 == 0:
+                print(f"epoch {{epoch}} step {{step}} loss {{loss.item():.4f}}")
+    state = {{k: v for k, v in model.state_dict().items() if "lora" in k}}
+    torch.save(state, os.path.join(args.adapter_path, "adapter.pt"))
+    return model
+'''
+HEADER = (
+    '"""A long fine-tuning script: many runs, each with its own adapter."""\n'
+    "import os\nfrom dataclasses import dataclass\n\nimport torch\n"
+    "from peft import LoraConfig, get_peft_model\nfrom transformers import AutoModelForCausalLM\n"
+)
+NAMES = ("sft", "dpo", "lora", "reward", "to", "policy")
+
+
+def training_script(lines: int) -> str:
+    parts, n = [HEADER], 0
+    while sum(p.count("\n") for p in parts) < lines:
+        parts.append(BLOCK.format(n=n, name=NAMES[n % len(NAMES)]))
+        n += 1
+    return "".join(parts)
+
+
+Timings = tuple[list[float], list[float]]  # wall ms, CPU ms of this process
+
+
+def timed(function: Callable[[], object], runs: int) -> Timings:
+    wall, cpu = [], []
+    for _ in range(runs):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        function()
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
+
+
+def row(label: str, times: Timings) -> str:
+    wall, cpu = times
+    spread = f"{min(wall):.1f} | {max(wall):.1f}"
+    cpu_median = f"{statistics.median(cpu):.1f}" if cpu else "-"
+    return f"| {label} | {statistics.median(wall):.1f} | {spread} | {cpu_median} |"
+
+
+def in_process(text: str, folder: Path, runs: int) -> list[str]:
+    from lsprotocol import types
+
+    from flake8_peft_names.server.actions import code_actions
+    from flake8_peft_names.server.configs import ConfigStore
+    from flake8_peft_names.server.diagnostics import place_of, to_diagnostics
+    from flake8_peft_names.server.documents import DocumentStore
+
+    path = folder / "train.py"
+    store = DocumentStore(ConfigStore())
+    counter = iter(range(10**9))
+
+    def diagnostics(source: str) -> list:
+        analysis = store.analyse(path.as_uri(), source, path)
+        places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
+        return to_diagnostics(places, analysis.checked.findings, analysis.links, True)
+
+    store.analyse(path.as_uri(), text, path)  # imports and first-call costs are not the server's steady state
+    changed = timed(lambda: diagnostics(f"{text}# edit {next(counter)}\n"), runs)
+    checks = store.checks
+    unchanged = timed(lambda: diagnostics(f"{text}# edit {checks - 2}\n"), runs)
+    assert store.checks == checks, "the cache did not answer"
+    found = diagnostics(text)
+
+    from flake8_peft_names.server.actions import resolve
+    from flake8_peft_names.server.analysis import fixed_text
+
+    analysis = store.analyse(path.as_uri(), text, path)
+    target = next(i for i, f in enumerate(analysis.checked.findings) if f.fix is not None)
+    places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
+    params = types.CodeActionParams(
+        types.TextDocumentIdentifier(path.as_uri()), found[target].range, types.CodeActionContext([])
+    )
+
+    def fixer(indices: Sequence[int], tiers: frozenset) -> str:  # no cache: every run fixes again
+        return fixed_text(analysis.checked, [analysis.checked.findings[i] for i in indices], tiers)
+
+    def listed() -> list:
+        checked, links = analysis.checked, analysis.links
+        return code_actions(path.as_uri(), checked, places, found, links, fixer, params, "utf-16", analysis.key)
+
+    actions = listed()
+    (quick_fix,) = [a for a in actions if a.data]
+    list_actions = timed(listed, runs)
+    resolve_fix = timed(lambda: resolve(quick_fix, analysis.checked, analysis.key, fixer, "utf-16"), 3)
+    import ast
+
+    from flake8_peft_names.engine import check_tree
+    from flake8_peft_names.source_files import physical_lines
+
+    tree, lines = ast.parse(text), physical_lines(text)
+    settings = analysis.loaded.config.settings
+    parse_only = timed(lambda: ast.parse(text), runs)
+    engine_only = timed(lambda: check_tree(tree, lines, settings), runs)
+    return [
+        f"- document: {text.count(chr(10))} lines, {len(found)} diagnostics",
+        "",
+        "| measured | median wall ms | min wall ms | max wall ms | median CPU ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        row("(a) diagnostics of a changed buffer, in-process", changed),
+        row("(a1) of which: ast.parse of the buffer", parse_only),
+        row("(a2) of which: the engine (check_tree) on the parsed tree", engine_only),
+        row("(b) diagnostics of an unchanged buffer (cache), in-process", unchanged),
+        row("(c) code actions at a finding (quick fix deferred, noqa edit), in-process", list_actions),
+        row("(d) codeAction/resolve of that quick fix (LibCST, as check --fix), in-process, 3 runs", resolve_fix),
+    ]
+
+
+async def over_stdio(text: str, folder: Path, runs: int) -> list[float]:
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    client = LanguageClient("benchmark", "1")
+    received: dict[int, float] = {}
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def published(params: types.PublishDiagnosticsParams) -> None:
+        if params.version is not None:
+            received[params.version] = time.perf_counter()
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    await client.start_io(sys.executable, "-m", "flake8_peft_names", "server", env=env)
+    document = types.TextDocumentClientCapabilities(publish_diagnostics=types.PublishDiagnosticsClientCapabilities())
+    capabilities = types.ClientCapabilities(text_document=document)
+    await client.initialize_async(types.InitializeParams(capabilities=capabilities, root_uri=folder.as_uri()))
+    client.initialized(types.InitializedParams())
+    uri = (folder / "train.py").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text)))
+    await _until(lambda: 1 in received)
+    times = []
+    for version in range(2, runs + 2):
+        sent = time.perf_counter()
+        change = types.TextDocumentContentChangeWholeDocument(f"{text}# edit {version}\n")
+        document = types.VersionedTextDocumentIdentifier(uri=uri, version=version)
+        client.text_document_did_change(types.DidChangeTextDocumentParams(document, [change]))
+        await _until(lambda: version in received)
+        times.append((received[version] - sent) * 1000)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return times
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit("the server did not answer within 60 s")
+        await asyncio.sleep(0.001)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--lines", type=int, default=2000)
+    args = parser.parse_args()
+    text = training_script(args.lines)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "setup.cfg").write_text("[flake8]\nmax-line-length = 120\n")
+        (folder / "train.py").write_text(text)
+        lines = in_process(text, folder, args.runs)
+        stdio = asyncio.run(over_stdio(text, folder, args.runs))
+    lines.append(row("(e) didChange -> publishDiagnostics, server process over stdio", (stdio, [])))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load}, {args.runs} runs each")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

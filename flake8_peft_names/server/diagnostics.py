@@ -1,0 +1,110 @@
+"""Findings as LSP diagnostics: the offending expression's range, the rule code and its docs page, and a
+link between an adapter name's use and the constant it is defined in."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from lsprotocol import types
+
+from .analysis import Applicability, Finding, rule_name
+from .positions import Point, point
+
+SOURCE = "flake8-peft-names"
+# The rule pages (docs/rules/CODE.md) as the repository publishes them: the one place their address is set.
+RULE_DOCS_BASE = "https://github.com/flake8-peft-names/flake8-peft-names/blob/main/docs/rules/"
+SEVERITY = types.DiagnosticSeverity.Warning  # every rule: code that runs, but does what the user did not mean
+DEFINED_HERE = re.compile(r"defined here, used as an adapter name on line (\d+)")
+
+
+def rule_url(code: str) -> str:
+    return f"{RULE_DOCS_BASE}{code}.md"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a finding is, in the LSP coordinates of one document."""
+
+    uri: str
+    start: Point
+    end: Point
+
+    @property
+    def range(self) -> types.Range:
+        return types.Range(
+            types.Position(self.start.line, self.start.character), types.Position(self.end.line, self.end.character)
+        )
+
+
+def place_of(uri: str, lines: Sequence[str], finding: Finding, encoding: str) -> Place:
+    start = point(lines, finding.line, finding.col, encoding)
+    end = point(lines, finding.end_line, finding.end_col, encoding)
+    return Place(uri, start, end)
+
+
+def definition_links(findings: Sequence[Finding]) -> dict[int, int]:
+    """Index of a finding at an adapter name's use -> index of the finding at the constant it comes from.
+
+    The engine reports both; the one at the definition says on which line the name is used."""
+    links: dict[int, int] = {}
+    for index, finding in enumerate(findings):
+        match = DEFINED_HERE.search(finding.message)
+        if not match:
+            continue
+        used_on = int(match.group(1))
+        for other, candidate in enumerate(findings):
+            if candidate.code == finding.code and candidate.line == used_on and other != index:
+                links.setdefault(other, index)
+    return links
+
+
+def fix_of(findings: Sequence[Finding], index: int, links: dict[int, int]) -> Optional[Finding]:
+    """The finding whose fix repairs finding `index`: itself, or the definition its name comes from."""
+    finding = findings[index]
+    if finding.fix is not None:
+        return finding
+    linked = links.get(index)
+    return findings[linked] if linked is not None and findings[linked].fix is not None else None
+
+
+def _fix_label(finding: Optional[Finding]) -> str:
+    if finding is None or finding.fix is None:
+        return ""
+    kind = finding.fix.applicability
+    if kind is Applicability.SAFE:
+        return " [fix]"
+    if kind is Applicability.UNSAFE:
+        return " [fix: unsafe]"
+    return f" [suggestion: {finding.fix.description}]"
+
+
+def to_diagnostics(
+    places: Sequence[Place], findings: Sequence[Finding], links: dict[int, int], related: bool
+) -> list[types.Diagnostic]:
+    """One diagnostic per finding; `related`: the client shows related information."""
+    reverse = {definition: use for use, definition in links.items()}
+    diagnostics = []
+    for index, (finding, where) in enumerate(zip(findings, places)):
+        information = None
+        if related and index in links:
+            there = places[links[index]]
+            information = [types.DiagnosticRelatedInformation(types.Location(there.uri, there.range), "defined here")]
+        elif related and index in reverse:
+            there = places[reverse[index]]
+            message = "used as an adapter name here"
+            information = [types.DiagnosticRelatedInformation(types.Location(there.uri, there.range), message)]
+        name = rule_name(finding.code)
+        diagnostics.append(
+            types.Diagnostic(
+                range=where.range,
+                message=f"{finding.message}{_fix_label(fix_of(findings, index, links))}",
+                severity=SEVERITY,
+                code=finding.code,
+                code_description=types.CodeDescription(href=rule_url(finding.code)),
+                source=SOURCE,
+                related_information=information,
+                data={"rule": name} if name else None,
+            )
+        )
+    return diagnostics

@@ -1,0 +1,73 @@
+"""Checked documents, kept by URI and re-checked only when their text or their config changed."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .analysis import Checked, EngineError, check_text
+from .configs import ConfigStore, Loaded
+from .diagnostics import definition_links
+
+
+@dataclass
+class Analysis:
+    """One document's check: the findings, how they link, and the fixes already computed."""
+
+    uri: str
+    key: str  # hash of the text, the path and the config file's stamp: equal keys, equal findings
+    checked: Checked
+    loaded: Loaded
+    links: dict[int, int]
+    fixes: dict[tuple, str] = field(default_factory=dict)  # (finding indices, tiers) -> fixed text
+
+    @property
+    def result_id(self) -> str:
+        return self.key
+
+
+def content_key(text: str, path: str, loaded: Loaded) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0" + path.encode("utf-8", "surrogateescape"))
+    digest.update(repr((loaded.file, loaded.stamp)).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+class DocumentStore:
+    def __init__(self, configs: ConfigStore) -> None:
+        self.configs = configs
+        self._by_uri: dict[str, Analysis] = {}
+        self._failed: dict[str, tuple[str, str]] = {}  # uri -> (key, reason): the engine failed on that text
+        self.checks = 0  # how many times the engine ran: the cache's witness in tests and benchmarks
+
+    def analyse(self, uri: str, text: str, path: Path) -> Analysis:
+        """The check of `text`, from the cache when neither the text nor the config changed.
+        Raises EngineError (a bug on this document), again without running the engine for the same text."""
+        loaded = self.configs.for_folder(path.parent)
+        key = content_key(text, str(path), loaded)
+        cached = self._by_uri.get(uri)
+        if cached is not None and cached.key == key:
+            return cached
+        self._by_uri.pop(uri, None)
+        failed = self._failed.get(uri)
+        if failed is not None and failed[0] == key:
+            raise EngineError(failed[1])  # the same text fails the same way: not run again
+        self.checks += 1
+        try:
+            checked = check_text(text, str(path), loaded.config)
+        except EngineError as error:
+            self._failed[uri] = (key, str(error))
+            raise
+        self._failed.pop(uri, None)
+        analysis = Analysis(uri, key, checked, loaded, definition_links(checked.findings))
+        self._by_uri[uri] = analysis
+        return analysis
+
+    def get(self, uri: str) -> Optional[Analysis]:
+        return self._by_uri.get(uri)
+
+    def forget(self, uri: str) -> None:
+        self._by_uri.pop(uri, None)
+        self._failed.pop(uri, None)

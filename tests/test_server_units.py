@@ -1,0 +1,160 @@
+"""The language server's pieces, in-process: edits, `# noqa` placement, columns, the cache, and that the
+plugin never imports the server's dependencies."""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+from flake8_peft_names.config import load_config  # noqa: E402
+from flake8_peft_names.selection import reported  # noqa: E402
+from flake8_peft_names.server.analysis import check_text, config_for  # noqa: E402
+from flake8_peft_names.server.configs import ConfigStore  # noqa: E402
+from flake8_peft_names.server.documents import DocumentStore  # noqa: E402
+from flake8_peft_names.server.noqa_edit import noqa_edit  # noqa: E402
+from flake8_peft_names.server.positions import Edit, edits_between, point  # noqa: E402
+from flake8_peft_names.source_files import SourceFile, physical_lines  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def applied(text: str, edits: list[Edit]) -> str:
+    """Apply edits whose columns are characters (the texts here are ASCII)."""
+    lines = physical_lines(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, character: int) -> int:
+        return starts[line] + character if line < len(lines) else len(text)
+
+    for edit in sorted(edits, key=lambda e: (e.start.line, e.start.character), reverse=True):
+        start, end = offset(edit.start.line, edit.start.character), offset(edit.end.line, edit.end.character)
+        text = text[:start] + edit.new_text + text[end:]
+    return text
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("a\nb\nc\n", "a\nB\nc\n"),
+        ("a\nb\nc", "a\nb\nC"),
+        ("a\r\nb\r\n", "x\r\na\r\nb\r\ny"),
+        ("", "import peft\n"),
+        ("one\ntwo\n", ""),
+        ("a\rb\rc\r", "a\rc\r"),
+    ],
+)
+def test_edits_between_give_exactly_the_new_text(old: str, new: str) -> None:
+    assert applied(old, edits_between(old, new, "utf-16")) == new
+
+
+def test_columns_in_each_position_encoding() -> None:
+    lines = ['x = ("🤗", "é", "to")\n']
+    col = lines[0].index('"to"')  # characters: 15
+    assert point(lines, 1, col, "utf-32").character == 15
+    assert point(lines, 1, col, "utf-16").character == 16  # the emoji is two UTF-16 code units
+    assert point(lines, 1, col, "utf-8").character == 19  # four bytes for the emoji, two for é
+
+
+BAD_LINE = 'model.load_adapter("x", adapter_name="to")'
+HEAD = "from peft import PeftModel\nmodel = PeftModel.from_pretrained(base, 'p')\n"
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (f"{BAD_LINE}\n", f"{BAD_LINE}  # noqa: PFT101\n"),
+        (f"{BAD_LINE}  # noqa:E501\n", f"{BAD_LINE}  # noqa:E501, PFT101\n"),
+        (f"{BAD_LINE}  # NOQA: E501,W291 keep this\n", f"{BAD_LINE}  # NOQA: E501,W291, PFT101 keep this\n"),
+        (f"{BAD_LINE}  # a comment\n", f"{BAD_LINE}  # a comment  # noqa: PFT101\n"),
+        (
+            'model.load_adapter(\n    "x",\n    adapter_name="to",\n)\n',
+            'model.load_adapter(\n    "x",\n    adapter_name="to",  # noqa: PFT101\n)\n',
+        ),
+        (
+            'model.load_adapter("x", adapter_name="to", note="""a\nb""")\n',
+            'model.load_adapter("x", adapter_name="to", note="""a\nb""")  # noqa: PFT101\n',
+        ),
+        (f"{BAD_LINE}", f"{BAD_LINE}  # noqa: PFT101"),
+    ],
+)
+def test_noqa_edit_silences_the_finding(body: str, expected: str) -> None:
+    text = HEAD + body
+    config = config_for(None)
+    (finding,) = check_text(text, "t.py", config).findings
+    edit = noqa_edit(physical_lines(text), finding.line, finding.code, "utf-16")
+    assert edit is not None
+    fixed = applied(text, [edit])
+    assert fixed == HEAD + expected
+    assert check_text(fixed, "t.py", config).findings == []
+
+
+def test_no_noqa_edit_under_a_bare_noqa() -> None:
+    lines = physical_lines(HEAD + f"{BAD_LINE}  # noqa\n")
+    assert noqa_edit(lines, 3, "PFT101", "utf-16") is None
+
+
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("noqa", ["", "  # noqa: E501"])
+def test_the_check_reports_what_the_cli_reports(example: Path, noqa: str) -> None:
+    text = example.read_text()
+    if noqa:  # a `# noqa` for another code on every line: the tokenizer pass of `reported`
+        text = "".join(line.rstrip("\n") + noqa + "\n" for line in text.splitlines())
+    config = load_config({}, None, isolated=True)
+    expected = reported(SourceFile(b"", text, physical_lines(text), ast.parse(text)), str(example), config)
+    assert check_text(text, str(example), config).findings == expected
+
+
+def test_unchanged_buffers_are_not_checked_again(tmp_path: Path) -> None:
+    config = tmp_path / "setup.cfg"
+    config.write_text("[flake8]\nextend-ignore = PFT101\n")
+    path = tmp_path / "train.py"
+    text = HEAD + f"{BAD_LINE}\n"
+    store = DocumentStore(ConfigStore())
+    first = store.analyse(path.as_uri(), text, path)
+    assert first.checked.findings == [] and store.checks == 1
+    assert store.analyse(path.as_uri(), text, path) is first and store.checks == 1
+    config.write_text("[flake8]\nmax-line-length = 100\n")
+    stat = config.stat()
+    os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a new mtime: the config is read again
+    again = store.analyse(path.as_uri(), text, path)
+    assert store.checks == 2 and [f.code for f in again.checked.findings] == ["PFT101"]
+    nearer = tmp_path / "sub"
+    nearer.mkdir()
+    (nearer / "tox.ini").write_text("[flake8]\nselect = E\n")
+    inner = nearer / "train.py"
+    assert store.analyse(inner.as_uri(), text, inner).checked.findings == []
+    store.analyse(path.as_uri(), text + "\n", path)
+    assert store.checks == 4
+
+
+def test_a_bad_config_falls_back_to_the_defaults_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / ".flake8").write_text("[flake8]\nselect = NOT-A-CODE\n")
+    loaded = ConfigStore().for_folder(tmp_path)
+    assert loaded.error is not None and "NOT-A-CODE" in loaded.error and "default" in loaded.error
+
+
+def test_the_plugin_and_the_cli_do_not_import_the_server() -> None:
+    code = (
+        "import sys, flake8_peft_names.plugin, flake8_peft_names.cli; "
+        "sys.exit(any(m.split('.')[0] in ('pygls', 'lsprotocol') or m.startswith('flake8_peft_names.server') "
+        "for m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT).returncode == 0
+
+
+def test_the_latency_benchmark_runs() -> None:
+    """benchmarks/server_latency.py works on a short script; its timings are printed, never asserted."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "server_latency.py"), "--runs", "2", "--lines", "80"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "(a) diagnostics of a changed buffer" in result.stdout
+    assert "(e) didChange -> publishDiagnostics" in result.stdout

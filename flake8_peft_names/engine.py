@@ -3,6 +3,7 @@ pre-filter that spares parsing files no rule can find anything in."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import Sequence
 
 from .errors import error_line
@@ -45,6 +46,8 @@ def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> l
     found: dict[tuple[str, int, int], Finding] = {}
     for rule in RULES:
         for finding in rule.check(facts, settings):
+            if settings.note:  # the peft range was not configured: say which one the finding assumes
+                finding = dataclasses.replace(finding, message=finding.message + settings.note)
             found.setdefault((finding.code, finding.line, finding.col), finding)
     return [_in_characters(f, lines) for _, f in sorted(found.items(), key=lambda item: item[0][1:] + item[0][:1])]
 

@@ -10,7 +10,7 @@ from .config import unknown_code
 from .engine import CheckError, check_tree, may_have_findings
 from .errors import error_line
 from .peft_options import add_flake8_options
-from .settings import Settings, SettingsError, build_settings
+from .settings import Settings, SettingsError, build_settings, settings_for
 
 SELECTION_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore")  # flake8 checks their format, not our codes
 USAGE_ERROR = 2  # as the flake8-peft-names command, and flake8's own argument errors
@@ -22,9 +22,10 @@ class Plugin:
     version = __version__
     settings: Settings = build_settings()
 
-    def __init__(self, tree: ast.Module, lines: Sequence[str]) -> None:
+    def __init__(self, tree: ast.Module, lines: Sequence[str], filename: str = "stdin") -> None:
         self.tree = tree
         self.lines = lines
+        self.filename = filename  # without `--peft-version`, the range its project declares applies
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
@@ -47,7 +48,7 @@ class Plugin:
         try:
             if not may_have_findings("".join(self.lines)):
                 return
-            findings = check_tree(self.tree, self.lines, self.settings)
+            findings = check_tree(self.tree, self.lines, settings_for(self.settings, self.filename))
         except CheckError as error:  # a bug in a rule, or a file too deeply nested for it
             yield 1, 0, f"PFT000 {error}", type(self)
             return

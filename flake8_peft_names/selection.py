@@ -7,6 +7,7 @@ from .engine import check_tree
 from .flake8_api import NOQA_INLINE
 from .noqa import file_is_skipped, is_silenced, noqa_lines
 from .rule import Finding
+from .settings import settings_for
 from .source_files import SourceFile
 
 
@@ -15,7 +16,7 @@ def reported(source: SourceFile, shown: str, config: Config) -> list[Finding]:
     if file_is_skipped(source.lines):
         return []
     engine = config.engine(shown)
-    found = [f for f in check_tree(source.tree, source.lines, config.settings) if selected(engine, f.code)]
+    found = [f for f in check_tree(source.tree, source.lines, settings_for(config.settings, shown)) if selected(engine, f.code)]
     if found and NOQA_INLINE.search(source.text):  # the tokenizer pass only when some line has a `# noqa`
         lines = noqa_lines(source.text)
         found = [f for f in found if not is_silenced(f.code, lines.get(f.line))]

@@ -1,12 +1,15 @@
 """The user's options, validated once: the plugin and the CLI both build a Settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import os
+from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
 from .peft_facts import METHODS, METHODS_BY_CONFIG, METHODS_BY_TYPE, Method
-from .versions import VersionOptionError, supported_versions
+from .project_range import assumed_range
+from .versions import DEFAULT_SUPPORTED, VersionOptionError, supported_versions
 
 
 class SettingsError(ValueError):
@@ -21,6 +24,12 @@ class SettingsError(ValueError):
 class Settings:
     supported: frozenset[Version]  # the peft versions the user's code must work with
     methods: tuple[Method, ...] | None = None  # `peft-methods`: overrides what the code says
+    configured: bool = True  # False: no `peft-version` was given; settings_for() takes the project's range
+    note: str = ""  # appended to every finding: the range assumed, and where it comes from
+
+
+# Set to `off` to skip the project lookup (the default range, no note): reproducible runs, and the tests.
+PROJECT_RANGE_ENV = "FLAKE8_PEFT_NAMES_PROJECT_RANGE"
 
 
 def method_named(text: str) -> Method:
@@ -39,4 +48,22 @@ def build_settings(peft_version: str | None = None, peft_methods: list[str] | No
     except VersionOptionError as error:
         raise SettingsError("peft-version", str(error)) from None
     methods = tuple(method_named(m) for m in peft_methods if m.strip()) if peft_methods else None
-    return Settings(supported, methods or None)
+    return Settings(supported, methods or None, configured=peft_version is not None and bool(peft_version.strip()))
+
+
+def settings_for(settings: Settings, path: str) -> Settings:
+    """The settings for checking the file at `path`: as configured, or with the peft range its project
+    declares (project_range) and a note saying so. Cached per folder: cheap enough for every file."""
+    if settings.configured or os.environ.get(PROJECT_RANGE_ENV, "").lower() == "off":
+        return settings
+    assumed = assumed_range(path)
+    return _with_range(settings, assumed.spec, assumed.note)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_range(settings: Settings, spec: str, note: str) -> Settings:
+    try:
+        supported = supported_versions(spec)
+    except VersionOptionError:  # a declared range no known release is in (say <0.13): keep the default
+        return replace(settings, note=f" (assumed peft{DEFAULT_SUPPORTED}: peft{spec}, declared, matches no known release)")
+    return replace(settings, supported=supported, note=note)

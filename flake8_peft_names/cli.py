@@ -40,6 +40,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"flake8-peft-names: {error}", file=sys.stderr)
         return USAGE_ERROR
     mode = "fix" if args.fix else "diff" if args.diff else "check"
+    if args.unsafe_fixes and mode == "check":
+        print("flake8-peft-names: warning: --unsafe-fixes does nothing without --fix or --diff", file=sys.stderr)
     applicable = frozenset({Applicability.SAFE, *([Applicability.UNSAFE] if args.unsafe_fixes else [])})
     job = FileJob(config, mode, applicable, args.stdin_display_name)
     paths = [p for p in _discover(args.paths or ["."], config) if p != STDIN or not _stdin_excluded(args, config)]
@@ -140,24 +142,45 @@ def _report(results: list[FileResult], args: argparse.Namespace, mode: str) -> i
     else:
         sys.stdout.write(FORMATS[args.output_format](results))
     remaining = sum(len(r.findings) for r in results)
-    fixed = sum(r.fixed for r in results)
-    if mode == "fix" and fixed:
-        print(f"Fixed {fixed} finding(s) in {sum(1 for r in results if r.fixed)} file(s).", file=sys.stderr)
-    if args.output_format == "text" and mode == "check" and remaining:
-        _hint(results)
+    if mode != "check" or (args.output_format == "text" and remaining):
+        print(summary(results, mode, args.unsafe_fixes), file=sys.stderr)
     changed = mode == "diff" and any(r.diff for r in results)
     return 1 if remaining or errors or changed else 0
 
 
-def _hint(results: list[FileResult]) -> None:
-    kinds = [applicability(f) for r in results for f in r.findings]
-    safe, unsafe = kinds.count(Applicability.SAFE), kinds.count(Applicability.UNSAFE)
-    text = f"Found {len(kinds)} finding(s)."
+def summary(results: list[FileResult], mode: str, unsafe_fixes: bool) -> str:
+    """What the run did, what it left, and how to get the rest (ruff's "N hidden fixes can be enabled
+    with --unsafe-fixes"): never a silent no-op."""
+    applied = {Applicability.SAFE, *([Applicability.UNSAFE] if unsafe_fixes else [])}
+    kinds = [(applicability(f), bool(r.diff)) for r in results for f in r.findings]
+    parts = []
+    if mode == "fix":
+        fixed = sum(r.fixed for r in results)
+        files = sum(1 for r in results if r.fixed)
+        parts.append(f"Fixed {fixed} finding(s) in {files} file(s)." if fixed else "No fixes applied.")
+    if mode == "diff":
+        shown = sum(1 for kind, in_diff in kinds if in_diff and kind in applied)
+        files = sum(1 for r in results if r.diff)
+        parts.append(f"Would fix {shown} finding(s) in {files} file(s) (the diff above)." if files else "No diff to show.")
+        kinds = [(kind, in_diff) for kind, in_diff in kinds if not (in_diff and kind in applied)]
+    left = [kind for kind, _ in kinds]
+    safe, unsafe = left.count(Applicability.SAFE), left.count(Applicability.UNSAFE)
+    none = len(left) - safe - unsafe
+    if mode == "check":
+        parts.append(f"Found {len(left)} finding(s).")
+    elif left:
+        parts.append(f"{len(left)} finding(s) left:")
     if safe:
-        text += f" {safe} fixable with --fix."
-    if unsafe:
-        text += f" {unsafe} fixable with --fix --unsafe-fixes."
-    print(text, file=sys.stderr)
+        parts.append(f"{safe} fixable with --fix." if mode == "check" else f"{safe} safe fix(es) could not be applied.")
+    if unsafe and mode == "check":
+        parts.append(f"{unsafe} hidden unsafe fix(es) can be enabled with --fix --unsafe-fixes.")
+    elif unsafe and not unsafe_fixes:
+        parts.append(f"{unsafe} hidden unsafe fix(es) can be enabled with --unsafe-fixes.")
+    elif unsafe:
+        parts.append(f"{unsafe} unsafe fix(es) could not be applied.")
+    if none:
+        parts.append(f"{none} without an automatic fix (see `flake8-peft-names rule CODE`).")
+    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ FIX_MARK = {
     Applicability.SAFE: " [fix: safe]",
     Applicability.UNSAFE: " [fix: unsafe]",
     Applicability.DISPLAY_ONLY: " [fix: suggestion]",
+    Applicability.NONE: " [fix: none]",
 }
 TOOL = "flake8-peft-names"
 SPAN_KEYS = ("line", "column", "end_line", "end_column")  # json, and fix edits everywhere

@@ -1,0 +1,67 @@
+"""A first run of the command says what it did, what it left and how to get it (issue 17)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flake8_peft_names import cli
+
+UNSAFE_ONLY = 'from peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(), adapter_name="lora")\n'
+USE_SITE = 'from peft import PeftModel\nNAME = "lora"\nmodel = PeftModel.from_pretrained(base, "out", adapter_name=NAME)\n'
+
+
+@pytest.fixture
+def train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "train.py"
+    path.write_text(UNSAFE_ONLY)
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(["check", "--isolated", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_diff_with_only_unsafe_fixes_says_they_are_hidden(train: Path, capsys) -> None:
+    code, out, err = run(capsys, "--diff", "train.py")
+    assert (code, out) == (1, "")
+    assert "No diff to show." in err
+    assert "1 hidden unsafe fix(es) can be enabled with --unsafe-fixes." in err
+
+
+def test_diff_with_unsafe_fixes_says_what_it_would_fix(train: Path, capsys) -> None:
+    code, out, err = run(capsys, "--diff", "--unsafe-fixes", "train.py")
+    assert code == 1 and out.startswith("--- a/train.py")
+    assert err.strip() == "Would fix 1 finding(s) in 1 file(s) (the diff above)."
+
+
+def test_fix_without_unsafe_fixes_says_what_it_left(train: Path, capsys) -> None:
+    code, out, err = run(capsys, "--fix", "train.py")
+    assert code == 1 and train.read_text() == UNSAFE_ONLY
+    assert "No fixes applied. 1 finding(s) left: 1 hidden unsafe fix(es) can be enabled with --unsafe-fixes." in err
+
+
+def test_fix_with_unsafe_fixes_reports_what_it_fixed(train: Path, capsys) -> None:
+    code, out, err = run(capsys, "--fix", "--unsafe-fixes", "train.py")
+    assert code == 0 and train.read_text() != UNSAFE_ONLY
+    assert err.strip() == "Fixed 1 finding(s) in 1 file(s)."
+
+
+def test_unsafe_fixes_without_fix_or_diff_is_not_silently_ignored(train: Path, capsys) -> None:
+    code, out, err = run(capsys, "--unsafe-fixes", "train.py")
+    assert code == 1
+    assert "--unsafe-fixes does nothing without --fix or --diff" in err
+    assert "Found 1 finding(s). 1 hidden unsafe fix(es) can be enabled with --fix --unsafe-fixes." in err
+
+
+def test_every_finding_carries_a_fix_tag_use_sites_too(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "load.py").write_text(USE_SITE)
+    code, out, err = run(capsys, "load.py")
+    lines = out.splitlines()
+    assert code == 1 and len(lines) == 2
+    assert all(line.endswith(("[fix: unsafe]", "[fix: none]")) for line in lines), lines
+    assert "1 without an automatic fix" in err

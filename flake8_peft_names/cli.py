@@ -14,8 +14,8 @@ from .file_job import NOTEBOOK, FileJob
 from .fix_output import STDIN
 from .peft_options import add_argparse_options
 from .report import FORMATS
-from .results import FileResult, applicability
-from .rule import Applicability
+from .results import FileResult, applicability, definition_links, fix_holder
+from .rule import Applicability, Finding
 from .rules import RULES, RULES_BY_CODE, RULES_BY_NAME
 
 USAGE_ERROR = 2
@@ -148,11 +148,17 @@ def _report(results: list[FileResult], args: argparse.Namespace, mode: str) -> i
     return 1 if remaining or errors or changed else 0
 
 
+def _kind(findings: list[Finding], index: int) -> Applicability:
+    """How fixable a finding is: by its own fix, or at a use, by the fix at the name's definition."""
+    holder = fix_holder(findings, index, definition_links(findings))
+    return applicability(holder) if holder else Applicability.NONE
+
+
 def summary(results: list[FileResult], mode: str, unsafe_fixes: bool) -> str:
     """What the run did, what it left, and how to get the rest (ruff's "N hidden fixes can be enabled
     with --unsafe-fixes"): never a silent no-op."""
     applied = {Applicability.SAFE, *([Applicability.UNSAFE] if unsafe_fixes else [])}
-    kinds = [(applicability(f), bool(r.diff)) for r in results for f in r.findings]
+    kinds = [(_kind(r.findings, i), bool(r.diff)) for r in results for i in range(len(r.findings))]
     parts = []
     if mode == "fix":
         fixed = sum(r.fixed for r in results)

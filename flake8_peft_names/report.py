@@ -7,7 +7,7 @@ from typing import Callable, Optional, Sequence
 from urllib.parse import quote
 
 from . import __version__
-from .results import CellFinding, FileResult, applicability
+from .results import CellFinding, FileResult, applicability, definition_links, fix_holder
 from .rule import Applicability, Finding, RenameAdapter, ReplaceExpression
 from .rules import RULES, RULES_BY_CODE
 
@@ -98,11 +98,20 @@ def _renamed_literal_text(text: str, old: str, new: str) -> Optional[str]:
 # Formats
 
 
+def fix_mark(findings: Sequence[Finding], index: int, links: dict[int, int]) -> str:
+    """`[fix: unsafe]`, `[fix: none]`; at an adapter name's use whose definition holds the fix,
+    `[fix: unsafe, at line 3]`."""
+    holder = fix_holder(findings, index, links)
+    mark = FIX_MARK[applicability(holder) if holder else Applicability.NONE]
+    return mark if holder is None or holder is findings[index] else f"{mark[:-1]}, at line {holder.line}]"
+
+
 def format_text(results: Sequence[FileResult]) -> str:
     lines = []
     for result in results:
-        for f in result.findings:
-            lines.append(f"{location(result.path, f)}: {f.text}{FIX_MARK.get(applicability(f), '')}")
+        links = definition_links(result.findings)
+        for index, f in enumerate(result.findings):
+            lines.append(f"{location(result.path, f)}: {f.text}{fix_mark(result.findings, index, links)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -1,6 +1,7 @@
 """What checking (and maybe fixing) files gives: the CLI's results, which the output formats print."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -38,3 +39,31 @@ class FileResult:
 
 def applicability(finding: Finding) -> Applicability:
     return finding.fix.applicability if finding.fix else Applicability.NONE
+
+
+# The finding at an adapter name's definition says where the name is used (rules/adapter_names.py).
+DEFINED_HERE = re.compile(r"defined here, used as an adapter name on lines? ([\d, and]+)")
+
+
+def definition_links(findings: Sequence[Finding]) -> dict[int, int]:
+    """Index of a finding at an adapter name's use -> index of the finding at the constant it comes from
+    (whose fix, if any, repairs both)."""
+    links: dict[int, int] = {}
+    for index, finding in enumerate(findings):
+        match = DEFINED_HERE.search(finding.message)
+        if not match:
+            continue
+        used_on = {int(n) for n in re.findall(r"\d+", match.group(1))}
+        for other, candidate in enumerate(findings):
+            if candidate.code == finding.code and candidate.line in used_on and other != index:
+                links.setdefault(other, index)
+    return links
+
+
+def fix_holder(findings: Sequence[Finding], index: int, links: dict[int, int]) -> Optional[Finding]:
+    """The finding whose fix repairs finding `index`: itself, or the definition its name comes from."""
+    finding = findings[index]
+    if finding.fix is not None:
+        return finding
+    linked = links.get(index)
+    return findings[linked] if linked is not None and findings[linked].fix is not None else None

@@ -63,5 +63,25 @@ def test_every_finding_carries_a_fix_tag_use_sites_too(tmp_path: Path, capsys, m
     code, out, err = run(capsys, "load.py")
     lines = out.splitlines()
     assert code == 1 and len(lines) == 2
-    assert all(line.endswith(("[fix: unsafe]", "[fix: none]")) for line in lines), lines
-    assert "1 without an automatic fix" in err
+    assert lines[0].startswith("load.py:2:8: PFT102") and lines[0].endswith("on line 3 [fix: unsafe]")
+    assert lines[1].startswith("load.py:3:") and lines[1].endswith("[fix: unsafe, at line 2]")
+    assert "2 hidden unsafe fix(es) can be enabled with --fix --unsafe-fixes." in err
+
+
+def test_findings_without_any_fix_say_so(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "two.py").write_text(
+        'from peft import PeftModel\nm = PeftModel.from_pretrained(base, "a", adapter_name="style")\n'
+        'm.load_adapter("b", adapter_name="style_v2")\n'
+    )
+    code, out, err = run(capsys, "two.py")
+    assert code == 1 and out.splitlines() and all(line.endswith("[fix: none]") for line in out.splitlines()), out
+    assert "without an automatic fix" in err
+
+
+def test_a_name_used_on_several_lines_lists_every_line_at_its_definition(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "many.py").write_text(USE_SITE + "model.set_adapter(NAME)\nmodel.delete_adapter(NAME)\n")
+    code, out, err = run(capsys, "many.py")
+    (definition,) = [line for line in out.splitlines() if line.startswith("many.py:2:")]
+    assert "used as an adapter name on lines 3, 4 and 5" in definition

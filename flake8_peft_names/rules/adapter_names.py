@@ -31,17 +31,26 @@ RENAME_SAFETY = (
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 
 
-def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Optional[Fix]) -> Iterator[Finding]:
-    """The finding at the use, and one at the literal it comes from (deduplicated by the checker).
-    The fix goes with the string literal: at the use when it is written there, else at the definition;
-    a name built from several strings (an f-string) gets none."""
+def _with_definitions(
+    rule: Rule, use: NameUse, values: dict[str, str], fix: Optional[Fix], facts: ModuleFacts
+) -> Iterator[Finding]:
+    """The finding at the use, and one at the literal it comes from (deduplicated by the checker), which
+    lists every line the name is used on. The fix goes with the string literal: at the use when it is
+    written there, else at the definition; a name built from several strings (an f-string) gets none."""
     at_use = fix if use.literal is use.node else None
     yield finding_at(rule, use.node, values, at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
-        line, _ = start(use.node)
-        here = dict(values, where=f"; defined here, used as an adapter name on line {line}")
+        lines = sorted({start(u.node)[0] for u in adapter_name_uses(facts) if u.literal is use.literal})
+        here = dict(values, where=f"; defined here, used as an adapter name on {used_on(lines)}")
         yield finding_at(rule, use.literal, here, fix)
+
+
+def used_on(lines: list[int]) -> str:
+    """`line 13`, `lines 13 and 20`, `lines 13, 20 and 31`."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return "lines " + ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
 
 
 def _first_problem(
@@ -98,7 +107,7 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
             if new is not None:
                 fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
                 values["effects"] += f"; rename it (e.g. {new!r})"
-            yield from _with_definitions(RULE_OF_HAZARD[problem.hazard], use, values, fix)
+            yield from _with_definitions(RULE_OF_HAZARD[problem.hazard], use, values, fix, facts)
 
     return check
 
@@ -119,7 +128,7 @@ def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]
                 reported.add(pair)
                 line = str(start(earlier.node)[0])
                 values = {"name": use.value, "other": name, "line": line, "effects": effects_text(effects), "where": ""}
-                yield from _with_definitions(OVERLAPPING, use, values, None)
+                yield from _with_definitions(OVERLAPPING, use, values, None, facts)
         first_seen.setdefault(use.value, use)
 
 

@@ -2,12 +2,12 @@
 link between an adapter name's use and the constant it is defined in."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from lsprotocol import types
 
+from .. import results
 from .analysis import Applicability, Finding, rule_name
 from .positions import Point, point
 
@@ -15,7 +15,6 @@ SOURCE = "flake8-peft-names"
 # The rule pages (docs/rules/CODE.md) as the repository publishes them: the one place their address is set.
 RULE_DOCS_BASE = "https://github.com/flake8-peft-names/flake8-peft-names/blob/main/docs/rules/"
 SEVERITY = types.DiagnosticSeverity.Warning  # every rule: code that runs, but does what the user did not mean
-DEFINED_HERE = re.compile(r"defined here, used as an adapter name on line (\d+)")
 
 
 def rule_url(code: str) -> str:
@@ -44,28 +43,13 @@ def place_of(uri: str, lines: Sequence[str], finding: Finding, encoding: str) ->
 
 
 def definition_links(findings: Sequence[Finding]) -> dict[int, int]:
-    """Index of a finding at an adapter name's use -> index of the finding at the constant it comes from.
-
-    The engine reports both; the one at the definition says on which line the name is used."""
-    links: dict[int, int] = {}
-    for index, finding in enumerate(findings):
-        match = DEFINED_HERE.search(finding.message)
-        if not match:
-            continue
-        used_on = int(match.group(1))
-        for other, candidate in enumerate(findings):
-            if candidate.code == finding.code and candidate.line == used_on and other != index:
-                links.setdefault(other, index)
-    return links
+    """Index of a finding at an adapter name's use -> index of the finding at the constant it comes from."""
+    return results.definition_links(findings)
 
 
 def fix_of(findings: Sequence[Finding], index: int, links: dict[int, int]) -> Optional[Finding]:
     """The finding whose fix repairs finding `index`: itself, or the definition its name comes from."""
-    finding = findings[index]
-    if finding.fix is not None:
-        return finding
-    linked = links.get(index)
-    return findings[linked] if linked is not None and findings[linked].fix is not None else None
+    return results.fix_holder(findings, index, links)
 
 
 def _fix_label(finding: Optional[Finding]) -> str:

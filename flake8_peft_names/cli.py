@@ -9,6 +9,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from . import __version__
 from .config import Config, ConfigError, load_config
+from .discovery import git_ignored, skipped_dir
 from .docs import rule_page
 from .file_job import NOTEBOOK, FileJob
 from .fix_output import STDIN
@@ -19,7 +20,6 @@ from .rule import Applicability, Finding
 from .rules import RULES, RULES_BY_CODE, RULES_BY_NAME
 
 USAGE_ERROR = 2
-CHECKPOINTS = ".ipynb_checkpoints"  # Jupyter's autosaved copies: walking into them would repeat every finding
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -58,16 +58,26 @@ def _discover(paths: Iterable[str], config: Config) -> Iterator[str]:
         if given == STDIN:
             yield STDIN
         elif os.path.isdir(given):
+            ignored = git_ignored(given) if config.respect_gitignore else frozenset()
             for folder, subfolders, files in os.walk(given):
                 subfolders[:] = sorted(
-                    d for d in subfolders if d != CHECKPOINTS and not config.is_excluded(os.path.join(folder, d))
+                    d
+                    for d in subfolders
+                    if not skipped_dir(folder, d)
+                    and not config.is_excluded(os.path.join(folder, d))
+                    and _absolute(folder, d) not in ignored
                 )
                 for name in sorted(files):
                     candidate = os.path.join(folder, name)
                     if name.endswith((".py", NOTEBOOK)) and not config.is_excluded(candidate):
-                        yield candidate
+                        if _absolute(folder, name) not in ignored:
+                            yield candidate
         elif not config.is_excluded(given):
-            yield given
+            yield given  # a file named explicitly: checked even where a walk would not go
+
+
+def _absolute(folder: str, name: str) -> str:
+    return os.path.normpath(os.path.abspath(os.path.join(folder, name)))
 
 
 def _stdin_excluded(args: argparse.Namespace, config: Config) -> bool:
@@ -218,6 +228,7 @@ def _cli_options(args: argparse.Namespace) -> dict[str, Optional[str]]:
         "extend-exclude": args.extend_exclude,
         "peft-version": args.peft_version,
         "peft-methods": args.peft_methods,
+        "respect-gitignore": "false" if args.no_respect_gitignore else None,
     }
 
 
@@ -236,6 +247,11 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude"):
         check.add_argument(f"--{name}", metavar="LIST", help=f"as flake8's --{name}")
     add_argparse_options(check)
+    check.add_argument(
+        "--no-respect-gitignore",
+        action="store_true",
+        help="also check files .gitignore ignores (config: respect-gitignore = false)",
+    )
     check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
     check.add_argument("--isolated", action="store_true", help="ignore config files")
     check.add_argument("--stdin-display-name", metavar="NAME", help="the name of the file read from stdin")

@@ -48,6 +48,7 @@ class Config:
     root: Path  # folder the config file is in (or the working directory): relative patterns start here
     lists: dict[str, list[str]] = field(default_factory=dict)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    respect_gitignore: bool = True  # `check FOLDER` skips what git ignores (discovery.py)
 
     def engine(self, path: str) -> Selection:
         extra = [c for pattern, codes in self.per_file_ignores if self._matches(path, [pattern]) for c in codes]
@@ -116,7 +117,13 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
         settings = build_settings(merged.get(PEFT_VERSION.name), PEFT_METHODS.split(merged.get(PEFT_METHODS.name)))
     except SettingsError as error:
         raise ConfigError(f"{error}{origin(error.option)}") from None
-    return Config(settings, root, lists, per_file)
+    gitignore = merged.get("respect-gitignore", "true").strip().lower()
+    if gitignore not in BOOLEANS:
+        raise ConfigError(f"respect-gitignore: {gitignore!r} is not true or false{origin('respect-gitignore')}")
+    return Config(settings, root, lists, per_file, BOOLEANS[gitignore])
+
+
+BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
 
 
 def _shown(path: Path) -> str:

@@ -16,10 +16,11 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set,
 
 import libcst as cst
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor
+from libcst.codemod.visitors import GatherImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .errors import error_line, one_line
+from .import_placement import add_peft_imports
 from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
 from .source_files import quiet_parse
 
@@ -155,11 +156,8 @@ def apply_fixes(module: cst.Module, findings: Sequence[Finding], applicable: fro
         return module
     present = _imported_from_peft(fixed)
     needed = [name for name in dict.fromkeys(transformer.imports) if name not in present and "*" not in present]
-    if needed:
-        context = CodemodContext()
-        for name in needed:
-            AddImportsVisitor.add_needed_import(context, IMPORTS_FROM, name)
-        fixed = AddImportsVisitor(context).transform_module(fixed)
+    if needed:  # where an import sorter would put them: ruff and isort find nothing to move
+        fixed = add_peft_imports(fixed, needed)
     return fixed
 
 

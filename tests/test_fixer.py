@@ -254,8 +254,9 @@ def test_replacement_merges_the_import_into_an_existing_peft_import() -> None:
         b'"""Save the adapter."""\n'
         b"import torch\n"
         b"from peft import (\n"
-        b"    get_peft_model_state_dict, LoraConfig,  # keep me\n"
+        b"    LoraConfig,  # keep me\n"
         b"    get_peft_model,\n"
+        b"    get_peft_model_state_dict,\n"
         b")\n"
         b"\n"
         b"state = get_peft_model_state_dict(model, adapter_name='lora')  # filter\n"
@@ -296,7 +297,7 @@ def test_replacement_of_a_multiline_call_with_crlf() -> None:
     finding = finding_of(node, Fix(Applicability.UNSAFE, intent, "d"), "PFT203")
     fixed = fix_source(source, [finding], UNSAFE)
     assert fixed == (
-        b"from peft import set_peft_model_state_dict, LoraConfig\r\n\r\n"
+        b"from peft import LoraConfig, set_peft_model_state_dict\r\n\r\n"
         b"result = set_peft_model_state_dict(model, sd)  # load\r\nprint(result)\r\n"
     )
     assert fix_source(fixed, [], UNSAFE) == fixed

@@ -181,7 +181,8 @@ def summary(results: list[FileResult], mode: str, unsafe_fixes: bool) -> str:
         kinds = [(kind, in_diff) for kind, in_diff in kinds if not (in_diff and kind in applied)]
     left = [kind for kind, _ in kinds]
     safe, unsafe = left.count(Applicability.SAFE), left.count(Applicability.UNSAFE)
-    none = len(left) - safe - unsafe
+    shown_only = left.count(Applicability.DISPLAY_ONLY)
+    none = len(left) - safe - unsafe - shown_only
     if mode == "check":
         parts.append(f"Found {len(left)} finding(s).")
     elif left:
@@ -194,6 +195,8 @@ def summary(results: list[FileResult], mode: str, unsafe_fixes: bool) -> str:
         parts.append(f"{unsafe} hidden unsafe fix(es) can be enabled with --unsafe-fixes.")
     elif unsafe:
         parts.append(f"{unsafe} unsafe fix(es) could not be applied.")
+    if shown_only:
+        parts.append(f"{shown_only} with a suggested fix, shown but never applied.")
     if none:
         parts.append(f"{none} without an automatic fix (see `flake8-peft-names rule CODE`).")
     return " ".join(parts)

@@ -85,3 +85,31 @@ def test_a_name_used_on_several_lines_lists_every_line_at_its_definition(tmp_pat
     code, out, err = run(capsys, "many.py")
     (definition,) = [line for line in out.splitlines() if line.startswith("many.py:2:")]
     assert "used as an adapter name on lines 3, 4 and 5" in definition
+
+
+ADAPTER_FILE = 'import torch\n\ntorch.save(model.state_dict(), "out/adapter_model.bin")\n'
+FUSE = (
+    "from diffusers import DiffusionPipeline\n\npipe = DiffusionPipeline.from_pretrained('x')\n"
+    "pipe.load_lora_weights('r', adapter_name='to')\npipe.fuse_lora(adapter_names=['to'])\n"
+)
+
+
+def test_pft204_claims_only_what_happens_in_the_configured_range(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "save.py").write_text(ADAPTER_FILE)
+    code, out, err = run(capsys, "--peft-version", ">=0.21", "save.py")
+    assert code == 1 and "raises KeyError when the model has modules_to_save" in out
+    assert "loads nothing" not in out and "loses every weight" not in out
+    assert "1 with a suggested fix, shown but never applied." in err
+    code, out, err = run(capsys, "--peft-version", "==0.17.1", "save.py")
+    assert "loads nothing when the model has no modules_to_save" in out
+
+
+def test_pft101_consequence_depends_on_the_api(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fuse.py").write_text(FUSE)
+    code, out, err = run(capsys, "fuse.py")
+    load, fuse = out.splitlines()
+    assert load.startswith("fuse.py:4:") and "raises KeyError when the adapter is created" in load
+    assert fuse.startswith("fuse.py:5:") and "when the adapter is created" not in fuse
+    assert "names an adapter that cannot exist" in fuse

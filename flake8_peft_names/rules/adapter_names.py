@@ -90,6 +90,26 @@ def _plan_renames(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[
     return plan
 
 
+# The APIs that create (or load) an adapter under the name they are given; every other API only refers
+# to an adapter that must already exist, so "raises KeyError when the adapter is created" happens elsewhere.
+CREATING_APIS = frozenset(
+    "get_peft_model inject_adapter_in_model add_adapter load_adapter from_pretrained add_weighted_adapter "
+    "load_lora_weights load_lora_into_unet load_lora_into_transformer load_lora_into_text_encoder "
+    "load_lora_adapter convert_to_lora save_as_lora".split()
+) | peft_facts.PEFT_MODEL_CLASSES
+REFERRED_CREATE_RAISES = "names an adapter that cannot exist: creating an adapter so named raises KeyError"
+
+
+def _at(use: NameUse, effects: tuple[Effect, ...]) -> tuple[Effect, ...]:
+    """The effects as they read at this use: at an API that only refers to an adapter, a name whose
+    creation raises is a name no adapter can have."""
+    if use.api.name in CREATING_APIS:
+        return effects
+    return tuple(
+        Effect(e.affected, REFERRED_CREATE_RAISES, e.outcome) if e.outcome == "create-raises" else e for e in effects
+    )
+
+
 def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
     """The single-name rules share one classification (name_hazards.problems); each reports the names whose
     first problem is one of its own hazards."""
@@ -101,7 +121,7 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
             if found is None or found[0].hazard not in hazards:
                 continue
             problem, effects = found
-            values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
+            values = dict(problem.values, name=use.value, effects=effects_text(_at(use, effects)), where="")
             new = plan.get(use.value)
             fix = None
             if new is not None:

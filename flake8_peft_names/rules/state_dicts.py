@@ -7,7 +7,7 @@ from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope, call_argument, called_name
 from .. import peft_facts
-from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting, finding_at
+from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, effects_text, hitting, finding_at
 from ..settings import Settings
 from ..state_dict.context import peft_in_use, refuses_modules_to_save, skipped_module
 from ..state_dict.filtered import Filtered, Form
@@ -207,8 +207,11 @@ _WHAT = {
 
 
 def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    if not hitting(ADAPTER_FILE.hazards, settings.supported):
+    hits = hitting(ADAPTER_FILE.hazards, settings.supported)
+    if not hits:
         return
+    # What loading it does in the supported versions only: under peft>=0.21 it never "loads nothing".
+    effects = effects_text([e for e in hits if e.affected.ranges != ("",)] or hits)
     calls = [(call, scope) for call, scope in facts.calls if called_name(call.func) in _WRITERS]
     if not calls:
         return
@@ -234,7 +237,7 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
             continue
         shown = "model.save_pretrained(output_dir)"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown), f"save the adapter with {shown}")
-        yield finding_at(ADAPTER_FILE, path, {"file": file_name, "what": what}, fix)
+        yield finding_at(ADAPTER_FILE, path, {"file": file_name, "what": what, "effects": effects}, fix)
 
 
 def _written(sources: StateDicts, writer: str, obj: ast.expr, scope: Scope) -> Optional[str]:
@@ -427,7 +430,7 @@ ADAPTER_FILE = Rule(
     "hand-written-adapter-checkpoint-file",
     summary="an adapter_model.safetensors/.bin written from a dict that get_peft_model_state_dict did not make",
     message=(
-        "{file} written from {what}: PeftModel.from_pretrained raises KeyError or loads nothing from it; "
+        "{file} written from {what}: {effects}; "
         "use model.save_pretrained(...) or save get_peft_model_state_dict(model)"
     ),
     what_it_does=(

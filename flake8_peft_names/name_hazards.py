@@ -136,11 +136,13 @@ def is_safe(name: str, context: NameContext, others: Iterable[str] = ()) -> bool
 
 
 def safe_name(name: str, context: NameContext, others: Iterable[str] = ()) -> Optional[str]:
-    """A name derived from `name` that is safe (`lora` -> `adapter_lora`, `lora_x` -> `lora-x`)."""
+    """The suggested name, in one convention: `adapter_` + the name with what PEFT mishandles turned into
+    `-` (a `.`, a method's prefix `lora_` -> `lora-`), and `_2`...`_9` at the end when that is taken or
+    still unsafe: `lora` -> `adapter_lora`, `lora_A` -> `adapter_lora-A`, `v1.2` -> `adapter_v1-2`."""
     others = [o for o in others if o != name]
     base = name.replace(".", "-")
     for method in _ALL_KEYED:
         base = base.replace(method.prefix, method.prefix[:-1] + "-")
-    stems = [base, f"adapter_{base}" if base else "adapter"]
-    candidates = [*stems, *(f"{stem}{n}" for stem in stems for n in range(2, 10))]
+    stem = f"adapter_{base}" if base else "adapter"
+    candidates = [stem, *(f"{stem}_{n}" for n in range(2, 10))]
     return next((c for c in candidates if is_safe(c, context, others)), None)

@@ -48,6 +48,17 @@ def _hits(ranges: tuple[str, ...], supported: frozenset[Version]) -> bool:
     return any(SpecifierSet(r).contains(v, prereleases=True) for r in ranges for v in supported)
 
 
+def _hint(text: str) -> str:
+    """`0.17` is a version, not a specifier: suggest the specifiers the user probably meant."""
+    try:
+        version = Version(text)
+    except InvalidVersion:
+        return ""
+    if len(version.release) < 3:
+        return f"; did you mean '=={text}.*' (every {text} release) or '>={text}'?"
+    return f"; did you mean '=={text}' or '>={text}'?"
+
+
 def supported_versions(option: str | None) -> frozenset[Version]:
     """The known releases inside the user's `peft-version` option."""
     text = (option or DEFAULT_SUPPORTED).strip()
@@ -59,7 +70,7 @@ def supported_versions(option: str | None) -> frozenset[Version]:
     try:
         spec = SpecifierSet(text)
     except InvalidSpecifier:
-        raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier") from None
+        raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier{_hint(text)}") from None
     if not all(isinstance(one, Specifier) for one in spec):  # packaging<22 also accepts legacy ones: '>=banana'
         raise VersionOptionError(f"peft-version={text!r} is not a PEP 440 version specifier")
     if text.startswith("==") and not text.startswith("===") and "," not in text and "*" not in text:

@@ -113,3 +113,17 @@ def test_pft101_consequence_depends_on_the_api(tmp_path: Path, capsys, monkeypat
     assert load.startswith("fuse.py:4:") and "raises KeyError when the adapter is created" in load
     assert fuse.startswith("fuse.py:5:") and "when the adapter is created" not in fuse
     assert "names an adapter that cannot exist" in fuse
+
+
+@pytest.mark.parametrize(
+    "value, hint",
+    [("0.17", "did you mean '==0.17.*' (every 0.17 release) or '>=0.17'? (in setup.cfg)"), ("0.17.1", "did you mean '==0.17.1' or '>=0.17.1'? (in setup.cfg)")],
+)
+def test_a_bare_version_gets_a_hint_naming_the_config_file(tmp_path: Path, capsys, monkeypatch, value, hint) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "setup.cfg").write_text(f"[flake8]\npeft-version = {value}\n")
+    (tmp_path / "x.py").write_text("")
+    assert cli.main(["check", "x.py"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"flake8-peft-names: peft-version={value!r} is not a PEP 440 version specifier; {hint}"
+    )

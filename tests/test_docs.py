@@ -24,9 +24,10 @@ def test_rule_pages_match_the_rules() -> None:
 
 
 def test_readme_starts_with_the_two_commands_and_ci_runs_the_second() -> None:
-    block = re.match(r"# [^\n]+\n\n```sh\n(.*?)\n```", README, re.DOTALL)
-    assert block, "README must start with a title and one sh block"
-    commands = block.group(1).splitlines()
+    block = re.match(r"# [^\n]+\n\n([^`#][^\n]*\n)+\n```sh\n(.*?)\n```", README, re.DOTALL)
+    assert block, "README must start with a title, one paragraph saying what the tool is, and one sh block"
+    assert "flake8 plugin" in block.group(1) or "flake8 plugin" in README.split("```sh")[0]
+    commands = block.group(2).splitlines()
     assert len(commands) == 2 and "examples/" in commands[0]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert commands[1] in ci
@@ -67,3 +68,16 @@ def test_readme_fix_example_is_what_the_command_prints() -> None:
         [sys.executable, "-m", "flake8_peft_names", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.stdout == command.group(2)
+
+
+def test_readme_headline_finding_is_what_the_first_command_prints(monkeypatch) -> None:
+    """The finding under the intro, suffix included: the examples' project declares the range assumed."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("FLAKE8_PEFT_NAMES_PROJECT_RANGE")
+    shown = re.search(r"```text\n(examples/[^\n]+)\n```", README)
+    assert shown and shown.group(1).endswith("(assumed peft>=0.13 from requirements.txt)")
+    command = [sys.executable, "-m", "flake8", "--select=PFT", "examples/"]
+    output = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert shown.group(1) in output.stdout.splitlines(), output.stdout

@@ -177,7 +177,8 @@ def summary(results: list[FileResult], mode: str, unsafe_fixes: bool) -> str:
     if mode == "diff":
         shown = sum(1 for kind, in_diff in kinds if in_diff and kind in applied)
         files = sum(1 for r in results if r.diff)
-        parts.append(f"Would fix {shown} finding(s) in {files} file(s) (the diff above)." if files else "No diff to show.")
+        would = f"Would fix {shown} finding(s) in {files} file(s) (the diff above)."
+        parts.append(would if files else "No diff to show.")
         kinds = [(kind, in_diff) for kind, in_diff in kinds if not (in_diff and kind in applied)]
     left = [kind for kind, _ in kinds]
     safe, unsafe = left.count(Applicability.SAFE), left.count(Applicability.UNSAFE)

@@ -27,15 +27,14 @@ def name_key(name: str) -> Tuple[int, str]:
 
 def add_peft_imports(module: cst.Module, names: Sequence[str]) -> cst.Module:
     """`module` importing `names` (not imported yet) from peft, where a sorter would put them."""
-    body = list(module.body)
+    body: List[cst.BaseStatement] = list(module.body)
     for index, statement in enumerate(body):
         found = _peft_import(statement)
-        if found is not None:
+        if found is not None and not isinstance(found.names, cst.ImportStar):
             body[index] = statement.with_deep_changes(found, names=_merged(found.names, names))
             return module.with_changes(body=body)
-    new = cst.SimpleStatementLine(
-        [cst.ImportFrom(module=cst.Name(PEFT), names=[cst.ImportAlias(cst.Name(n)) for n in sorted(names, key=name_key)])]
-    )
+    aliases = [cst.ImportAlias(cst.Name(n)) for n in sorted(names, key=name_key)]
+    new = cst.SimpleStatementLine([cst.ImportFrom(module=cst.Name(PEFT), names=aliases)])
     index, how = _place(body)
     follower = body[index] if index < len(body) else None
     if follower is not None and _module_of(follower) is None:  # code follows: the import block ends here
@@ -45,9 +44,9 @@ def add_peft_imports(module: cst.Module, names: Sequence[str]) -> cst.Module:
         if blanks < wanted:
             body[index] = follower.with_changes(leading_lines=[cst.EmptyLine()] * (wanted - blanks) + leading)
         new = new.with_changes(leading_lines=[cst.EmptyLine()] if how == NEW_SECTION else [])
-    elif follower is not None and how != NEW_SECTION and follower.leading_lines:
+    elif follower is not None and how != NEW_SECTION and getattr(follower, "leading_lines", None):
         # first in its section (JOIN) or a section of its own before this one (BEFORE): take its lead
-        new = new.with_changes(leading_lines=follower.leading_lines)
+        new = new.with_changes(leading_lines=getattr(follower, "leading_lines"))
         body[index] = follower.with_changes(leading_lines=[cst.EmptyLine()] if how == BEFORE else [])
     elif follower is not None and how == BEFORE:
         body[index] = follower.with_changes(leading_lines=[cst.EmptyLine()])
@@ -61,9 +60,6 @@ def _strip_blank(lines: List[cst.EmptyLine]) -> List[cst.EmptyLine]:
     """The leading lines without the blank ones at their start."""
     at = next((i for i, line in enumerate(lines) if line.comment is not None), len(lines))
     return lines[at:]
-
-
-
 
 
 def _peft_import(statement: cst.BaseStatement) -> Optional[cst.ImportFrom]:
@@ -88,10 +84,9 @@ def _merged(aliases: Sequence[cst.ImportAlias], names: Sequence[str]) -> List[cs
     trailing = aliases[-1].comma
     merged: List[Tuple[cst.ImportAlias, bool]] = [(a, i < len(aliases) - 1) for i, a in enumerate(aliases)]
     for name in sorted(names, key=name_key):
-        at = next(
-            (i for i, (a, _) in enumerate(merged) if isinstance(a.name, cst.Name) and name_key(a.name.value) > name_key(name)),
-            len(merged),
-        )
+        key = name_key(name)
+        later = (i for i, (a, _) in enumerate(merged) if isinstance(a.name, cst.Name) and name_key(a.name.value) > key)
+        at = next(later, len(merged))
         merged.insert(at, (cst.ImportAlias(cst.Name(name)), False))
     last = len(merged) - 1
     return [

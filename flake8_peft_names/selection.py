@@ -16,7 +16,8 @@ def reported(source: SourceFile, shown: str, config: Config) -> list[Finding]:
     if file_is_skipped(source.lines):
         return []
     engine = config.engine(shown)
-    found = [f for f in check_tree(source.tree, source.lines, settings_for(config.settings, shown)) if selected(engine, f.code)]
+    settings = settings_for(config.settings, shown)  # without `peft-version`: the range the project declares
+    found = [f for f in check_tree(source.tree, source.lines, settings) if selected(engine, f.code)]
     if found and NOQA_INLINE.search(source.text):  # the tokenizer pass only when some line has a `# noqa`
         lines = noqa_lines(source.text)
         found = [f for f in found if not is_silenced(f.code, lines.get(f.line))]

@@ -65,5 +65,6 @@ def _with_range(settings: Settings, spec: str, note: str) -> Settings:
     try:
         supported = supported_versions(spec)
     except VersionOptionError:  # a declared range no known release is in (say <0.13): keep the default
-        return replace(settings, note=f" (assumed peft{DEFAULT_SUPPORTED}: peft{spec}, declared, matches no known release)")
+        note = f" (assumed peft{DEFAULT_SUPPORTED}: the declared peft{spec} matches no known release)"
+        return replace(settings, note=note)
     return replace(settings, supported=supported, note=note)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import libcst as cst
@@ -25,7 +24,8 @@ CASES = [
         "from peft import (\n    LoraConfig,\n    get_peft_model,\n    get_peft_model_state_dict,\n)\n",
     ),
     (  # a new line among the third-party imports, in module order
-        '"""Doc."""\nimport os\n\nimport torch\nfrom accelerate import A\nfrom transformers import T\n\nfrom . import mine\n\nx = 1\n',
+        '"""Doc."""\nimport os\n\nimport torch\nfrom accelerate import A\nfrom transformers import T\n\n'
+        "from . import mine\n\nx = 1\n",
         ["get_peft_model_state_dict"],
         '"""Doc."""\nimport os\n\nimport torch\nfrom accelerate import A\nfrom peft import get_peft_model_state_dict\n'
         "from transformers import T\n\nfrom . import mine\n\nx = 1\n",
@@ -38,7 +38,8 @@ CASES = [
     (  # only standard-library imports: a section of its own after them
         "from __future__ import annotations\n\nimport os\nimport sys\n\nx = 1\n",
         ["get_peft_model_state_dict", "PeftModel"],
-        "from __future__ import annotations\n\nimport os\nimport sys\n\nfrom peft import PeftModel, get_peft_model_state_dict\n\nx = 1\n",
+        "from __future__ import annotations\n\nimport os\nimport sys\n\n"
+        "from peft import PeftModel, get_peft_model_state_dict\n\nx = 1\n",
     ),
     (  # no imports at all: after the docstring, with the blank lines the sorters want
         '"""Doc."""\ndef f():\n    pass\n',

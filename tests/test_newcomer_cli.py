@@ -7,8 +7,12 @@ import pytest
 
 from flake8_peft_names import cli
 
-UNSAFE_ONLY = 'from peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(), adapter_name="lora")\n'
-USE_SITE = 'from peft import PeftModel\nNAME = "lora"\nmodel = PeftModel.from_pretrained(base, "out", adapter_name=NAME)\n'
+UNSAFE_ONLY = (
+    'from peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(), adapter_name="lora")\n'
+)
+USE_SITE = (
+    'from peft import PeftModel\nNAME = "lora"\nmodel = PeftModel.from_pretrained(base, "out", adapter_name=NAME)\n'
+)
 
 
 @pytest.fixture
@@ -117,7 +121,10 @@ def test_pft101_consequence_depends_on_the_api(tmp_path: Path, capsys, monkeypat
 
 @pytest.mark.parametrize(
     "value, hint",
-    [("0.17", "did you mean '==0.17.*' (every 0.17 release) or '>=0.17'? (in setup.cfg)"), ("0.17.1", "did you mean '==0.17.1' or '>=0.17.1'? (in setup.cfg)")],
+    [
+        ("0.17", "did you mean '==0.17.*' (every 0.17 release) or '>=0.17'? (in setup.cfg)"),
+        ("0.17.1", "did you mean '==0.17.1' or '>=0.17.1'? (in setup.cfg)"),
+    ],
 )
 def test_a_bare_version_gets_a_hint_naming_the_config_file(tmp_path: Path, capsys, monkeypatch, value, hint) -> None:
     monkeypatch.chdir(tmp_path)

@@ -10,7 +10,11 @@ import pytest
 from flake8_peft_names import cli, project_range
 from flake8_peft_names.settings import PROJECT_RANGE_ENV, build_settings, settings_for
 
-LORA = 'from peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(), adapter_name="lora")\n'
+PYPROJECT_018 = '[project]\nname = "x"\ndependencies = ["torch", "peft>=0.18"]\n'
+POETRY = '[tool.poetry.dependencies]\npython = "^3.9"\npeft = "^0.18"\n'
+LORA = (
+    'from peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(), adapter_name="lora")\n'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,16 +36,16 @@ def project(tmp_path: Path, files: dict[str, str]) -> Path:
 @pytest.mark.parametrize(
     "files, spec, source",
     [
-        ({"pyproject.toml": '[project]\nname = "x"\ndependencies = ["torch", "peft>=0.18"]\n'}, ">=0.18", "pyproject.toml"),
+        ({"pyproject.toml": PYPROJECT_018}, ">=0.18", "pyproject.toml"),
         (
             {"pyproject.toml": '[project]\nname = "x"\n[project.optional-dependencies]\ntrain = ["peft ==0.17.1"]\n'},
             "==0.17.1",
             "pyproject.toml",
         ),
-        ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.9"\npeft = "^0.18"\n'}, "<0.19,>=0.18", "pyproject.toml"),
+        ({"pyproject.toml": POETRY}, "<0.19,>=0.18", "pyproject.toml"),
         ({"setup.cfg": "[options]\ninstall_requires =\n    torch\n    peft>=0.19,<1\n"}, "<1,>=0.19", "setup.cfg"),
         (
-            {"setup.py": "from setuptools import setup\nREQS = ['peft>=0.20']\nsetup(name='x', install_requires=REQS)\n"},
+            {"setup.py": "from setuptools import setup\nREQS = ['peft>=0.20']\nsetup(install_requires=REQS)\n"},
             ">=0.20",
             "setup.py",
         ),

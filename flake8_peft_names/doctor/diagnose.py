@@ -1,0 +1,308 @@
+"""Examining one read checkpoint: the problems it has, and the key mapping that repairs what can be repaired."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ..peft_facts import TASKS_WITH_MODULES_TO_SAVE
+from .keys import Key, Layout, method_of, name_candidates, other_method, parse, unmangled, well_formed
+from .problems import Diagnosis, diagnosis
+from .reading import Checkpoint
+
+SHOWN_KEYS = 3
+AUTOMATIC_HEADS = frozenset({"classifier", "score"})  # what peft adds to modules_to_save by task type
+
+
+@dataclass
+class Examination:
+    checkpoint: Checkpoint
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    renames: dict[str, str] = field(default_factory=dict)  # old key -> PEFT's key
+    drops: set[str] = field(default_factory=set)
+
+    @property
+    def healthy(self) -> bool:
+        return self.checkpoint.error is None and not self.diagnoses
+
+    @property
+    def repairable(self) -> bool:
+        return bool(self.renames or self.drops)
+
+
+def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examination:
+    """`adapter`: the adapter the file belongs to, when the keys hold several names (hand-written dicts)."""
+    exam = Examination(checkpoint)
+    if checkpoint.error is not None:
+        return exam
+    config, tensors = checkpoint.config, checkpoint.tensors
+    method = method_of(config)
+    if method is None:
+        exam.diagnoses.append(diagnosis("config-mismatch", f"unknown peft_type {config.get('peft_type')!r}"))
+        return exam
+    if not tensors:
+        exam.diagnoses.append(diagnosis("empty-checkpoint", f"{checkpoint.weights} holds 0 tensors", repair="lost"))
+        return exam
+    if method.prompt_learning or not method.param_names:
+        return exam  # prompt embeddings: the adapter name never reaches a key
+    layout = Layout.of(method, config)
+    parsed = {k: parse(k, layout) for k in tensors}
+    good = {k: p for k, p in parsed.items() if p is not None and p.baked is None and well_formed(p, layout)}
+    baked = {k: p for k, p in parsed.items() if p is not None and p.baked is not None}
+    originals = {k for k, p in parsed.items() if p is not None and p.kind == "original"}
+    suspicious = sorted(k for k in tensors if k not in good and k not in baked and k not in originals)
+    hint = checkpoint.folder.name
+    _unmangle(exam, layout, suspicious, good, hint)
+    for old, new in list(exam.renames.items()):
+        restored = parse(new, layout)
+        if restored is not None and restored.baked is not None:  # another adapter's key, cut as well
+            baked[old] = restored
+            del exam.renames[old]
+    _baked(exam, baked, bool(good) or bool(exam.renames), adapter, hint)
+    if originals:
+        exam.drops |= originals
+        exam.diagnoses.append(
+            diagnosis(
+                "other-adapters-tensors",
+                f"{len(originals)} tensor(s) of the base model's original modules_to_save modules",
+                tuple(originals),
+                repair="dropped",
+                repairable=True,
+            )
+        )
+    final = _final_keys(exam, tensors, parsed, layout)
+    _missing(exam, layout, config, final)
+    _ranks(exam, config, final)
+    return exam
+
+
+def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: dict[str, Key], hint: str) -> None:
+    if not suspicious:
+        return
+    explained: dict[str, dict[str, str]] = {}
+    for name in name_candidates(suspicious, layout, hint):
+        if any("." + name in k for k in good):
+            continue  # a save that cut `.name` would have cut it from these keys too
+        mapping = {}
+        for key in suspicious:
+            found = unmangled(key, name, layout)
+            if len(found) != 1:
+                break
+            mapping[key] = found[0]
+        else:
+            targets = set(mapping.values())
+            if len(targets) == len(mapping) and not targets & set(good):
+                explained[name] = mapping
+    mappings = {tuple(sorted(m.items())) for m in explained.values()}
+    if hint in explained:
+        mappings = {tuple(sorted(explained[hint].items()))}
+    if len(mappings) == 1:
+        mapping = dict(next(iter(mappings)))
+        names = sorted(n for n, m in explained.items() if m == mapping)
+        name = hint if hint in names else names[0]
+        exam.renames.update(mapping)
+        exam.diagnoses.append(
+            diagnosis(
+                "mangled-keys",
+                f"{len(mapping)} key(s) lost `.{name}` (adapter {name!r}): {_sample(mapping)}",
+                tuple(mapping),
+                repair="renamed back to PEFT's keys",
+                repairable=True,
+            )
+        )
+        return
+    if len(mappings) > 1:
+        exam.diagnoses.append(
+            diagnosis(
+                "mangled-keys",
+                f"{len(suspicious)} key(s) lost a cut-out adapter name, but {len(mappings)} names "
+                f"({', '.join(sorted(explained)[:4])}) explain them differently",
+                tuple(suspicious),
+                repair="not repaired: ambiguous",
+            )
+        )
+        return
+    _unexplained(exam, layout, suspicious)
+
+
+def _unexplained(exam: Examination, layout: Layout, keys: list[str]) -> None:
+    wrong, untargeted, other = [], [], []
+    for key in keys:
+        comps = key.split(".")
+        foreign = next((m for c in comps if (m := other_method(c, layout.method)) is not None), None)
+        parsed = parse(key, layout)
+        if foreign is not None:
+            wrong.append((key, foreign.display))
+        elif parsed is not None and parsed.kind == "adapter" and not layout.is_target(parsed.path):
+            untargeted.append(key)
+        else:
+            other.append(key)
+    if wrong:
+        methods = sorted({m for _, m in wrong})
+        exam.diagnoses.append(
+            diagnosis(
+                "wrong-method",
+                f"the config says {layout.method.display}, {len(wrong)} key(s) are {', '.join(methods)}'s: "
+                + _sample([k for k, _ in wrong]),
+                tuple(k for k, _ in wrong),
+                repair="not repaired: use the config of the run that wrote the weights",
+            )
+        )
+    if untargeted:
+        exam.diagnoses.append(
+            diagnosis(
+                "keys-match-no-target",
+                f"target_modules={list(layout.targets or ()) or layout.target_regex!r}, but "
+                f"{len(untargeted)} key(s) are of other modules: {_sample(untargeted)}",
+                tuple(untargeted),
+                repair="not repaired: the config cannot be guessed",
+            )
+        )
+    if other:
+        exam.diagnoses.append(
+            diagnosis(
+                "config-mismatch",
+                f"{len(other)} key(s) fit no {layout.method.display} checkpoint layout: {_sample(other)}",
+                tuple(other),
+                repair="not repaired",
+            )
+        )
+
+
+def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adapter: Optional[str], hint: str) -> None:
+    if not baked:
+        return
+    names = sorted({p.baked for p in baked.values() if p.baked is not None})
+    if adapter is not None:
+        ours: Optional[str] = adapter
+    elif others_are_ours:
+        ours = None  # PEFT-format keys are this adapter's; every baked name is another adapter's
+    elif len(names) == 1:
+        ours = names[0]
+    elif hint in names:
+        ours = hint
+    else:
+        exam.diagnoses.append(
+            diagnosis(
+                "adapter-name-in-keys",
+                f"keys hold the adapter names {', '.join(names)}; which adapter is this file's?",
+                tuple(baked),
+                repair="not repaired: ambiguous, pass --adapter NAME",
+            )
+        )
+        return
+    mine = {k: p.peft_key() for k, p in baked.items() if p.baked == ours}
+    theirs = {k for k, p in baked.items() if p.baked != ours}
+    if mine:
+        exam.renames.update(mine)
+        exam.diagnoses.append(
+            diagnosis(
+                "adapter-name-in-keys",
+                f"{len(mine)} key(s) hold the adapter name {ours!r}: {_sample(mine)}",
+                tuple(mine),
+                repair="adapter name stripped",
+                repairable=True,
+            )
+        )
+    if theirs:
+        exam.drops |= theirs
+        other_names = sorted({str(baked[k].baked) for k in theirs})
+        exam.diagnoses.append(
+            diagnosis(
+                "other-adapters-tensors",
+                f"{len(theirs)} tensor(s) of the adapter(s) {', '.join(repr(n) for n in other_names)}: "
+                + _sample(sorted(theirs)),
+                tuple(theirs),
+                repair="dropped",
+                repairable=True,
+            )
+        )
+
+
+def _final_keys(exam: Examination, tensors: dict[str, Any], parsed: dict[str, Optional[Key]], layout: Layout) -> dict[str, Key]:
+    """The keys of the repaired file, read against the layout, with the shapes' source key."""
+    final: dict[str, Key] = {}
+    for key in tensors:
+        if key in exam.drops:
+            continue
+        new = exam.renames.get(key, key)
+        p = parse(new, layout) if new != key else parsed.get(key)
+        if p is not None:
+            final[key] = p
+    return final
+
+
+def _missing(exam: Examination, layout: Layout, config: dict[str, Any], final: dict[str, Key]) -> None:
+    mts_paths = [".".join(p.path) for p in final.values() if p.kind == "modules_to_save"]
+    wanted = list(layout.modules_to_save)
+    if str(config.get("task_type")) in TASKS_WITH_MODULES_TO_SAVE and set(wanted) & AUTOMATIC_HEADS:
+        found_heads = [h for h in AUTOMATIC_HEADS if _found(h, mts_paths)]
+        wanted = [m for m in wanted if m not in AUTOMATIC_HEADS] + ([] if found_heads else sorted(AUTOMATIC_HEADS & set(wanted))[:1])
+    missing = [m for m in wanted if not _found(m, mts_paths)]
+    if missing:
+        exam.diagnoses.append(
+            diagnosis(
+                "missing-modules-to-save",
+                f"modules_to_save={wanted!r}, no tensor for {', '.join(missing)}",
+                repair="lost: the trained weights are not in the file",
+            )
+        )
+    if layout.targets is None or len(layout.targets) < 2:
+        return
+    adapted = [".".join(p.path) for p in final.values() if p.kind == "adapter"]
+    absent = [t for t in layout.targets if not _found(t, adapted)]
+    if absent and len(absent) < len(layout.targets):
+        exam.diagnoses.append(
+            diagnosis(
+                "missing-target-tensors",
+                f"target_modules={list(layout.targets)!r}, no tensor for {', '.join(absent)}",
+                repair="lost: the trained weights are not in the file",
+            )
+        )
+
+
+def _found(name: str, paths: list[str]) -> bool:
+    return any(p == name or p.endswith("." + name) for p in paths)
+
+
+def _ranks(exam: Examination, config: dict[str, Any], final: dict[str, Key]) -> None:
+    if str(config.get("peft_type", "")).upper() != "LORA" or not isinstance(config.get("r"), int):
+        return
+    pattern = config.get("rank_pattern") or {}
+    wrong = []
+    for key, p in final.items():
+        axis = {"lora_A": 0, "lora_embedding_A": 0, "lora_B": 1, "lora_embedding_B": 1}.get(p.param)
+        if axis is None or p.subs[:1] == ("bias",):
+            continue
+        shape = exam.checkpoint.tensors[key].shape
+        r = _rank(".".join(p.path), config["r"], pattern if isinstance(pattern, dict) else {})
+        if len(shape) > axis and shape[axis] != r:
+            wrong.append(f"{key} {list(shape)} (r={r})")
+    if wrong:
+        exam.diagnoses.append(
+            diagnosis(
+                "rank-mismatch",
+                f"{len(wrong)} tensor(s): {_sample(wrong)}",
+                tuple(w.split(" ")[0] for w in wrong),
+                repair="not repaired: the config's r is wrong or the weights are another run's",
+            )
+        )
+
+
+def _rank(module: str, r: int, pattern: dict[str, Any]) -> int:
+    for key, value in pattern.items():
+        try:
+            if module == key or re.fullmatch(rf"(.*\.)?{key}", module):
+                return int(value)
+        except (re.error, TypeError, ValueError):
+            continue
+    return r
+
+
+def _sample(items: Any) -> str:
+    if isinstance(items, dict):
+        shown = [f"{k} -> {v}" for k, v in sorted(items.items())[:SHOWN_KEYS]]
+    else:
+        shown = list(items)[:SHOWN_KEYS]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

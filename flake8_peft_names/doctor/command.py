@@ -1,4 +1,5 @@
 """`flake8-peft-names doctor [--repair OUTPUT_DIR] PATH...`: find (and repair) broken adapter checkpoints."""
+
 from __future__ import annotations
 
 import argparse
@@ -84,6 +85,9 @@ def repair_all(outcomes: list[Outcome], roots: Sequence[Path], output: Path) -> 
             continue
         folder = exam.checkpoint.folder
         unrepaired = [d for d in exam.diagnoses if not d.repairable]
+        if any(d.ambiguous for d in exam.diagnoses):
+            outcome.notes.append("--repair: the keys map back to PEFT's in more than one way, no copy written")
+            continue
         if not exam.repairable:
             if exam.diagnoses:
                 outcome.notes.append("--repair: nothing repairable, no copy written")
@@ -128,4 +132,3 @@ class Progress:
     def close(self) -> None:
         self.stream.write("\r" + " " * 60 + "\r")
         self.stream.flush()
-

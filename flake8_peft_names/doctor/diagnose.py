@@ -1,4 +1,5 @@
 """Examining one read checkpoint: the problems it has, and the key mapping that repairs what can be repaired."""
+
 from __future__ import annotations
 
 import re
@@ -7,7 +8,7 @@ from typing import Any, Optional
 
 from ..peft_facts import TASKS_WITH_MODULES_TO_SAVE
 from .keys import Key, Layout, method_of, name_candidates, other_method, parse, unmangled, well_formed
-from .problems import Diagnosis, diagnosis
+from .problems import AMBIGUOUS, Diagnosis, diagnosis
 from .reading import Checkpoint
 
 SHOWN_KEYS = 3
@@ -47,7 +48,11 @@ def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examinatio
         return exam  # prompt embeddings: the adapter name never reaches a key
     layout = Layout.of(method, config)
     parsed = {k: parse(k, layout) for k in tensors}
-    good = {k: p for k, p in parsed.items() if p is not None and p.baked is None and well_formed(p, layout)}
+    good = {
+        k: p
+        for k, p in parsed.items()
+        if p is not None and p.kind != "original" and p.baked is None and well_formed(p, layout)
+    }
     baked = {k: p for k, p in parsed.items() if p is not None and p.baked is not None}
     originals = {k for k, p in parsed.items() if p is not None and p.kind == "original"}
     suspicious = sorted(k for k in tensors if k not in good and k not in baked and k not in originals)
@@ -80,16 +85,21 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
     if not suspicious:
         return
     explained: dict[str, dict[str, str]] = {}
+    ambiguous: list[str] = []
     for name in name_candidates(suspicious, layout, hint):
         if any("." + name in k for k in good):
             continue  # a save that cut `.name` would have cut it from these keys too
-        mapping = {}
+        mapping, several = {}, False
         for key in suspicious:
             found = unmangled(key, name, layout)
-            if len(found) != 1:
+            if not found:
                 break
+            several = several or len(found) > 1
             mapping[key] = found[0]
         else:
+            if several:
+                ambiguous.append(name)
+                continue
             targets = set(mapping.values())
             if len(targets) == len(mapping) and not targets & set(good):
                 explained[name] = mapping
@@ -111,14 +121,15 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
             )
         )
         return
-    if len(mappings) > 1:
+    if len(mappings) > 1 or ambiguous:
+        names = sorted(explained) if len(mappings) > 1 else ambiguous
         exam.diagnoses.append(
             diagnosis(
                 "mangled-keys",
-                f"{len(suspicious)} key(s) lost a cut-out adapter name, but {len(mappings)} names "
-                f"({', '.join(sorted(explained)[:4])}) explain them differently",
+                f"{len(suspicious)} key(s) lost a cut-out adapter name ({', '.join(repr(n) for n in names[:4])}), "
+                f"but it could have been cut from more than one place: {_sample(suspicious)}",
                 tuple(suspicious),
-                repair="not repaired: ambiguous",
+                repair=AMBIGUOUS,
             )
         )
         return
@@ -187,7 +198,7 @@ def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adap
                 "adapter-name-in-keys",
                 f"keys hold the adapter names {', '.join(names)}; which adapter is this file's?",
                 tuple(baked),
-                repair="not repaired: ambiguous, pass --adapter NAME",
+                repair=AMBIGUOUS + ", pass --adapter NAME",
             )
         )
         return
@@ -219,7 +230,9 @@ def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adap
         )
 
 
-def _final_keys(exam: Examination, tensors: dict[str, Any], parsed: dict[str, Optional[Key]], layout: Layout) -> dict[str, Key]:
+def _final_keys(
+    exam: Examination, tensors: dict[str, Any], parsed: dict[str, Optional[Key]], layout: Layout
+) -> dict[str, Key]:
     """The keys of the repaired file, read against the layout, with the shapes' source key."""
     final: dict[str, Key] = {}
     for key in tensors:
@@ -237,7 +250,9 @@ def _missing(exam: Examination, layout: Layout, config: dict[str, Any], final: d
     wanted = list(layout.modules_to_save)
     if str(config.get("task_type")) in TASKS_WITH_MODULES_TO_SAVE and set(wanted) & AUTOMATIC_HEADS:
         found_heads = [h for h in AUTOMATIC_HEADS if _found(h, mts_paths)]
-        wanted = [m for m in wanted if m not in AUTOMATIC_HEADS] + ([] if found_heads else sorted(AUTOMATIC_HEADS & set(wanted))[:1])
+        wanted = [m for m in wanted if m not in AUTOMATIC_HEADS] + (
+            [] if found_heads else sorted(AUTOMATIC_HEADS & set(wanted))[:1]
+        )
     missing = [m for m in wanted if not _found(m, mts_paths)]
     if missing:
         exam.diagnoses.append(

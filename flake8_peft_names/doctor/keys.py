@@ -5,6 +5,7 @@ tests/runtime/test_doctor.py): `base_model.model.<module path>.<parameter>[.<sub
 `base_model.<shared tensor>` for method-level tensors (VeRA's `vera_A`), and
 `base_model.model.<module>.<tensor>` for `modules_to_save`. The adapter name is never in a key.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -101,7 +102,8 @@ def parse(key: str, layout: Layout) -> Optional[Key]:
         return None
     if comps[1] != HEAD[1]:
         stem = layout.method.prefix.split("_")[0] + "_"
-        return Key("shared", (), comps[1], tuple(comps[2:])) if comps[1].startswith(stem) else None
+        shared = comps[1].startswith(stem) and comps[1] not in layout.method.param_names
+        return Key("shared", (), comps[1], tuple(comps[2:])) if shared else None
     body = comps[2:]
     for i, comp in enumerate(body):
         if layout.is_param(comp) and i > 0:
@@ -145,8 +147,9 @@ def well_formed(key: Key, layout: Layout) -> bool:
 
 
 def unmangled(key: str, name: str, layout: Layout) -> list[str]:
-    """Every well-formed key K (maybe with a baked-in adapter name) with `K.replace("." + name, "") == key`, where each cut-out `.name` began a
-    component with a known name (a parameter, target module, modules_to_save module, `model`, `weight`...).
+    """Every well-formed key K (maybe with another adapter's name baked in) with
+    `K.replace("." + name, "") == key`, where each cut-out `.name` began a component with a known name (a
+    parameter, target module, modules_to_save module, `model`, `weight`...).
     Places inside the module path are tried too (`model` in `base_model.model.model.layers`): when the
     name could have been cut there as well, more than one key comes back and the repair refuses."""
     cut = "." + name
@@ -163,9 +166,23 @@ def unmangled(key: str, name: str, layout: Layout) -> list[str]:
                 continue
             parsed = parse(candidate, layout)
             # the cut name itself baked into the key is the in-memory layout the save started from
-            if parsed is not None and parsed.baked != name and well_formed(parsed, layout):
+            if parsed is None or parsed.kind not in ("adapter", "modules_to_save"):
+                continue
+            if (
+                (parsed.kind == "adapter" or parsed.baked is None)
+                and _plausible_baked(parsed.baked, name)
+                and well_formed(parsed, layout)
+            ):
                 found.add(candidate)
     return sorted(found)
+
+
+def _plausible_baked(baked: Optional[str], name: str) -> bool:
+    """An adapter name left in a key: never the cut name (that is the in-memory layout the save started
+    from), never a parameter name of any method."""
+    if baked is None:
+        return True
+    return baked != name and not any(baked.startswith(m.prefix) or baked in m.param_names for m in METHODS)
 
 
 def _insert(key: str, places: Sequence[int], text: str) -> str:

@@ -1,4 +1,5 @@
 """The doctor's report in the `check` command's formats: text (one line per problem), json, sarif."""
+
 from __future__ import annotations
 
 import json
@@ -90,7 +91,9 @@ def format_sarif(outcomes: Sequence[Outcome]) -> str:
     for outcome in outcomes:
         location = [{"physicalLocation": {"artifactLocation": {"uri": quote(_uri(outcome.path), safe="/:")}}}]
         if outcome.error:
-            results.append({"ruleId": "PFD001", "level": "error", "message": {"text": outcome.error}, "locations": location})
+            results.append(
+                {"ruleId": "PFD001", "level": "error", "message": {"text": outcome.error}, "locations": location}
+            )
         for d in outcome.exam.diagnoses if outcome.exam else ():
             results.append(
                 {

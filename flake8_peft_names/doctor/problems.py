@@ -1,6 +1,7 @@
 """The problems the doctor reports: what each one means, which peft versions produce it, and what loading
 such a checkpoint does today. Measured in tests/runtime/test_doctor.py (peft 0.17.1, 0.20.0, 0.21.2) and in
 /work/shared/peft-runtime-facts.md."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -123,6 +124,16 @@ class Diagnosis:
     repair: str = ""
     repairable: bool = False
 
+    @property
+    def ambiguous(self) -> bool:
+        """The keys could be mapped back more than one way: --repair writes no copy of this checkpoint."""
+        return self.repair.startswith(AMBIGUOUS)
 
-def diagnosis(slug: str, detail: str, keys: tuple[str, ...] = (), repair: str = "", repairable: bool = False) -> Diagnosis:
+
+AMBIGUOUS = "not repaired: ambiguous"
+
+
+def diagnosis(
+    slug: str, detail: str, keys: tuple[str, ...] = (), repair: str = "", repairable: bool = False
+) -> Diagnosis:
     return Diagnosis(PROBLEMS[slug], detail, tuple(sorted(keys)), repair, repairable)

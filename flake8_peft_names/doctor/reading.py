@@ -6,6 +6,7 @@ the file, validates the header strictly (size limit, UTF-8, JSON, dtypes, offset
 and loads no tensor until asked. `.bin` files are pickles: they are read only with
 `torch.load(weights_only=True)`, and only when torch is installed.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,14 +85,15 @@ def adapter_folders(root: Path, on_error: Callable[[Path, str], None]) -> Iterat
                 if entry.is_dir():  # follows symlinks; `seen` stops loops
                     stack.append(Path(entry.path))
             except OSError as error:  # a symlink loop: ELOOP
-                on_error(Path(entry.path), f"cannot read: {one_line(error)}")
+                if entry.name not in (CONFIG, *WEIGHTS):  # those are reported when the adapter is read
+                    on_error(Path(entry.path), f"cannot read: {one_line(error)}")
 
 
 def read_checkpoint(folder: Path) -> Checkpoint:
     checkpoint = Checkpoint(folder)
     try:
         checkpoint.config = read_config(folder / CONFIG)
-        checkpoint.weights = next((folder / n for n in WEIGHTS if (folder / n).exists()), None)
+        checkpoint.weights = next((folder / n for n in WEIGHTS if os.path.lexists(folder / n)), None)
         if checkpoint.weights is None:
             raise ReadError(f"no {SAFETENSORS} or {BIN} next to {CONFIG}")
         if checkpoint.weights.name == SAFETENSORS:
@@ -128,6 +130,7 @@ def read_safetensors(path: Path) -> tuple[dict[str, TensorInfo], dict[str, str]]
             "cannot read safetensors files: install the doctor extra (pip install 'flake8-peft-names[doctor]')"
         ) from None
     try:
+        path.stat()  # safetensors reports a symlink loop as a missing file
         with safe_open(str(path), framework="numpy") as handle:
             metadata = handle.metadata() or {}
             tensors = {}

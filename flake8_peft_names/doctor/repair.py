@@ -5,6 +5,7 @@ from the original offsets, the header rebuilt), so no dtype is converted and nei
 needed. `.bin` files are rewritten with torch. The copy is built in a temporary folder next to its
 destination and renamed into place, so a destination either holds a whole repaired adapter or nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,7 +59,11 @@ def _write_safetensors(source: Path, target: Path, exam: Examination) -> None:
     offset = 0
     for key, info in entries:
         begin, end = info["data_offsets"]
-        new_header[key] = {"dtype": info["dtype"], "shape": info["shape"], "data_offsets": [offset, offset + end - begin]}
+        new_header[key] = {
+            "dtype": info["dtype"],
+            "shape": info["shape"],
+            "data_offsets": [offset, offset + end - begin],
+        }
         offset += end - begin
     encoded = json.dumps(new_header, separators=(",", ":")).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)  # the data starts 8-byte aligned, as the safetensors library writes it

@@ -188,6 +188,8 @@ def test_hand_filtered_state_dict_is_stripped_and_the_missing_head_reported(
     assert "PFD103 adapter-name-in-keys: 4 key(s) hold the adapter name 'default'" in out
     assert "PFD105 missing-modules-to-save" in out
     assert "--repair could not repair missing-modules-to-save: lost" in out
+    assert json.loads((tmp_path / "fixed" / "adapter_config.json").read_text())["modules_to_save"] is None
+    assert json.loads((folder / "adapter_config.json").read_text())["modules_to_save"] == ["head"]
     assert sorted(tensors_of(tmp_path / "fixed" / "adapter_model.safetensors")) == sorted(HEAD + k for k in LORA_KEYS)
 
 

@@ -21,6 +21,8 @@ class Examination:
     diagnoses: list[Diagnosis] = field(default_factory=list)
     renames: dict[str, str] = field(default_factory=dict)  # old key -> PEFT's key
     drops: set[str] = field(default_factory=set)
+    # modules_to_save entries with no tensor: the copy's config leaves them out, else peft raises KeyError
+    unsaved_modules: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -255,11 +257,13 @@ def _missing(exam: Examination, layout: Layout, config: dict[str, Any], final: d
         )
     missing = [m for m in wanted if not _found(m, mts_paths)]
     if missing:
+        exam.unsaved_modules = missing
         exam.diagnoses.append(
             diagnosis(
                 "missing-modules-to-save",
                 f"modules_to_save={wanted!r}, no tensor for {', '.join(missing)}",
-                repair="lost: the trained weights are not in the file",
+                repair="lost: the trained weights are not in the file (the copy's config leaves "
+                f"{', '.join(missing)} out of modules_to_save, so peft loads the rest; the base weights stay)",
             )
         )
     if layout.targets is None or len(layout.targets) < 2:

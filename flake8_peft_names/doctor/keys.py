@@ -17,10 +17,15 @@ from ..peft_facts import METHODS, Method
 
 HEAD = ("base_model", "model")
 # Components that may follow a parameter in PEFT's format: `lora_A.weight`, GLoRA `glora_A.Xd`, OSF
-# `osf_svd_params.U_low`, Poly `poly_router.module_logits` (measured, peft 0.21.2).
-SUBS = frozenset("weight bias Xd Xu X S_low U_low V_low module_logits".split())
+# `osf_svd_params.U_low`, Poly `poly_router.module_logits`, PSOFT `psoft_R.vector_a` (measured, peft 0.21.2).
+SUBS = frozenset("weight bias Xd Xu X S_low U_low V_low module_logits vector_a vector_b".split())
 # Parameters kept in `nn.Module`s, saved with `.weight` (and `lora_B.bias` with `lora_bias=True`).
-MODULE_PARAMS = frozenset("lora_A lora_B oft_R lily_A lily_B lily_router peanut_A peanut_B".split())
+MODULE_PARAMS = {
+    "LORA": frozenset({"lora_A", "lora_B"}),
+    "OFT": frozenset({"oft_R"}),
+    "LILY": frozenset({"lily_A", "lily_B", "lily_router"}),
+    "PEANUT": frozenset({"peanut_A", "peanut_B"}),
+}
 MAX_INSERTIONS = 12  # places where an adapter name may have been cut out of one key
 WRAPPERS = ("modules_to_save", "original_module")
 
@@ -102,7 +107,7 @@ def parse(key: str, layout: Layout) -> Optional[Key]:
         return None
     if comps[1] != HEAD[1]:
         stem = layout.method.prefix.split("_")[0] + "_"
-        shared = comps[1].startswith(stem) and comps[1] not in layout.method.param_names
+        shared = comps[1].startswith(stem) and comps[1] not in MODULE_PARAMS.get(layout.method.peft_type, ())
         return Key("shared", (), comps[1], tuple(comps[2:])) if shared else None
     body = comps[2:]
     for i, comp in enumerate(body):
@@ -136,7 +141,7 @@ def well_formed(key: Key, layout: Layout) -> bool:
     if any(c in SUBS or c in WRAPPERS or layout.is_param(c) for c in key.path):
         return False  # a parameter name is no module name
     if key.kind == "adapter":
-        if key.param in MODULE_PARAMS and key.param in layout.method.param_names and not key.subs:
+        if key.param in MODULE_PARAMS.get(layout.method.peft_type, ()) and not key.subs:
             return False
         return layout.is_target(key.path)
     return key.kind != "modules_to_save" or bool(key.subs)

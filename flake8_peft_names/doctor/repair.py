@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnose import Examination
-from .reading import BIN, SAFETENSORS, raw_header
+from .reading import BIN, CONFIG, SAFETENSORS, raw_header
 
 
 class RepairError(Exception):
@@ -35,6 +35,8 @@ def write_repaired(exam: Examination, destination: Path) -> None:
         for entry in sorted(checkpoint.folder.iterdir()):
             if entry.is_file() and entry.name != checkpoint.weights.name:
                 shutil.copy2(entry, staging / entry.name)
+        if exam.unsaved_modules:
+            _write_config(checkpoint.config, staging / CONFIG, exam.unsaved_modules)
         if checkpoint.weights.name == SAFETENSORS:
             _write_safetensors(checkpoint.weights, staging / SAFETENSORS, exam)
         elif checkpoint.weights.name == BIN:
@@ -46,6 +48,12 @@ def write_repaired(exam: Examination, destination: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_config(config: dict[str, Any], target: Path, unsaved: list[str]) -> None:
+    """The config without the modules_to_save entries that have no tensor (peft raises KeyError on them)."""
+    kept = [m for m in config.get("modules_to_save") or () if m not in unsaved]
+    target.write_text(json.dumps({**config, "modules_to_save": kept or None}, indent=2, sort_keys=True) + "\n")
 
 
 def _write_safetensors(source: Path, target: Path, exam: Examination) -> None:

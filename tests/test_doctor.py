@@ -391,3 +391,38 @@ def test_reading_never_needs_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert checkpoint.error is None
     assert checkpoint.tensors[HEAD + "q_proj.lora_B.weight"].shape == (8, 2)
     assert checkpoint.tensors[HEAD + "q_proj.lora_B.weight"].dtype == "F32"
+
+
+def test_llama_shaped_checkpoint_cut_by_q_is_repaired_layer_by_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    targets = ["q_proj", "k_proj", "v_proj", "o_proj"]
+    correct = {
+        f"{HEAD}model.layers.{i}.self_attn.{t}.{p}.weight": [2, 16] if p == "lora_A" else [16, 2]
+        for i in range(12)
+        for t in targets
+        for p in ("lora_A", "lora_B")
+    }
+    saved = {k.replace(".q", ""): v for k, v in correct.items()}  # peft < 0.18, adapter "q"
+    folder = adapter(tmp_path / "q", saved, prefix="", target_modules=targets)
+    code, out, _ = doctor(capsys, "--output-format=json", "--repair", str(tmp_path / "fixed"), str(folder))
+    record = json.loads(out)[0]
+    assert code == 1 and [p["name"] for p in record["problems"]] == ["mangled-keys"]
+    assert len(record["renames"]) == 24
+    assert sorted(tensors_of(tmp_path / "fixed" / "adapter_model.safetensors")) == sorted(correct)
+
+
+def test_hub_snapshot_with_symlinked_blobs(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The Hub cache keeps files in blobs/ and links them from snapshots/<revision>/."""
+    repo = tmp_path / "models--me--adapter"
+    blobs, snapshot = repo / "blobs", repo / "snapshots" / "0123abcd"
+    blobs.mkdir(parents=True)
+    snapshot.mkdir(parents=True)
+    source = adapter(tmp_path / "src", {"q_proj_A.weight": [2, 8]}, target_modules=["q_proj"])
+    for name, blob in (("adapter_config.json", "aaa"), ("adapter_model.safetensors", "bbb")):
+        (blobs / blob).write_bytes((source / name).read_bytes())
+        os.symlink(Path("..") / ".." / "blobs" / blob, snapshot / name)
+    code, found = problems(capsys, "--repair", str(tmp_path / "fixed"), str(repo))
+    assert code == 1 and names(found) == ["mangled-keys"]
+    fixed = tmp_path / "fixed" / "snapshots" / "0123abcd" / "adapter_model.safetensors"
+    assert list(tensors_of(fixed)) == [HEAD + "q_proj.lora_A.weight"] and not fixed.is_symlink()

@@ -8,6 +8,7 @@ tests/runtime/test_doctor.py): `base_model.model.<module path>.<parameter>[.<sub
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -26,7 +27,12 @@ MODULE_PARAMS = {
     "LILY": frozenset({"lily_A", "lily_B", "lily_router"}),
     "PEANUT": frozenset({"peanut_A", "peanut_B"}),
 }
-MAX_INSERTIONS = 12  # places where an adapter name may have been cut out of one key
+MAX_PLACES = 16  # places where an adapter name may have been cut out of one key: more, and no repair is tried
+MAX_INSERTIONS = 4  # cuts in one key: a key has a module, a parameter and a suffix, and `model` in its path
+# Parameters saved without a sub-component (PEFT strips DoRA's `.weight`; embeddings are bare parameters).
+BARE_PARAMS = {"LORA": frozenset({"lora_embedding_A", "lora_embedding_B", "lora_magnitude_vector"})}
+NUMBER = "<n>"
+TOKENS = "trainable_tokens_delta"  # stands for a layer number while searching
 WRAPPERS = ("modules_to_save", "original_module")
 
 
@@ -71,7 +77,7 @@ class Layout:
 
 @dataclass(frozen=True)
 class Key:
-    """A key read against the layout. `kind`: adapter | shared | modules_to_save | original | base_layer."""
+    """A key read against the layout. `kind`: adapter | shared | modules_to_save | original | base_layer | tokens."""
 
     kind: str
     path: tuple[str, ...]  # the module path after `base_model.model`
@@ -110,6 +116,11 @@ def parse(key: str, layout: Layout) -> Optional[Key]:
         shared = comps[1].startswith(stem) and comps[1] not in MODULE_PARAMS.get(layout.method.peft_type, ())
         return Key("shared", (), comps[1], tuple(comps[2:])) if shared else None
     body = comps[2:]
+    if (
+        TOKENS in body[1:]
+    ):  # LoRA & co. with trainable_token_indices: `embed_tokens.token_adapter.trainable_tokens_delta`
+        i = body.index(TOKENS)
+        return Key("tokens", tuple(body[:i]), TOKENS, tuple(body[i + 1 :]))
     for i, comp in enumerate(body):
         if layout.is_param(comp) and i > 0:
             return _adapter_key(tuple(body[:i]), comp, body[i + 1 :])
@@ -138,10 +149,14 @@ def _adapter_key(path: tuple[str, ...], param: str, rest: Sequence[str]) -> Opti
 
 def well_formed(key: Key, layout: Layout) -> bool:
     """A key PEFT writes for this config (apart from a baked adapter name)."""
+    if key.kind == "base_layer":
+        return True  # PEFT saves the base embedding with targeted embeddings: `embed_tokens.base_layer.weight`
     if any(c in SUBS or c in WRAPPERS or layout.is_param(c) for c in key.path):
         return False  # a parameter name is no module name
     if key.kind == "adapter":
         if key.param in MODULE_PARAMS.get(layout.method.peft_type, ()) and not key.subs:
+            return False
+        if key.param in BARE_PARAMS.get(layout.method.peft_type, ()) and key.subs:
             return False
         return layout.is_target(key.path)
     return key.kind != "modules_to_save" or bool(key.subs)
@@ -152,6 +167,21 @@ def well_formed(key: Key, layout: Layout) -> bool:
 
 
 def unmangled(key: str, name: str, layout: Layout) -> list[str]:
+    """See `_unmangled`; layer numbers are set aside first, so the 32 layers of a model cost one search."""
+    comps = key.split(".")
+    numbers = [c for c in comps if c.isdigit()]
+    if not numbers or name.isdigit() or NUMBER in key:
+        return list(_unmangled(key, name, layout))
+    template = ".".join(NUMBER if c.isdigit() else c for c in comps)
+    found = []
+    for candidate in _unmangled(template, name, layout):
+        parts, taken = candidate.split("."), iter(numbers)
+        found.append(".".join(next(taken) if p == NUMBER else p for p in parts))
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _unmangled(key: str, name: str, layout: Layout) -> tuple[str, ...]:
     """Every well-formed key K (maybe with another adapter's name baked in) with
     `K.replace("." + name, "") == key`, where each cut-out `.name` began a component with a known name (a
     parameter, target module, modules_to_save module, `model`, `weight`...).
@@ -161,10 +191,10 @@ def unmangled(key: str, name: str, layout: Layout) -> list[str]:
     known = layout.known_names()
     remainders = {n[len(name) :] for n in known if n.startswith(name)}
     places = [p for p in range(1, len(key) + 1) if key[p:].split(".")[0] in remainders]
-    if len(places) > MAX_INSERTIONS:
-        return []
+    if len(places) > MAX_PLACES:
+        return ()
     found = set()
-    for count in range(1, len(places) + 1):
+    for count in range(1, min(len(places), MAX_INSERTIONS) + 1):
         for chosen in itertools.combinations(places, count):
             candidate = _insert(key, chosen, cut)
             if candidate.replace(cut, "") != key:
@@ -179,7 +209,7 @@ def unmangled(key: str, name: str, layout: Layout) -> list[str]:
                 and well_formed(parsed, layout)
             ):
                 found.add(candidate)
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def _plausible_baked(baked: Optional[str], name: str) -> bool:

@@ -271,3 +271,74 @@ def test_healthy_checkpoint_of_every_method_is_clean(tmp_path: Path, method) -> 
     assert load_file(str(tmp_path / CHECKPOINT)), "peft saved no tensor"
     outcome = doctor(tmp_path)
     assert found(outcome) == [], [d.detail for d in outcome.exam.diagnoses] if outcome.exam else outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# .bin checkpoints: read and rewritten with torch only
+
+
+def test_bin_checkpoint_is_read_and_repaired_with_torch(tmp_path: Path) -> None:
+    model, trained = _two_adapter_model(None)
+    model.save_pretrained(str(tmp_path / "saved"), safe_serialization=False)
+    assert (tmp_path / "saved" / "adapter_model.bin").exists()
+    assert found(doctor(tmp_path / "saved")) == []
+    folder = tmp_path / "hand"
+    folder.mkdir()
+    shutil.copy(tmp_path / "saved" / "adapter_config.json", folder)
+    torch.save({k: v for k, v in model.state_dict().items() if "lora" in k}, str(folder / "adapter_model.bin"))
+    outcome = doctor(folder, adapter="default", repair_to=tmp_path / "repaired")
+    assert found(outcome) == ["adapter-name-in-keys", "other-adapters-tensors"]
+    assert not differing(trained, load(tmp_path / "repaired", "default"))
+
+
+def test_bin_that_is_no_weights_pickle_is_refused(tmp_path: Path) -> None:
+    import pickle
+
+    model = get_peft_model(make_tiny_model(), lora()(), adapter_name="default")
+    model.save_pretrained(str(tmp_path), safe_serialization=False)
+    (tmp_path / "adapter_model.bin").write_bytes(pickle.dumps(Path("/etc/passwd")))  # not allowed by weights_only
+    outcomes = diagnose_paths([tmp_path], None)
+    assert len(outcomes) == 1 and outcomes[0].error is not None
+    assert outcomes[0].error.startswith("adapter_model.bin cannot be loaded with torch.load(weights_only=True)")
+    assert "\n" not in outcomes[0].error
+
+
+def _tiny_llama_classifier():
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=32,
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        pad_token_id=0,
+    )
+    return LlamaForSequenceClassification(config)
+
+
+LORA_VARIANTS = {
+    "dora": (make_tiny_model, dict(target_modules=list(TARGETS), use_dora=True)),
+    "lora-bias": (make_tiny_model, dict(target_modules=list(TARGETS), lora_bias=True)),
+    "modules-to-save": (make_tiny_model, dict(target_modules=list(TARGETS), modules_to_save=["head"])),
+    "embedding-target": ("llama", dict(target_modules=["embed_tokens", "q_proj"])),
+    "all-linear": ("llama", dict(target_modules="all-linear")),
+    "regex-targets": ("llama", dict(target_modules=r".*\.(q|v)_proj")),
+    "rank-pattern": ("llama", dict(target_modules=["q_proj", "v_proj"], rank_pattern={"v_proj": 4})),
+    "trainable-tokens": ("llama", dict(target_modules=["q_proj"], trainable_token_indices=[1, 2])),
+    "sequence-classification": (_tiny_llama_classifier, dict(target_modules=["q_proj"], task_type="SEQ_CLS")),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LORA_VARIANTS))
+def test_healthy_lora_variants_are_clean(tmp_path: Path, variant: str, tiny_llama) -> None:
+    make, options = LORA_VARIANTS[variant]
+    base = tiny_llama if make == "llama" else make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = get_peft_model(base, peft.LoraConfig(r=2, **options))
+        model.save_pretrained(str(tmp_path))
+    outcome = doctor(tmp_path)
+    assert found(outcome) == [], [d.detail for d in outcome.exam.diagnoses] if outcome.exam else outcome

@@ -426,3 +426,26 @@ def test_hub_snapshot_with_symlinked_blobs(tmp_path: Path, capsys: pytest.Captur
     assert code == 1 and names(found) == ["mangled-keys"]
     fixed = tmp_path / "fixed" / "snapshots" / "0123abcd" / "adapter_model.safetensors"
     assert list(tensors_of(fixed)) == [HEAD + "q_proj.lora_A.weight"] and not fixed.is_symlink()
+
+
+def test_baked_modules_to_save_keys_become_peft_keys(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    keys = {k.replace(".weight", ".sft.weight"): v for k, v in LORA_KEYS.items()}
+    keys.update({"head.modules_to_save.sft.weight": [4, 8], "head.modules_to_save.sft.bias": [4]})
+    keys["head.original_module.weight"] = [4, 8]
+    folder = adapter(tmp_path / "sft", keys, modules_to_save=["head"])
+    code, found = problems(capsys, "--repair", str(tmp_path / "fixed"), str(folder))
+    assert code == 1 and names(found) == ["adapter-name-in-keys", "other-adapters-tensors"]
+    expected = sorted(HEAD + k for k in [*LORA_KEYS, *HEAD_KEYS])
+    assert sorted(tensors_of(tmp_path / "fixed" / "adapter_model.safetensors")) == expected
+    assert doctor(capsys, str(tmp_path / "fixed"))[0] == 0
+
+
+def test_a_repair_that_would_merge_two_tensors_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    keys = {**LORA_KEYS, **{k.replace(".weight", ".default.weight"): v for k, v in LORA_KEYS.items()}}
+    folder = adapter(tmp_path / "a", keys)
+    code, out, _ = doctor(
+        capsys, "--output-format=json", "--adapter", "default", "--repair", str(tmp_path / "f"), str(folder)
+    )
+    record = json.loads(out)[0]
+    assert code == 1 and record["problems"][-1]["name"] == "config-mismatch"
+    assert "would hold two tensors" in record["problems"][-1]["message"] and record["repaired_to"] is None

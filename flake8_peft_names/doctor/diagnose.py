@@ -44,7 +44,13 @@ def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examinatio
         exam.diagnoses.append(diagnosis("config-mismatch", f"unknown peft_type {config.get('peft_type')!r}"))
         return exam
     if not tensors:
-        exam.diagnoses.append(diagnosis("empty-checkpoint", f"{checkpoint.weights} holds 0 tensors", repair="lost"))
+        exam.diagnoses.append(
+            diagnosis(
+                "empty-checkpoint",
+                f"{checkpoint.weights.name if checkpoint.weights else 'the file'} holds 0 tensors",
+                repair="lost",
+            )
+        )
         return exam
     if method.prompt_learning or not method.param_names:
         return exam  # prompt embeddings: the adapter name never reaches a key
@@ -77,6 +83,7 @@ def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examinatio
                 repairable=True,
             )
         )
+    _refuse_collisions(exam, tensors)
     final = _final_keys(exam, tensors, parsed, layout)
     _missing(exam, layout, config, final)
     _ranks(exam, config, final)
@@ -88,7 +95,7 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
         return
     explained: dict[str, dict[str, str]] = {}
     ambiguous: list[str] = []
-    for name in name_candidates(suspicious, layout, hint):
+    for name in name_candidates(layout, hint):
         if any("." + name in k for k in good):
             continue  # a save that cut `.name` would have cut it from these keys too
         mapping, several = {}, False
@@ -228,6 +235,23 @@ def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adap
                 tuple(theirs),
                 repair="dropped",
                 repairable=True,
+            )
+        )
+
+
+def _refuse_collisions(exam: Examination, tensors: dict[str, Any]) -> None:
+    """Two tensors that would get the same key: the mapping is not unambiguous, nothing is repaired."""
+    kept = [exam.renames.get(k, k) for k in tensors if k not in exam.drops]
+    clashes = sorted({k for k in kept if kept.count(k) > 1})
+    if clashes:
+        exam.renames.clear()
+        exam.drops.clear()
+        exam.diagnoses.append(
+            diagnosis(
+                "config-mismatch",
+                f"after the repair {len(clashes)} key(s) would hold two tensors: {_sample(clashes)}",
+                tuple(clashes),
+                repair=AMBIGUOUS,
             )
         )
 

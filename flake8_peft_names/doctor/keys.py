@@ -31,8 +31,8 @@ MAX_PLACES = 16  # places where an adapter name may have been cut out of one key
 MAX_INSERTIONS = 4  # cuts in one key: a key has a module, a parameter and a suffix, and `model` in its path
 # Parameters saved without a sub-component (PEFT strips DoRA's `.weight`; embeddings are bare parameters).
 BARE_PARAMS = {"LORA": frozenset({"lora_embedding_A", "lora_embedding_B", "lora_magnitude_vector"})}
-NUMBER = "<n>"
-TOKENS = "trainable_tokens_delta"  # stands for a layer number while searching
+NUMBER = "<n>"  # stands for a layer number while searching
+TOKENS = "trainable_tokens_delta"  # trainable tokens inside another method's checkpoint
 WRAPPERS = ("modules_to_save", "original_module")
 
 
@@ -200,7 +200,6 @@ def _unmangled(key: str, name: str, layout: Layout) -> tuple[str, ...]:
             if candidate.replace(cut, "") != key:
                 continue
             parsed = parse(candidate, layout)
-            # the cut name itself baked into the key is the in-memory layout the save started from
             if parsed is None or parsed.kind not in ("adapter", "modules_to_save"):
                 continue
             if (
@@ -228,7 +227,7 @@ def _insert(key: str, places: Sequence[int], text: str) -> str:
     return "".join(parts) + key[last:]
 
 
-def name_candidates(keys: Sequence[str], layout: Layout, hint: Optional[str]) -> list[str]:
+def name_candidates(layout: Layout, hint: Optional[str]) -> list[str]:
     """Adapter names that may have been cut out of these keys: the folder's name (save_pretrained writes an
     adapter other than `default` into a folder of its name), then every start of a known component name."""
     names = {n[:i] for n in layout.known_names() for i in range(1, len(n) + 1)}

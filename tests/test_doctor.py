@@ -449,3 +449,27 @@ def test_a_repair_that_would_merge_two_tensors_is_refused(tmp_path: Path, capsys
     record = json.loads(out)[0]
     assert code == 1 and record["problems"][-1]["name"] == "config-mismatch"
     assert "would hold two tensors" in record["problems"][-1]["message"] and record["repaired_to"] is None
+
+
+def test_the_command_as_users_run_it_never_imports_torch(tmp_path: Path) -> None:
+    import subprocess
+
+    healthy = adapter(tmp_path / "ok", LORA_KEYS)
+    broken = adapter(tmp_path / "lora", {"q_proj_A.weight": [2, 8]}, target_modules=["q_proj"])
+    script = (
+        "import sys\nfrom flake8_peft_names.cli import main\ncode = main(sys.argv[1:])\n"
+        "sys.exit(code + (10 if 'torch' in sys.modules else 0))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", script, "doctor", "--no-progress", *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+
+    assert run(str(healthy)).returncode == 0
+    result = run(str(broken))
+    assert result.returncode == 1 and "PFD102 mangled-keys" in result.stdout
+    result = run("--repair", str(tmp_path / "lora" / "x"), str(broken))
+    assert result.returncode == 2 and "must lie outside" in result.stderr
+    assert run().returncode == 2  # argparse: PATH is required

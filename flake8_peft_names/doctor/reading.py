@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -158,7 +159,9 @@ def read_bin(path: Path) -> dict[str, TensorInfo]:
     except ImportError:
         raise ReadError(f"{path.name} is a pickle; reading it needs torch (torch.load(weights_only=True))") from None
     try:
-        state = torch.load(str(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's warnings about pickle protocols: the refusal says enough
+            warnings.simplefilter("ignore")
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as error:  # anything torch.load refuses: truncated, not a zip, unsafe globals
         raise ReadError(f"{path.name} cannot be loaded with torch.load(weights_only=True): {one_line(error)}") from None
     if not isinstance(state, dict):

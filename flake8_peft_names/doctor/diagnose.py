@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..peft_facts import TASKS_WITH_MODULES_TO_SAVE
-from .keys import Key, Layout, method_of, name_candidates, other_method, parse, unmangled, well_formed
+from .keys import SUBS, Key, Layout, method_of, name_candidates, other_method, parse, unmangled, well_formed
 from .problems import AMBIGUOUS, Diagnosis, diagnosis
 from .reading import Checkpoint
 
@@ -96,8 +96,9 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
     explained: dict[str, dict[str, str]] = {}
     ambiguous: list[str] = []
     for name in name_candidates(layout, hint):
-        if any("." + name in k for k in good):
-            continue  # a save that cut `.name` would have cut it from these keys too
+        if name not in SUBS and any("." + name in k for k in good):
+            continue  # a save that cut `.name` would have cut it from these keys too (not so for the
+            # trailing `.weight` / `.bias` every peft strips from modules_to_save keys of such an adapter)
         mapping, several = {}, False
         for key in suspicious:
             found = unmangled(key, name, layout)

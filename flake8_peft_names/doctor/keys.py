@@ -17,9 +17,16 @@ from typing import Any, Optional, Sequence
 from ..peft_facts import METHODS, Method
 
 HEAD = ("base_model", "model")
-# Components that may follow a parameter in PEFT's format: `lora_A.weight`, GLoRA `glora_A.Xd`, OSF
-# `osf_svd_params.U_low`, Poly `poly_router.module_logits`, PSOFT `psoft_R.vector_a` (measured, peft 0.21.2).
-SUBS = frozenset("weight bias Xd Xu X S_low U_low V_low module_logits vector_a vector_b".split())
+# Components that may follow a parameter in PEFT's format: `lora_A.weight`, and per method GLoRA
+# `glora_A.Xd`, OSF `osf_svd_params.U_low`, Poly `poly_router.module_logits`, PSOFT `psoft_R.vector_a`
+# (measured, peft 0.21.2).
+SUBS = frozenset({"weight", "bias"})
+METHOD_SUBS = {
+    "GLORA": frozenset({"Xd", "Xu", "X"}),
+    "OSF": frozenset({"S_low", "U_low", "V_low"}),
+    "POLY": frozenset({"module_logits"}),
+    "PSOFT": frozenset({"vector_a", "vector_b"}),
+}
 # Parameters kept in `nn.Module`s, saved with `.weight` (and `lora_B.bias` with `lora_bias=True`).
 MODULE_PARAMS = {
     "LORA": frozenset({"lora_A", "lora_B"}),
@@ -53,6 +60,10 @@ class Layout:
         mts = config.get("modules_to_save")
         return cls(method, targets, regex, tuple(str(m) for m in mts) if isinstance(mts, list) else ())
 
+    @property
+    def subs(self) -> frozenset[str]:
+        return SUBS | METHOD_SUBS.get(self.method.peft_type, frozenset())
+
     def is_param(self, component: str) -> bool:
         return component.startswith(self.method.prefix) or component in self.method.param_names
 
@@ -69,7 +80,7 @@ class Layout:
 
     def known_names(self) -> frozenset[str]:
         """Components whose names a cut-out adapter name may have shortened (or removed)."""
-        names = {*HEAD, *SUBS, *self.method.param_names, *WRAPPERS}
+        names = {*HEAD, *self.subs, *self.method.param_names, *WRAPPERS}
         names.update(t.split(".")[-1] for t in (self.targets or ()))
         names.update(m.split(".")[-1] for m in self.modules_to_save)
         return frozenset(names)
@@ -123,7 +134,7 @@ def parse(key: str, layout: Layout) -> Optional[Key]:
         return Key("tokens", tuple(body[:i]), TOKENS, tuple(body[i + 1 :]))
     for i, comp in enumerate(body):
         if layout.is_param(comp) and i > 0:
-            return _adapter_key(tuple(body[:i]), comp, body[i + 1 :])
+            return _adapter_key(tuple(body[:i]), comp, body[i + 1 :], layout.subs)
     for i, comp in enumerate(body):
         if comp in WRAPPERS and i > 0 and len(body) > i + 1:
             if comp == "original_module":
@@ -138,11 +149,11 @@ def parse(key: str, layout: Layout) -> Optional[Key]:
     return None
 
 
-def _adapter_key(path: tuple[str, ...], param: str, rest: Sequence[str]) -> Optional[Key]:
+def _adapter_key(path: tuple[str, ...], param: str, rest: Sequence[str], subs: frozenset[str]) -> Optional[Key]:
     baked = None
-    if rest and rest[0] not in SUBS:
+    if rest and rest[0] not in subs:
         baked, rest = rest[0], rest[1:]
-    if any(r not in SUBS for r in rest):
+    if any(r not in subs for r in rest):
         return None
     return Key("adapter", path, param, tuple(rest), baked)
 
@@ -151,7 +162,7 @@ def well_formed(key: Key, layout: Layout) -> bool:
     """A key PEFT writes for this config (apart from a baked adapter name)."""
     if key.kind == "base_layer":
         return True  # PEFT saves the base embedding with targeted embeddings: `embed_tokens.base_layer.weight`
-    if any(c in SUBS or c in WRAPPERS or layout.is_param(c) for c in key.path):
+    if any(c in layout.subs or c in WRAPPERS or layout.is_param(c) for c in key.path):
         return False  # a parameter name is no module name
     if key.kind == "adapter":
         if key.param in MODULE_PARAMS.get(layout.method.peft_type, ()) and not key.subs:

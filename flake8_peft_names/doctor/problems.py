@@ -36,8 +36,10 @@ PROBLEMS = {
             "mangled-keys",
             "keys lost a piece that spelled the adapter name",
             "save_pretrained removed `.{name}` from everywhere in every key (peft#2252), so an adapter name "
-            "that begins a key component (`lora` in `lora_A`, `q` in `q_proj`, `weight`, `model`) cut it",
-            "peft<0.18",
+            "that begins a key component (`lora` in `lora_A`, `q` in `q_proj`, `weight`, `model`) cut it; and "
+            "every peft strips a trailing `.{name}` from modules_to_save keys (`head.weight` becomes `head` "
+            "for an adapter named `weight`, which also breaks loading it under that name)",
+            "peft<0.18 (every key); every peft (modules_to_save keys of an adapter named `weight` or `bias`)",
             _LOST + "; peft only warns about missing adapter keys",
         ),
         Problem(

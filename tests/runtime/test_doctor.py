@@ -342,3 +342,21 @@ def test_healthy_lora_variants_are_clean(tmp_path: Path, variant: str, tiny_llam
         model.save_pretrained(str(tmp_path))
     outcome = doctor(tmp_path)
     assert found(outcome) == [], [d.detail for d in outcome.exam.diagnoses] if outcome.exam else outcome
+
+
+# ---------------------------------------------------------------------------------------------
+# Every peft: an adapter named `weight` or `bias` loses the suffix of its modules_to_save keys
+
+
+@pytest.mark.parametrize("name", ["weight", "bias"])
+def test_modules_to_save_suffix_named_adapter_is_repaired(tmp_path: Path, name: str) -> None:
+    out = round_trip(tmp_path / "run", (name,), lora(["head"]))
+    assert isinstance(out.reload_error, KeyError), out.summary()  # peft cannot load its own checkpoint
+    folder = adapter_folder(tmp_path / "run", name)
+    outcome = doctor(folder, repair_to=tmp_path / "repaired")
+    assert found(outcome) == ["mangled-keys"] and outcome.notes == []
+    # the load side strips the suffix again under this name: the repaired copy loads under another one
+    after = load(tmp_path / "repaired", "restored")
+    trained = out.before[name]
+    assert not differing(trained, after), f"{len(differing(trained, after))}/{len(trained)} tensors differ"
+    assert len(after) == 6

@@ -473,3 +473,16 @@ def test_the_command_as_users_run_it_never_imports_torch(tmp_path: Path) -> None
     result = run("--repair", str(tmp_path / "lora" / "x"), str(broken))
     assert result.returncode == 2 and "must lie outside" in result.stderr
     assert run().returncode == 2  # argparse: PATH is required
+
+
+def test_wrapper_copies_are_dropped_or_renamed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    keys = {**LORA_KEYS, **HEAD_KEYS, "head.modules_to_save.weight": [4, 8], "head.modules_to_save.bias": [4]}
+    del keys["head.bias"]  # then the wrapper's copy is the only one: renamed
+    folder = adapter(tmp_path / "lora_adapter", keys, modules_to_save=["head"])
+    code, out, _ = doctor(capsys, "--output-format=json", "--repair", str(tmp_path / "fixed"), str(folder))
+    record = json.loads(out)[0]
+    assert code == 1 and [p["name"] for p in record["problems"]] == ["wrapper-copies"]
+    assert record["drops"] == [HEAD + "head.modules_to_save.weight"]
+    assert record["renames"] == {HEAD + "head.modules_to_save.bias": HEAD + "head.bias"}
+    expected = sorted(HEAD + k for k in [*LORA_KEYS, *HEAD_KEYS])
+    assert sorted(tensors_of(tmp_path / "fixed" / "adapter_model.safetensors")) == expected

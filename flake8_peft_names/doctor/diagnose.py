@@ -63,7 +63,11 @@ def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examinatio
     }
     baked = {k: p for k, p in parsed.items() if p is not None and p.baked is not None}
     originals = {k for k, p in parsed.items() if p is not None and p.kind == "original"}
-    suspicious = sorted(k for k in tensors if k not in good and k not in baked and k not in originals)
+    copies = {k: p for k, p in parsed.items() if p is not None and p.kind == "wrapper_copy"}
+    good = {k: p for k, p in good.items() if k not in copies}
+    suspicious = sorted(
+        k for k in tensors if k not in good and k not in baked and k not in originals and k not in copies
+    )
     hint = checkpoint.folder.name
     _unmangle(exam, layout, suspicious, good, hint)
     for old, new in list(exam.renames.items()):
@@ -72,6 +76,7 @@ def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examinatio
             baked[old] = restored
             del exam.renames[old]
     _baked(exam, baked, bool(good) or bool(exam.renames), adapter, hint)
+    _wrapper_copies(exam, copies, set(tensors))
     if originals:
         exam.drops |= originals
         exam.diagnoses.append(
@@ -238,6 +243,23 @@ def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adap
                 repairable=True,
             )
         )
+
+
+def _wrapper_copies(exam: Examination, copies: dict[str, Key], keys: set[str]) -> None:
+    if not copies:
+        return
+    twice = {k for k, p in copies.items() if p.peft_key() in keys}
+    exam.drops |= twice
+    exam.renames.update({k: p.peft_key() for k, p in copies.items() if k not in twice})
+    exam.diagnoses.append(
+        diagnosis(
+            "wrapper-copies",
+            f"{len(copies)} modules_to_save tensor(s) under the wrapper's in-memory name: {_sample(sorted(copies))}",
+            tuple(copies),
+            repair=f"{len(twice)} dropped (PEFT's key is there too), {len(copies) - len(twice)} renamed to PEFT's key",
+            repairable=True,
+        )
+    )
 
 
 def _refuse_collisions(exam: Examination, tensors: dict[str, Any]) -> None:

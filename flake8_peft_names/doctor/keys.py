@@ -88,7 +88,8 @@ class Layout:
 
 @dataclass(frozen=True)
 class Key:
-    """A key read against the layout. `kind`: adapter | shared | modules_to_save | original | base_layer | tokens."""
+    """A key read against the layout. `kind`: adapter | shared | modules_to_save | original | base_layer | tokens |
+    wrapper_copy (`head.modules_to_save.weight`: a modules_to_save tensor under its wrapper, the name cut out)."""
 
     kind: str
     path: tuple[str, ...]  # the module path after `base_model.model`
@@ -98,6 +99,8 @@ class Key:
 
     def peft_key(self) -> str:
         """The key in PEFT's checkpoint format (no adapter name)."""
+        if self.kind == "wrapper_copy":
+            return ".".join((*HEAD, *self.path, *self.subs))
         if self.kind == "shared":
             return ".".join(("base_model", self.param, *self.subs))
         return ".".join((*HEAD, *self.path, *((self.param,) if self.param else ()), *self.subs))
@@ -139,6 +142,8 @@ def parse(key: str, layout: Layout) -> Optional[Key]:
         if comp in WRAPPERS and i > 0 and len(body) > i + 1:
             if comp == "original_module":
                 return Key("original", tuple(body[:i]), subs=tuple(body[i + 1 :]))
+            if len(body) == i + 2 and body[i + 1] in SUBS:  # `head.modules_to_save.weight`: the name was cut
+                return Key("wrapper_copy", tuple(body[:i]), subs=(body[i + 1],))
             return Key("modules_to_save", tuple(body[:i]), subs=tuple(body[i + 2 :]), baked=body[i + 1])
     if "base_layer" in body:
         return Key("base_layer", tuple(body))

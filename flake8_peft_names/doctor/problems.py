@@ -105,6 +105,16 @@ PROBLEMS = {
             "PeftModel.from_pretrained raises RuntimeError: size mismatch",
         ),
         Problem(
+            "PFD111",
+            "wrapper-copies",
+            "modules_to_save tensors saved under the wrapper's in-memory name (`head.modules_to_save.weight`)",
+            "an adapter name that contains the method's prefix (`lora_adapter`, `lora_`) let save_pretrained's "
+            "filter keep the wrapper's keys, with the name cut out, next to PEFT's own `head.weight`",
+            "peft<0.21",
+            "peft<0.21 also loses these modules on load under such a name (the name is re-inserted after the first "
+            "key part containing the prefix); peft>=0.21 ignores the extra keys",
+        ),
+        Problem(
             "PFD110",
             "config-mismatch",
             "the config and the weights do not fit together",

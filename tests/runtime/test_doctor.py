@@ -360,3 +360,21 @@ def test_modules_to_save_suffix_named_adapter_is_repaired(tmp_path: Path, name: 
     trained = out.before[name]
     assert not differing(trained, after), f"{len(differing(trained, after))}/{len(trained)} tensors differ"
     assert len(after) == 6
+
+
+# ---------------------------------------------------------------------------------------------
+# peft < 0.21: an adapter name containing the method's prefix keeps the wrapper's modules_to_save keys
+
+
+def test_name_containing_the_prefix_writes_wrapper_copies_before_0_21(tmp_path: Path) -> None:
+    out = round_trip(tmp_path / "run", ("lora_adapter",), lora(["head"]))
+    folder = adapter_folder(tmp_path / "run", "lora_adapter")
+    outcome = doctor(folder, repair_to=tmp_path / "repaired")
+    if PEFT_VERSION >= Version("0.21"):
+        assert out.round_trips and found(outcome) == [], out.summary()
+        return
+    assert out.lost_count("lora_adapter") == 2, out.summary()  # the head, lost on load under this name
+    assert found(outcome) == ["wrapper-copies"]
+    repaired = load_file(str(tmp_path / "repaired" / CHECKPOINT))
+    assert len(repaired) == 6 and not any(".modules_to_save." in k for k in repaired)
+    assert not differing(out.before["lora_adapter"], load(tmp_path / "repaired", "restored"))

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..peft_facts import TASKS_WITH_MODULES_TO_SAVE
+from .coverage import check_coverage
 from .keys import SUBS, Key, Layout, method_of, name_candidates, other_method, parse, unmangled, well_formed
-from .problems import AMBIGUOUS, Diagnosis, diagnosis
+from .problems import AMBIGUOUS, Diagnosis, diagnosis, sample
 from .reading import Checkpoint
-
-SHOWN_KEYS = 3
-AUTOMATIC_HEADS = frozenset({"classifier", "score"})  # what peft adds to modules_to_save by task type
 
 
 @dataclass
@@ -90,8 +86,7 @@ def examine(checkpoint: Checkpoint, adapter: Optional[str] = None) -> Examinatio
         )
     _refuse_collisions(exam, tensors)
     final = _final_keys(exam, tensors, parsed, layout)
-    _missing(exam, layout, config, final)
-    _ranks(exam, config, final)
+    check_coverage(exam, layout, config, final)
     return exam
 
 
@@ -129,7 +124,7 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
         exam.diagnoses.append(
             diagnosis(
                 "mangled-keys",
-                f"{len(mapping)} key(s) lost `.{name}` (adapter {name!r}): {_sample(mapping)}",
+                f"{len(mapping)} key(s) lost `.{name}` (adapter {name!r}): {sample(mapping)}",
                 tuple(mapping),
                 repair="renamed back to PEFT's keys",
                 repairable=True,
@@ -142,7 +137,7 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
             diagnosis(
                 "mangled-keys",
                 f"{len(suspicious)} key(s) lost a cut-out adapter name ({', '.join(repr(n) for n in names[:4])}), "
-                f"but it could have been cut from more than one place: {_sample(suspicious)}",
+                f"but it could have been cut from more than one place: {sample(suspicious)}",
                 tuple(suspicious),
                 repair=AMBIGUOUS,
             )
@@ -169,7 +164,7 @@ def _unexplained(exam: Examination, layout: Layout, keys: list[str]) -> None:
             diagnosis(
                 "wrong-method",
                 f"the config says {layout.method.display}, {len(wrong)} key(s) are {', '.join(methods)}'s: "
-                + _sample([k for k, _ in wrong]),
+                + sample([k for k, _ in wrong]),
                 tuple(k for k, _ in wrong),
                 repair="not repaired: use the config of the run that wrote the weights",
             )
@@ -179,7 +174,7 @@ def _unexplained(exam: Examination, layout: Layout, keys: list[str]) -> None:
             diagnosis(
                 "keys-match-no-target",
                 f"target_modules={list(layout.targets or ()) or layout.target_regex!r}, but "
-                f"{len(untargeted)} key(s) are of other modules: {_sample(untargeted)}",
+                f"{len(untargeted)} key(s) are of other modules: {sample(untargeted)}",
                 tuple(untargeted),
                 repair="not repaired: the config cannot be guessed",
             )
@@ -188,7 +183,7 @@ def _unexplained(exam: Examination, layout: Layout, keys: list[str]) -> None:
         exam.diagnoses.append(
             diagnosis(
                 "config-mismatch",
-                f"{len(other)} key(s) fit no {layout.method.display} checkpoint layout: {_sample(other)}",
+                f"{len(other)} key(s) fit no {layout.method.display} checkpoint layout: {sample(other)}",
                 tuple(other),
                 repair="not repaired",
             )
@@ -224,7 +219,7 @@ def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adap
         exam.diagnoses.append(
             diagnosis(
                 "adapter-name-in-keys",
-                f"{len(mine)} key(s) hold the adapter name {ours!r}: {_sample(mine)}",
+                f"{len(mine)} key(s) hold the adapter name {ours!r}: {sample(mine)}",
                 tuple(mine),
                 repair="adapter name stripped",
                 repairable=True,
@@ -237,7 +232,7 @@ def _baked(exam: Examination, baked: dict[str, Key], others_are_ours: bool, adap
             diagnosis(
                 "other-adapters-tensors",
                 f"{len(theirs)} tensor(s) of the adapter(s) {', '.join(repr(n) for n in other_names)}: "
-                + _sample(sorted(theirs)),
+                + sample(sorted(theirs)),
                 tuple(theirs),
                 repair="dropped",
                 repairable=True,
@@ -254,7 +249,7 @@ def _wrapper_copies(exam: Examination, copies: dict[str, Key], keys: set[str]) -
     exam.diagnoses.append(
         diagnosis(
             "wrapper-copies",
-            f"{len(copies)} modules_to_save tensor(s) under the wrapper's in-memory name: {_sample(sorted(copies))}",
+            f"{len(copies)} modules_to_save tensor(s) under the wrapper's in-memory name: {sample(sorted(copies))}",
             tuple(copies),
             repair=f"{len(twice)} dropped (PEFT's key is there too), {len(copies) - len(twice)} renamed to PEFT's key",
             repairable=True,
@@ -272,7 +267,7 @@ def _refuse_collisions(exam: Examination, tensors: dict[str, Any]) -> None:
         exam.diagnoses.append(
             diagnosis(
                 "config-mismatch",
-                f"after the repair {len(clashes)} key(s) would hold two tensors: {_sample(clashes)}",
+                f"after the repair {len(clashes)} key(s) would hold two tensors: {sample(clashes)}",
                 tuple(clashes),
                 repair=AMBIGUOUS,
             )
@@ -292,83 +287,3 @@ def _final_keys(
         if p is not None:
             final[key] = p
     return final
-
-
-def _missing(exam: Examination, layout: Layout, config: dict[str, Any], final: dict[str, Key]) -> None:
-    mts_paths = [".".join(p.path) for p in final.values() if p.kind == "modules_to_save"]
-    wanted = list(layout.modules_to_save)
-    if str(config.get("task_type")) in TASKS_WITH_MODULES_TO_SAVE and set(wanted) & AUTOMATIC_HEADS:
-        found_heads = [h for h in AUTOMATIC_HEADS if _found(h, mts_paths)]
-        wanted = [m for m in wanted if m not in AUTOMATIC_HEADS] + (
-            [] if found_heads else sorted(AUTOMATIC_HEADS & set(wanted))[:1]
-        )
-    missing = [m for m in wanted if not _found(m, mts_paths)]
-    if missing:
-        exam.unsaved_modules = missing
-        exam.diagnoses.append(
-            diagnosis(
-                "missing-modules-to-save",
-                f"modules_to_save={wanted!r}, no tensor for {', '.join(missing)}",
-                repair="lost: the trained weights are not in the file (the copy's config leaves "
-                f"{', '.join(missing)} out of modules_to_save, so peft loads the rest; the base weights stay)",
-            )
-        )
-    if layout.targets is None or len(layout.targets) < 2:
-        return
-    adapted = [".".join(p.path) for p in final.values() if p.kind == "adapter"]
-    absent = [t for t in layout.targets if not _found(t, adapted)]
-    if absent and len(absent) < len(layout.targets):
-        exam.diagnoses.append(
-            diagnosis(
-                "missing-target-tensors",
-                f"target_modules={list(layout.targets)!r}, no tensor for {', '.join(absent)}",
-                repair="lost: the trained weights are not in the file",
-            )
-        )
-
-
-def _found(name: str, paths: list[str]) -> bool:
-    return any(p == name or p.endswith("." + name) for p in paths)
-
-
-def _ranks(exam: Examination, config: dict[str, Any], final: dict[str, Key]) -> None:
-    if str(config.get("peft_type", "")).upper() != "LORA" or not isinstance(config.get("r"), int):
-        return
-    pattern = config.get("rank_pattern") or {}
-    wrong = []
-    for key, p in final.items():
-        axis = {"lora_A": 0, "lora_embedding_A": 0, "lora_B": 1, "lora_embedding_B": 1}.get(p.param)
-        if axis is None or p.subs[:1] == ("bias",):
-            continue
-        shape = exam.checkpoint.tensors[key].shape
-        r = _rank(".".join(p.path), config["r"], pattern if isinstance(pattern, dict) else {})
-        if len(shape) > axis and shape[axis] != r:
-            wrong.append(f"{key} {list(shape)} (r={r})")
-    if wrong:
-        exam.diagnoses.append(
-            diagnosis(
-                "rank-mismatch",
-                f"{len(wrong)} tensor(s): {_sample(wrong)}",
-                tuple(w.split(" ")[0] for w in wrong),
-                repair="not repaired: the config's r is wrong or the weights are another run's",
-            )
-        )
-
-
-def _rank(module: str, r: int, pattern: dict[str, Any]) -> int:
-    for key, value in pattern.items():
-        try:
-            if module == key or re.fullmatch(rf"(.*\.)?{key}", module):
-                return int(value)
-        except (re.error, TypeError, ValueError):
-            continue
-    return r
-
-
-def _sample(items: Any) -> str:
-    if isinstance(items, dict):
-        shown = [f"{k} -> {v}" for k, v in sorted(items.items())[:SHOWN_KEYS]]
-    else:
-        shown = list(items)[:SHOWN_KEYS]
-    more = len(items) - len(shown)
-    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

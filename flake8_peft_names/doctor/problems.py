@@ -5,6 +5,9 @@ such a checkpoint does today. Measured in tests/runtime/test_doctor.py (peft 0.1
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+SHOWN_KEYS = 3  # keys shown in a message
 
 
 @dataclass(frozen=True)
@@ -149,3 +152,12 @@ def diagnosis(
     slug: str, detail: str, keys: tuple[str, ...] = (), repair: str = "", repairable: bool = False
 ) -> Diagnosis:
     return Diagnosis(PROBLEMS[slug], detail, tuple(sorted(keys)), repair, repairable)
+
+
+def sample(items: Any) -> str:
+    if isinstance(items, dict):
+        shown = [f"{k} -> {v}" for k, v in sorted(items.items())[:SHOWN_KEYS]]
+    else:
+        shown = list(items)[:SHOWN_KEYS]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")

@@ -59,8 +59,9 @@ PROBLEMS = {
             "other-adapters-tensors",
             "the file holds tensors of other adapters",
             "a hand-written filter (`'lora' in k`) took in every adapter; or, with several adapters, "
-            "save_pretrained wrote the others' tensors too (peft<0.18 when one name contains another, "
-            "peft>=0.20 when an adapter is named like a key component such as `model`)",
+            "save_pretrained wrote the others' tensors too (peft<0.18 when this adapter's name appears in their "
+            "keys: a module name such as `q_proj`, `weight`, a name containing it; peft>=0.20 when another "
+            "adapter is named like a key component such as `model`)",
             "every peft (hand-written dicts); peft<0.18 and peft>=0.20 (save_pretrained)",
             "peft ignores them (unexpected keys); they only take space. With a baked-in name matching the load "
             "name (peft>=0.21), another adapter's weights load instead",

@@ -486,3 +486,17 @@ def test_wrapper_copies_are_dropped_or_renamed(tmp_path: Path, capsys: pytest.Ca
     assert record["renames"] == {HEAD + "head.modules_to_save.bias": HEAD + "head.bias"}
     expected = sorted(HEAD + k for k in [*LORA_KEYS, *HEAD_KEYS])
     assert sorted(tensors_of(tmp_path / "fixed" / "adapter_model.safetensors")) == expected
+
+
+def test_folder_names_that_are_no_utf8(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = adapter(tmp_path / os.fsdecode(b"run-\xff"), {"q_proj_A.weight": [2, 8]}, target_modules=["q_proj"])
+    code, out, err = doctor(capsys, str(tmp_path))
+    assert code == 1 and "run-\\udcff/adapter_model.safetensors: PFD102 mangled-keys" in out
+    out.encode("utf-8")  # printable
+    code, out, _ = doctor(capsys, "--output-format=sarif", str(folder))
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.startswith("file:///") and uri.endswith("/run-%FF/adapter_model.safetensors")
+    relative = os.path.relpath(folder)
+    code, out, _ = doctor(capsys, "--output-format=sarif", relative)
+    uri = json.loads(out)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("run-%FF/adapter_model.safetensors") and not uri.startswith("file:")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence, TextIO
 
 from .diagnose import examine
-from .output import FORMATS, Outcome
+from .output import FORMATS, Outcome, printable
 from .reading import adapter_folders, read_checkpoint
 from .repair import RepairError, write_repaired
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     usage = _usage_error(paths, args.repair)
     if usage:
-        print(f"flake8-peft-names doctor: {usage}", file=sys.stderr)
+        print(printable(f"flake8-peft-names doctor: {usage}"), file=sys.stderr)
         return USAGE_ERROR
     outcomes = diagnose_paths(paths, args.adapter, progress=not args.no_progress and sys.stderr.isatty())
     if args.repair:

@@ -44,7 +44,12 @@ def format_text(outcomes: Sequence[Outcome]) -> str:
         if outcome.repair_error:
             lines.append(f"{outcome.path}: error: {outcome.repair_error}")
         lines.extend(f"{outcome.path}: {note}" for note in outcome.notes)
-    return "".join(line + "\n" for line in lines)
+    return printable("".join(line + "\n" for line in lines))
+
+
+def printable(text: str) -> str:
+    """Paths that are no UTF-8 (`os.fsdecode` keeps their bytes as lone surrogates) shown as `\\udcff`."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _record(outcome: Outcome) -> dict:
@@ -80,8 +85,9 @@ def format_json(outcomes: Sequence[Outcome]) -> str:
 
 
 def _uri(path: str) -> str:
+    """A URI reference: absolute paths as file URIs, relative ones percent-encoded (bytes kept as bytes)."""
     p = Path(path)
-    return p.as_posix() if not p.is_absolute() else p.as_uri()
+    return p.as_uri() if p.is_absolute() else quote(p.as_posix(), safe="/", errors="surrogateescape")
 
 
 def format_sarif(outcomes: Sequence[Outcome]) -> str:
@@ -89,7 +95,7 @@ def format_sarif(outcomes: Sequence[Outcome]) -> str:
     index = {p.slug: i for i, p in enumerate(problems)}
     results: list[dict[str, Any]] = []
     for outcome in outcomes:
-        location = [{"physicalLocation": {"artifactLocation": {"uri": quote(_uri(outcome.path), safe="/:")}}}]
+        location = [{"physicalLocation": {"artifactLocation": {"uri": _uri(outcome.path)}}}]
         if outcome.error:
             results.append(
                 {"ruleId": "PFD001", "level": "error", "message": {"text": outcome.error}, "locations": location}

@@ -247,15 +247,18 @@ BUILD = {
     "WAVEFT": dict(n_frequency=10),
 }
 NEEDS_SPECIAL_MODEL = {
-    "ADAMSS": "needs scikit-learn",
-    "ADAPTION_PROMPT": "needs a transformers model with a config (adaption prompts on attention layers)",
-    "SHADOW": "needs a transformer backbone with decoder blocks",
+    "ADAMSS": "needs scikit-learn, which the test environments do not install",
     "XLORA": "needs a transformers model and trained LoRA adapters to mix",
+}
+# Methods built on the tiny Llama instead of the tiny two-Linear model.
+ON_TINY_LLAMA = {
+    "ADAPTION_PROMPT": dict(adapter_len=2, adapter_layers=1, task_type="CAUSAL_LM"),
+    "SHADOW": dict(target_modules=r".*\.layers\.\d+$"),  # decoder blocks
 }
 
 
 @pytest.mark.parametrize("method", [m for m in METHODS if not m.prompt_learning], ids=lambda m: m.peft_type)
-def test_healthy_checkpoint_of_every_method_is_clean(tmp_path: Path, method) -> None:
+def test_healthy_checkpoint_of_every_method_is_clean(tmp_path: Path, method, tiny_llama) -> None:
     if method.peft_type in NEEDS_SPECIAL_MODEL:
         pytest.skip(NEEDS_SPECIAL_MODEL[method.peft_type])
     config_class = getattr(peft, method.config_class, None)
@@ -263,10 +266,13 @@ def test_healthy_checkpoint_of_every_method_is_clean(tmp_path: Path, method) -> 
         pytest.skip(f"peft {PEFT_VERSION} has no {method.config_class}")
     if method.peft_type == "TRAINABLE_TOKENS" and PEFT_VERSION < Version("0.20"):
         pytest.skip(f"peft {PEFT_VERSION}: trainable tokens need an nn.Embedding target")
-    config = config_class(target_modules=list(TARGETS), **BUILD.get(method.peft_type, {}))
+    if method.peft_type in ON_TINY_LLAMA:
+        config, base = config_class(**ON_TINY_LLAMA[method.peft_type]), tiny_llama
+    else:
+        config, base = config_class(target_modules=list(TARGETS), **BUILD.get(method.peft_type, {})), make_tiny_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = get_peft_model(make_tiny_model(), config)
+        model = get_peft_model(base, config)
         model.save_pretrained(str(tmp_path))
     assert load_file(str(tmp_path / CHECKPOINT)), "peft saved no tensor"
     outcome = doctor(tmp_path)

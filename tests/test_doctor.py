@@ -393,9 +393,12 @@ def test_reading_never_needs_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert checkpoint.tensors[HEAD + "q_proj.lora_B.weight"].dtype == "F32"
 
 
+@pytest.mark.parametrize("folder_name", ["q", "checkpoint-500"])
 def test_llama_shaped_checkpoint_cut_by_q_is_repaired_layer_by_layer(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture, folder_name: str
 ) -> None:
+    """Named `q` (save_pretrained's folder) or not: the intact k/v/o keys show that `self_attn` exists, so the cut
+    `self_attn_proj` is `self_attn.q_proj` (adapter `q`), not `self_attn_.q_proj` (adapter `q_`)."""
     targets = ["q_proj", "k_proj", "v_proj", "o_proj"]
     correct = {
         f"{HEAD}model.layers.{i}.self_attn.{t}.{p}.weight": [2, 16] if p == "lora_A" else [16, 2]
@@ -404,7 +407,7 @@ def test_llama_shaped_checkpoint_cut_by_q_is_repaired_layer_by_layer(
         for p in ("lora_A", "lora_B")
     }
     saved = {k.replace(".q", ""): v for k, v in correct.items()}  # peft < 0.18, adapter "q"
-    folder = adapter(tmp_path / "q", saved, prefix="", target_modules=targets)
+    folder = adapter(tmp_path / folder_name, saved, prefix="", target_modules=targets)
     code, out, _ = doctor(capsys, "--output-format=json", "--repair", str(tmp_path / "fixed"), str(folder))
     record = json.loads(out)[0]
     assert code == 1 and [p["name"] for p in record["problems"]] == ["mangled-keys"]

@@ -117,9 +117,14 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
             targets = set(mapping.values())
             if len(targets) == len(mapping) and not targets & set(good):
                 explained[name] = mapping
+    corroborated = {n: m for n, m in explained.items() if _corroborated(m, good, layout)}
+    if corroborated:  # module paths the intact keys of the same file show exist beat guessed ones
+        explained = corroborated
     mappings = {tuple(sorted(m.items())) for m in explained.values()}
     if hint in explained:
         mappings = {tuple(sorted(explained[hint].items()))}
+    elif ambiguous and mappings and not corroborated:  # another name fits in several ways: one fit proves nothing
+        mappings.add(())
     if len(mappings) == 1:
         mapping = dict(next(iter(mappings)))
         names = sorted(n for n, m in explained.items() if m == mapping)
@@ -136,7 +141,7 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
         )
         return
     if len(mappings) > 1 or ambiguous:
-        names = sorted(explained) if len(mappings) > 1 else ambiguous
+        names = sorted({*explained, *ambiguous})
         exam.diagnoses.append(
             diagnosis(
                 "mangled-keys",
@@ -148,6 +153,14 @@ def _unmangle(exam: Examination, layout: Layout, suspicious: list[str], good: di
         )
         return
     _unexplained(exam, layout, suspicious)
+
+
+def _corroborated(mapping: dict[str, str], good: dict[str, Key], layout: Layout) -> bool:
+    """Every restored adapter key sits in a module whose parent path an intact key of the file has."""
+    parents = {p.path[:-1] for p in good.values() if p.kind == "adapter"}
+    restored = [parse(k, layout) for k in mapping.values()]
+    adapters = [p for p in restored if p is not None and p.kind == "adapter"]
+    return bool(parents) and bool(adapters) and all(p.path[:-1] in parents for p in adapters)
 
 
 def _unexplained(exam: Examination, layout: Layout, keys: list[str]) -> None:

@@ -38,6 +38,8 @@ MAX_PLACES = 16  # places where an adapter name may have been cut out of one key
 MAX_INSERTIONS = 4  # cuts in one key: a key has a module, a parameter and a suffix, and `model` in its path
 # Parameters saved without a sub-component (PEFT strips DoRA's `.weight`; embeddings are bare parameters).
 BARE_PARAMS = {"LORA": frozenset({"lora_embedding_A", "lora_embedding_B", "lora_magnitude_vector"})}
+# `lora_bias=True` gives LoRA's B a bias, never A.
+NO_BIAS = {"LORA": frozenset({"lora_A"})}
 NUMBER = "<n>"  # stands for a layer number while searching
 TOKENS = "trainable_tokens_delta"  # trainable tokens inside another method's checkpoint
 WRAPPERS = ("modules_to_save", "original_module")
@@ -173,6 +175,8 @@ def well_formed(key: Key, layout: Layout) -> bool:
         if key.param in MODULE_PARAMS.get(layout.method.peft_type, ()) and not key.subs:
             return False
         if key.param in BARE_PARAMS.get(layout.method.peft_type, ()) and key.subs:
+            return False
+        if key.subs == ("bias",) and key.param in NO_BIAS.get(layout.method.peft_type, ()):
             return False
         return layout.is_target(key.path)
     return key.kind != "modules_to_save" or bool(key.subs)

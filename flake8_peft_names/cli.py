@@ -31,6 +31,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .server import main as serve  # pygls is imported only here
 
         return serve()
+    if args.command == "doctor":
+        from .doctor.command import run  # the doctor's readers load only for this command
+
+        return run(args)
     if args.command != "check":
         parser.print_help(sys.stderr)
         return USAGE_ERROR
@@ -266,4 +270,7 @@ def _parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="print a rule's documentation")
     rule.add_argument("code", nargs="?", help="PFT102 or adapter-name-inside-prefix")
     rule.add_argument("--all", action="store_true", help="every rule")
+    from .doctor.command import add_arguments
+
+    add_arguments(commands.add_parser("doctor", help="find and repair broken adapter checkpoints"))
     return parser

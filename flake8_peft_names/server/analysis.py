@@ -35,7 +35,7 @@ __all__ = [
     "Finding",
     "FixFailed",
     "check_cells",
-        "check_text",
+    "check_text",
     "CellsChecked",
     "fixed_cells",
     "config_for",

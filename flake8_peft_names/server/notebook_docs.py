@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from pathlib import Path
+from typing import Optional, Protocol
 
 from lsprotocol import types
+from pygls.workspace import Workspace
 
 from .actions import fix_title, overlaps, text_edits, wanted
 from .analysis import APPLIED, Applicability, CellsChecked, EngineError, FixFailed, check_cells, fixed_cells
@@ -15,8 +17,33 @@ from .diagnostics import Place, definition_links, fix_of, place_of, to_diagnosti
 from .noqa_edit import noqa_edit
 from .positions import edits_between
 
-if TYPE_CHECKING:
-    from .app import PeftNamesServer
+from .configs import ConfigStore
+
+
+class Server(Protocol):
+    """What notebook support uses of the server (app.PeftNamesServer)."""
+
+    configs: ConfigStore
+    problems: dict[str, Optional[str]]  # uri -> why it was last not checked
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    @property
+    def encoding(self) -> str: ...
+
+    @property
+    def pulls(self) -> bool: ...
+
+    @property
+    def shows_related(self) -> bool: ...
+
+    def log(self, kind: types.MessageType, message: str) -> None: ...
+
+    def path_of(self, uri: str) -> Path: ...
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
+
 
 NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     notebook_selector=[
@@ -38,7 +65,7 @@ class NotebookAnalysis:
 
 
 class NotebookSupport:
-    def __init__(self, server: "PeftNamesServer") -> None:
+    def __init__(self, server: Server) -> None:
         self.server = server
         self._cache: dict[str, NotebookAnalysis] = {}
 

@@ -41,8 +41,8 @@ class PeftOption:
 PEFT_VERSION = PeftOption(
     "peft-version",
     help="the peft versions the code must work with: a PEP 440 specifier such as '>=0.17,<0.21', or "
-    f"'installed' for the installed peft (default: {DEFAULT_SUPPORTED}); hazards that only affect other versions "
-    "are not reported",
+    "'installed' for the installed peft (default: the peft requirement of the checked file's project, else the "
+    f"installed peft, else {DEFAULT_SUPPORTED}); hazards that only affect other versions are not reported",
     metavar="SPEC",
 )
 PEFT_METHODS = PeftOption(

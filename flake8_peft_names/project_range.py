@@ -50,7 +50,10 @@ class AssumedRange:
 def assumed_range(path: str) -> AssumedRange:
     """The range for the file at `path` (a file or a folder; need not exist) when none is configured."""
     start = Path(path).resolve()
-    folder = start if start.is_dir() else start.parent
+    try:
+        folder = start if start.is_dir() else start.parent
+    except OSError:
+        folder = start.parent
     return _range_of_folder(folder)
 
 
@@ -64,8 +67,11 @@ def _range_of_folder(folder: Path) -> AssumedRange:
 @functools.lru_cache(maxsize=1024)
 def project_root(folder: Path) -> Optional[Path]:
     """The nearest folder, from `folder` upwards, holding a project file; None when there is none."""
-    if any((folder / name).is_file() for name in PROJECT_FILES) or _requirement_files(folder):
-        return folder
+    try:
+        if any((folder / name).is_file() for name in PROJECT_FILES) or _requirement_files(folder):
+            return folder
+    except OSError:  # a folder we may not read (EACCES): no project file we can use there
+        pass
     return None if folder.parent == folder else project_root(folder.parent)
 
 
@@ -84,8 +90,11 @@ def declared_peft(root: Path) -> Optional[AssumedRange]:
         ("setup.cfg", _setup_cfg),
         ("setup.py", _setup_py),
     )
-    sources: list[tuple[str, Iterable[str]]] = [(name, read(root / name)) for name, read in readers]
-    sources += [(str(p.relative_to(root)), _requirements_txt(p)) for p in _requirement_files(root)]
+    try:
+        sources: list[tuple[str, Iterable[str]]] = [(name, read(root / name)) for name, read in readers]
+        sources += [(str(p.relative_to(root)), _requirements_txt(p)) for p in _requirement_files(root)]
+    except OSError:  # unreadable project files: as if they declared nothing
+        return None
     for name, lines in sources:
         for spec in _peft_specs(lines):
             return AssumedRange(spec, name)

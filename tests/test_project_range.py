@@ -141,3 +141,23 @@ def test_the_flake8_plugin_takes_the_range_from_the_files_project(tmp_path: Path
     assert [m for _, _, m, _ in Plugin(tree, lines, str(new)).run()] == []
     (message,) = [m for _, _, m, _ in Plugin(tree, lines, str(old)).run()]
     assert message.startswith("PFT102 ") and message.endswith(" (assumed peft==0.17.1 from requirements.txt)")
+
+
+def test_a_folder_that_cannot_be_read_is_no_project(tmp_path: Path, monkeypatch) -> None:
+    locked = tmp_path / "locked"
+    (locked / "sub").mkdir(parents=True)
+    (tmp_path / "requirements.txt").write_text("peft>=0.18\n")
+    real = Path.is_file
+
+    def is_file(self: Path) -> bool:  # as for a folder without read permission (root reads every folder)
+        if locked in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    assert project_range.assumed_range(str(locked / "sub" / "x.py")).spec == ">=0.18"
+
+
+def test_a_file_that_cannot_be_read_is_skipped(tmp_path: Path, monkeypatch) -> None:
+    path = project(tmp_path, {"pyproject.toml": "not = [valid toml", "requirements.txt": "peft==0.19.1\n"})
+    assert project_range.assumed_range(str(path)) == project_range.AssumedRange("==0.19.1", "requirements.txt")

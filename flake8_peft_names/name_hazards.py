@@ -137,12 +137,14 @@ def is_safe(name: str, context: NameContext, others: Iterable[str] = ()) -> bool
 
 def safe_name(name: str, context: NameContext, others: Iterable[str] = ()) -> Optional[str]:
     """The suggested name, in one convention: `adapter_` + the name with what PEFT mishandles turned into
-    `-` (a `.`, a method's prefix `lora_` -> `lora-`), and `_2`...`_9` at the end when that is taken or
-    still unsafe: `lora` -> `adapter_lora`, `lora_A` -> `adapter_lora-A`, `v1.2` -> `adapter_v1-2`."""
+    `-` (a `.`, a method's prefix `lora_` -> `lora-`); then a number at the end (`_2`...`_9`) while that is
+    still unsafe; then a number in the prefix (`adapter2_`...) while it overlaps another adapter's name:
+    `lora` -> `adapter_lora`, `lora_A` -> `adapter_lora-A` (`adapter2_lora-A` next to `adapter_lora`)."""
     others = [o for o in others if o != name]
     base = name.replace(".", "-")
     for method in _ALL_KEYED:
         base = base.replace(method.prefix, method.prefix[:-1] + "-")
-    stem = f"adapter_{base}" if base else "adapter"
-    candidates = [stem, *(f"{stem}_{n}" for n in range(2, 10))]
+    prefixes = ["adapter", *(f"adapter{n}" for n in range(2, 10))]
+    stems = [f"{p}_{base}" if base else p for p in prefixes]
+    candidates = (c for stem in stems for c in (stem, *(f"{stem}_{n}" for n in range(2, 10))))
     return next((c for c in candidates if is_safe(c, context, others)), None)

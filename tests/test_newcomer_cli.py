@@ -134,3 +134,16 @@ def test_a_bare_version_gets_a_hint_naming_the_config_file(tmp_path: Path, capsy
     assert capsys.readouterr().err.strip() == (
         f"flake8-peft-names: peft-version={value!r} is not a PEP 440 version specifier; {hint}"
     )
+
+
+def test_suggested_names_follow_one_convention_and_never_overlap(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "two.py").write_text(
+        "from peft import get_peft_model\nmodel = get_peft_model(base, config, adapter_name='lora')\n"
+        "model.load_adapter('out', adapter_name='lora_A')\nmodel.load_adapter('o2', adapter_name='v1.2')\n"
+    )
+    code, out, err = run(capsys, "--fix", "--unsafe-fixes", "two.py")
+    assert code == 0, out + err
+    fixed = (tmp_path / "two.py").read_text()
+    for new in ("'adapter_lora'", "'adapter2_lora-A'", "'adapter_v1-2'"):
+        assert new in fixed, fixed

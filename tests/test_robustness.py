@@ -432,7 +432,7 @@ def test_a_50_mb_file_is_checked_and_fixed(huge: Path, tmp_path: Path) -> None:
     no_traceback(fixed)
     assert fixed.returncode == 0 and "Fixed 2 finding(s) in 1 file(s)." in fixed.stderr
     raw = (project / "huge.py").read_bytes()
-    assert raw.startswith(FIXED_HEADER.encode()) and raw.endswith(b"adapter_name='adapter_lora-A')\n")
+    assert raw.startswith(FIXED_HEADER.encode()) and raw.endswith(b"adapter_name='adapter2_lora-A')\n")
     assert len(raw) > 50_000_000
 
 

@@ -19,6 +19,11 @@ from typing import Any
 
 
 def probe(samples: dict[str, str]) -> dict[str, Any]:
+    import os
+
+    # The default range, as in the rest of the suite: pyodide passes no environment variables through,
+    # and the repository's own requirements/ would otherwise set the plugin's range.
+    os.environ["FLAKE8_PEFT_NAMES_PROJECT_RANGE"] = "off"
     from flake8_peft_names.engine import check_tree
     from flake8_peft_names.plugin import Plugin
     from flake8_peft_names.settings import build_settings

@@ -29,7 +29,7 @@ echo "== floors: vermin, the package's code against Python $python_requires (pyt
 
 "$env/bin/python" - <<'PY'
 import importlib.metadata as metadata, sys
-names = ("flake8", "libcst", "packaging", "nbformat", "pytest")
+names = ("flake8", "libcst", "packaging", "nbformat", "ipython", "pytest")
 print(f"== floors: Python {sys.version.split()[0]}, " + ", ".join(f"{n} {metadata.version(n)}" for n in names))
 PY
 tests=(

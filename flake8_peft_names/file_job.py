@@ -1,8 +1,9 @@
 """One file, start to end: read -> pre-filter -> parse -> check -> select -> fix -> re-check -> deliver.
 
 A `.py` file is checked as it is; a notebook through notebook_codec, as the Python module of its code
-cells; a Markdown or reStructuredText document through doc_file, as the module of its Python blocks. Either way the Python text is what is checked and fixed, and the file kind maps findings back to
-the file's own positions and fixed text back to the file's bytes."""
+cells; a Markdown or reStructuredText document through doc_file, as the module of its Python blocks.
+Either way the Python text is what is checked and fixed, and the file kind maps findings back to the
+file's own positions and fixed text back to the file's bytes."""
 from __future__ import annotations
 
 import sys

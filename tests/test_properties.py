@@ -350,9 +350,11 @@ def test_known_examples(source: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # Documents: the generated programs as code blocks of Markdown and reStructuredText
 
-PROSE = ["Load the adapter:", "", "Some *text* with `adapter_name='lora'` in it.", "- a list item", "    indented prose"]
+PROSE = ["Load the adapter:", "", "Some *text* with `adapter_name='lora'`.", "- a list item", "    indented prose"]
 NOISE_MD = ["```bash\npip install peft lora\n```", "```python\nload(<your adapter>)\n```", "```\nadapter = lora\n```"]
-NOISE_RST = [".. code-block:: bash\n\n   pip install peft", ".. code-block:: python\n\n   load(<your adapter>)", "::\n\n   lora"]
+NOISE_RST = [
+    ".. code-block:: bash\n\n   pip install peft", ".. code-block:: python\n\n   load(<your adapter>)", "::\n\n   lora"
+]
 
 
 def _session(code: str) -> str:
@@ -385,7 +387,8 @@ def documents(draw) -> tuple[str, str]:
             language = "pycon" if session else draw(st.sampled_from(["python", "py", "python3"]))
             fence = draw(st.sampled_from(["```", "~~~~"]))
             block = f"{indent}{fence}{language}\n" + _indent(code, indent) + f"{indent}{fence}"
-            parts.append(f"<!-- flake8-peft-names: off -->\n{block}\n<!-- flake8-peft-names: on -->" if skipped else block)
+            off, on = "<!-- flake8-peft-names: off -->", "<!-- flake8-peft-names: on -->"
+            parts.append(f"{off}\n{block}\n{on}" if skipped else block)
     return ("doc.rst" if rst else "doc.md"), "\n\n".join(parts) + "\n"
 
 

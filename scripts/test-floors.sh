@@ -35,6 +35,7 @@ PY
 tests=(
   tests/test_cli.py tests/test_options.py tests/test_stdin.py tests/test_fixtures.py tests/test_fixer.py
   tests/test_rule_examples.py tests/test_flake8_api.py tests/test_peft_options.py tests/test_notebooks.py
+  tests/test_ipython_syntax.py tests/test_doc_blocks.py
   tests/test_floors.py
 )
 # Not in this environment, so deselected rather than installed: peft (`--peft-version=installed`).

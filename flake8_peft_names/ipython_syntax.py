@@ -6,8 +6,10 @@ Which lines IPython rewrites is asked of IPython itself (`TransformerManager.tra
 `notebooks` extra) when it is installed: the rewritten cell is compared line by line with the cell, and
 each run of changed lines is one masked construct. IPython joins a continued shell line into one line
 and a `%%magic` cell into one line, so the comparison is what keeps the count. Without IPython a regular
-expression finds the common constructs. Autocall (`print "x"`) is off in IPython by default and is not
-read here either.
+expression finds the common constructs. Then, as IPython's automagic (on by default) does, a line that
+starts with the name of a line magic or shell alias and goes on with an argument (`pip install peft`,
+`cd data`, `ls -l`) is that magic, and masked too. Autocall (`print "x"`) is off in IPython by default and
+is not read here either.
 """
 from __future__ import annotations
 
@@ -22,6 +24,19 @@ MASK_MORE = "# <flake8-peft-names magic+>"
 # Cell magics whose body is Python that the kernel runs (as IPython input): only their first line is magic.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 CELL_MAGIC = re.compile(r"\s*%%(\w+)")
+# IPython's line magics and POSIX shell aliases that automagic runs without `%`. Of the names that are
+# also plain words (`time`, `run`, `load`) only a line going on with an argument is taken, which Python
+# would not parse: `time.sleep(1)`, `run = 1` and `load(x)` stay Python.
+AUTOMAGIC = frozenset(
+    """alias alias_magic autoawait autocall automagic autosave bookmark cat cd clear colors conda config
+    connect_info cp debug dhist dirs doctest_mode ed edit env gui hist history killbgscripts ldir less lf lk
+    ll load load_ext loadpy logoff logon logstart logstate logstop ls lsmagic lx macro magic mamba man
+    matplotlib micromamba mkdir more mv notebook page pastebin pdb pdef pdoc pfile pinfo pinfo2 pip popd
+    pprint precision prun psearch psource pushd pwd pycat pylab qtconsole quickref recall rehashx reload_ext
+    rep rerun reset reset_selective rm rmdir run save sc set_env store sx system tb time timeit unalias
+    unload_ext who who_ls whos xdel xmode""".split()
+)
+AUTOMAGIC_LINE = re.compile(r"(?P<indent>[ \t]*)(?P<name>\w+)[ \t]+(?P<rest>[^\s!=()<>,+*/%^&|.\[:;#-]|-)")
 MAGIC_LINE = re.compile(
     r"""^\s*(
         [%!?]                                  # %magic, !shell, ?help
@@ -53,6 +68,7 @@ def mask(lines: list[str], use_ipython: bool = True) -> Optional[Masked]:
             return Masked([MASK + "\n", *body.lines], [[lines[0]], *body.hidden])
     transform = _ipython_transform() if use_ipython else None
     regions = _changed_regions(lines, transform) if transform else _regex_regions(lines)
+    regions = _with_automagic(lines, regions)
     masked: list[str] = []
     hidden: list[list[str]] = []
     position = 0
@@ -123,6 +139,23 @@ def _regex_regions(lines: list[str]) -> list[tuple[int, int, Optional[str]]]:
         regions.append((index, end, line[: len(line) - len(line.lstrip())]))
         index = end
     return regions
+
+
+def _with_automagic(
+    lines: list[str], regions: list[tuple[int, int, Optional[str]]]
+) -> list[tuple[int, int, Optional[str]]]:
+    """`regions` and the lines outside them that automagic runs as a magic (`pip install peft`)."""
+    taken = {index for start, end, _ in regions for index in range(start, end)}
+    found = list(regions)
+    for index, line in enumerate(lines):
+        match = AUTOMAGIC_LINE.match(line)
+        if index not in taken and match and match.group("name") in AUTOMAGIC:
+            end = index + 1
+            while lines[end - 1].rstrip("\r\n").endswith("\\") and end < len(lines) and end not in taken:
+                end += 1
+            found.append((index, end, match.group("indent")))
+            taken.update(range(index, end))
+    return sorted(found)
 
 
 _TRANSFORM: list[Optional[Callable[[str], str]]] = []

@@ -17,6 +17,9 @@ CELLS = {
     "inside a block": ("for i in range(2):\n    %time f(i)\n    !echo \\\n      {i}\n    x = i\n", [1, 2, 3]),
     "python cell magic": ("%%capture out\n!pip install peft\nx = 1\n", [0, 1]),
     "magic continued": ("%pip install \\\n  peft\nx = 1\n", [0, 1]),
+    "automagic": ("pip install -q peft\ncd data\nfor f in files:\n    rm -rf out\nx = 1\n", [0, 1, 3]),
+    "automagic continued": ("pip install \\\n  peft\nx = 1\n", [0, 1]),
+    "words that stay python": ("time.sleep(1)\nrun = 1\nload(x)\n", []),
 }
 
 
@@ -37,6 +40,11 @@ def test_masked_lines_keep_the_count_parse_and_come_back(name: str, reader: str)
     changed = [i for i, (old, new) in enumerate(zip(lines, masked.lines)) if old != new]
     assert changed == masked_lines
     assert unmask(masked.lines, masked.hidden) == lines
+
+
+def test_a_shell_command_no_magic_runs_is_left_for_python_to_reject(reader: str) -> None:
+    masked = mask(["git clone https://github.com/huggingface/peft\n"])
+    assert masked is not None and masked.lines == ["git clone https://github.com/huggingface/peft\n"]
 
 
 def test_cell_magics_of_other_languages_are_no_python() -> None:

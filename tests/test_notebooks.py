@@ -204,7 +204,8 @@ PIP = "!pip install -q -U \\\n    transformers \\\n    accelerate\nfrom peft imp
 CAPTURE = "%%capture output\n!pip install peft\nmodel = PeftModel.from_pretrained(base, 'repo', adapter_name=NAME)"
 LOOP = "for name in names:\n    %time model.load_adapter(name)\n    !ls \\\n      out\n    model.set_adapter('lora')"
 ASSIGNED = "files = !ls checkpoints \\\n    adapters\nmodel.delete_adapter('lora')"
-SHELL_CELL = "pip install peft"  # a bare shell command: no Python, reported as a syntax error
+SHELL_CELL = "git clone https://github.com/huggingface/peft"  # a shell command no magic runs: no Python
+AUTOMAGIC = "pip install -q peft\ncd peft\nmodel.set_adapter('lora')"  # automagic: `%pip`, `%cd`
 INVALID = "trainer = Trainer(model=model, ...)"  # doc pseudo-code: `...` is a positional argument after a keyword
 
 
@@ -235,7 +236,7 @@ def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
 
 def test_continued_shell_lines_and_magics_keep_their_line_numbers(tmp_path: Path, reader: str) -> None:
     path = tmp_path / "tutorial.ipynb"
-    write(path, ipython_notebook(PIP, CAPTURE, LOOP, ASSIGNED))
+    write(path, ipython_notebook(PIP, CAPTURE, LOOP, ASSIGNED, AUTOMAGIC))
     result = in_process(path)
     assert result.error is None
     assert [(f.cell, f.line, f.col + 1, f.code) for f in result.findings] == [
@@ -243,6 +244,7 @@ def test_continued_shell_lines_and_magics_keep_their_line_numbers(tmp_path: Path
         (2, 3, column(CAPTURE, 3, "NAME"), "PFT102"),  # the body of %%capture is Python, checked
         (3, 5, column(LOOP, 5, "'lora'"), "PFT102"),  # after a continued `!ls` inside a loop
         (4, 3, column(ASSIGNED, 3, "'lora'"), "PFT102"),  # after `files = !ls \`
+        (5, 3, column(AUTOMAGIC, 3, "'lora'"), "PFT102"),  # after `pip install` without `%`
     ]
 
 

@@ -249,3 +249,18 @@ def test_diff_of_a_document_applies_with_patch(tmp_path: Path, name: str) -> Non
     fixed = (tmp_path / name).read_bytes()
     cli("check", "--fix", "--unsafe-fixes", name, cwd=tmp_path)
     assert (tmp_path / name).read_bytes() == fixed  # the diff is what --fix writes, and fixing again is a no-op
+
+
+def test_json_fix_edits_replace_the_literal_in_the_document(tmp_path: Path) -> None:
+    import json
+
+    from flake8_peft_names.report import FORMATS
+
+    path = tmp_path / "tutorial.md"
+    path.write_text(MARKDOWN)
+    records = json.loads(FORMATS["json"]([run(path)]))
+    lines = MARKDOWN.splitlines()
+    for record in records[:3]:
+        (edit,) = record["fix"]["edits"]
+        assert lines[edit["line"] - 1][edit["column"] - 1 : edit["end_column"] - 1] == '"lora"'
+        assert edit["content"] == '"adapter_lora"'

@@ -92,10 +92,10 @@ def test_reading_any_bytes_gives_findings_or_a_source_error(raw: bytes) -> None:
 
 
 OPTIONS = ["select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores",
-           "peft-version", "peft-methods"]
+           "peft-version", "peft-methods", "include-docs", "cell-syntax-errors"]
 OPTION_VALUES = st.text(max_size=24) | st.sampled_from(
     ["PFT", "PFT1", "PFT999", "pft1", "PFT000", "E,W", ">=0.17", "===0.17.1", "==0.16.1", "installed", "<0", "~=1",
-     "lora", "LoraConfig", "lora,,ia3", "*.py:PFT1", "a.py", ":PFT1", "x.py:PFT1 y.py"]
+     "lora", "LoraConfig", "lora,,ia3", "*.py:PFT1", "a.py", ":PFT1", "x.py:PFT1 y.py", "true", "No", "warning"]
 )
 
 

@@ -10,6 +10,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .docs import rule_page
+from .doc_file import DOCS
 from .file_job import NOTEBOOK, FileJob
 from .fix_output import STDIN
 from .peft_options import add_argparse_options
@@ -64,9 +65,10 @@ def _discover(paths: Iterable[str], config: Config) -> Iterator[str]:
                 subfolders[:] = sorted(
                     d for d in subfolders if d != CHECKPOINTS and not config.is_excluded(os.path.join(folder, d))
                 )
+                suffixes = (".py", NOTEBOOK, *(DOCS if config.include_docs else ()))
                 for name in sorted(files):
                     candidate = os.path.join(folder, name)
-                    if name.endswith((".py", NOTEBOOK)) and not config.is_excluded(candidate):
+                    if name.endswith(suffixes) and not config.is_excluded(candidate):
                         yield candidate
         elif not config.is_excluded(given):
             yield given
@@ -137,6 +139,9 @@ def _report(results: list[FileResult], args: argparse.Namespace, mode: str) -> i
     errors = [r for r in results if r.error]
     for result in errors:
         print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    for result in results:
+        if result.warning:
+            print(f"{result.path}: warning: {result.warning}", file=sys.stderr)
     if mode == "diff":
         sys.stdout.buffer.write(b"".join(r.diff for r in results))
     elif mode == "fix" and any(r.fixed_source is not None for r in results):
@@ -193,6 +198,8 @@ def _cli_options(args: argparse.Namespace) -> dict[str, Optional[str]]:
         "extend-exclude": args.extend_exclude,
         "peft-version": args.peft_version,
         "peft-methods": args.peft_methods,
+        "include-docs": "true" if args.include_docs else None,
+        "cell-syntax-errors": args.cell_syntax_errors,
     }
 
 
@@ -211,6 +218,14 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude"):
         check.add_argument(f"--{name}", metavar="LIST", help=f"as flake8's --{name}")
     add_argparse_options(check)
+    check.add_argument(
+        "--include-docs", action="store_true", help="folder walks read Markdown and reStructuredText files too"
+    )
+    check.add_argument(
+        "--cell-syntax-errors",
+        choices=("error", "warning"),
+        help="a notebook cell Python cannot parse: an error that fails the run (default) or a warning",
+    )
     check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
     check.add_argument("--isolated", action="store_true", help="ignore config files")
     check.add_argument("--stdin-display-name", metavar="NAME", help="the name of the file read from stdin")

@@ -9,7 +9,7 @@ from typing import Optional
 
 from ..module_facts import Scope, called_name
 from .filtered import fills_dict
-from .index import ArgSlot, Keyword, MethodCall, Positional
+from .index import ArgSlot, Keyword, MethodCall, Positional, index_of
 from .key_tests import ConditionReader, mentions_key
 from .values import Iteration, Kind, RawValues, Value
 
@@ -102,7 +102,7 @@ class FlowTracer:
 
     def __init__(self, values: RawValues) -> None:
         self.values = values
-        self.index = values.index
+        self.index = index_of(values.facts)
         self.conditions = ConditionReader(values.facts, values)
 
     def flows(self, node: ast.AST, scope: Scope, variable: Optional[tuple[str, Scope]] = None, depth: int = 0) -> Flows:

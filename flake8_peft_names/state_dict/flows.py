@@ -27,7 +27,7 @@ _KEY_BOOKKEEPING = frozenset(
     "remove discard add append pop clear sort update difference_update intersection_update issubset issuperset "
     "isdisjoint count index extend insert".split()
 )
-_CALLERS_DEPTH = 2  # loops that copy a dict (an FSDP gather) followed to where the copy goes
+_COPIES_FOLLOWED = 2  # copies of a dict made by a loop (an FSDP gather), followed to where the copy goes
 
 
 @dataclass
@@ -120,7 +120,7 @@ class FlowTracer:
         name, bound_scope = variable
         start = _position(node)
         end = self._rebound(name, bound_scope, start)  # uses after this see another value
-        if depth < _CALLERS_DEPTH:  # `for k, v in d.items(): copy[k] = v.cpu()` (an FSDP gather): where the copy goes
+        if depth < _COPIES_FOLLOWED:  # `for k, v in d.items(): copy[k] = v.cpu()` (an FSDP gather): where the copy goes
             for loop in self.index.loops_over.get((id(bound_scope), name), []):
                 if _position(loop) <= start or (end is not None and _position(loop) >= end):
                     continue

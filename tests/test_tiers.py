@@ -1,6 +1,7 @@
 """The tiers of tests/conftest.py: every test has one, and a tier-0 test cannot start a process."""
 from __future__ import annotations
 
+import importlib.metadata
 import multiprocessing
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TIERS, TierError
+from tests.inprocess import findings
 
 
 def test_every_collected_test_has_exactly_one_tier(request: pytest.FixtureRequest) -> None:
@@ -41,3 +43,29 @@ def test_a_tier_zero_test_cannot_start_a_process(start) -> None:
 @pytest.mark.prepush
 def test_a_prepush_test_may_start_a_process() -> None:
     assert subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout == "42\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# `peft_installed`: the tests of `peft-version = installed` depend on no installed peft
+
+SOURCE = 'from peft import get_peft_model\n\nmodel = get_peft_model(base_model, config, adapter_name="lora")\n'
+PEFT_VERSION = "import importlib.metadata as m; print(m.version('peft'))"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        pytest.param("0.17.1", [(3, 57, "PFT102")], marks=pytest.mark.peft_installed("0.17.1")),
+        pytest.param("0.21.2", [], marks=pytest.mark.peft_installed("0.21.2")),
+    ],
+)
+def test_peft_installed_decides_what_installed_means_in_process(version: str, expected: list) -> None:
+    assert importlib.metadata.version("peft") == version
+    assert findings(SOURCE, options={"peft-version": "installed"}) == expected
+
+
+@pytest.mark.prepush
+@pytest.mark.peft_installed("0.17.1")  # not the newest: whatever is installed in the test environment
+def test_peft_installed_holds_in_the_processes_a_test_starts() -> None:
+    result = subprocess.run([sys.executable, "-c", PEFT_VERSION], capture_output=True, text=True, timeout=60)
+    assert result.stdout == "0.17.1\n", result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+pytestmark = pytest.mark.full  # tier (tests/conftest.py)
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "run.py"

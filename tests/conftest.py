@@ -109,7 +109,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> Optio
     if tier is None:
         return None
     python = " ".join(w if w in ("and", "or", "not", "(", ")") else str(w == tier) for w in words)
-    return not eval(python, {"__builtins__": {}}, {})  # True/False, and, or, not, parentheses only
+    selected = eval(python, {"__builtins__": {}}, {})  # True/False, and, or, not, parentheses only
+    return None if selected else True  # never False: that would overrule --ignore and the like
 
 
 def tier_of(item: pytest.Item) -> str:

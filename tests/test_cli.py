@@ -11,6 +11,8 @@ import pytest
 from flake8_peft_names.rules import RULES
 from tests.flake8_run import findings, flake8
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 BAD = 'from peft import get_peft_model\n\nmodel = get_peft_model(base, config, adapter_name="lora")\n'
 CLEAN = 'from peft import get_peft_model\n\nmodel = get_peft_model(base, config, adapter_name="sft")\n'
 

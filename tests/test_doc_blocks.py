@@ -221,6 +221,7 @@ def test_blocks_are_found_with_their_places() -> None:
     ]
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_folder_walks_read_documents_only_when_asked(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "tutorial.md").write_text(MARKDOWN)
@@ -237,6 +238,7 @@ def test_folder_walks_read_documents_only_when_asked(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "include-docs: 'maybe' is not true or false (in setup.cfg)" in bad.stderr
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 @pytest.mark.parametrize("name", ["notes.md", "notes.rst"])
 def test_diff_of_a_document_applies_with_patch(tmp_path: Path, name: str) -> None:
     import subprocess

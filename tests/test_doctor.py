@@ -21,7 +21,6 @@ from flake8_peft_names.doctor import repair as repair_module
 from flake8_peft_names.doctor.command import Progress
 from flake8_peft_names.doctor.reading import read_checkpoint
 
-pytest.importorskip("safetensors")
 
 HEAD = "base_model.model."
 LORA_KEYS = {
@@ -454,6 +453,7 @@ def test_a_repair_that_would_merge_two_tensors_is_refused(tmp_path: Path, capsys
     assert "would hold two tensors" in record["problems"][-1]["message"] and record["repaired_to"] is None
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_command_as_users_run_it_never_imports_torch(tmp_path: Path) -> None:
     import subprocess
 

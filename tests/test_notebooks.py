@@ -14,6 +14,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from tests.test_cli import cli, positions
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 CELL_1 = '%pip install peft\nfrom peft import get_peft_model\n\nNAME = "lora"'
 CELL_3 = (
     "%%time\n"

@@ -15,6 +15,8 @@ from flake8_peft_names.rule import Applicability, Finding, Fix, RenameAdapter, R
 from flake8_peft_names.rules import RULES
 from tests.test_cli import BAD, cli
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 SOURCE = """\
 from peft import get_peft_model
 

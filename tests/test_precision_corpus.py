@@ -5,6 +5,8 @@ triage file are checked for shape, so a bad edit fails here rather than in the l
 """
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 import subprocess
 import sys
@@ -56,6 +58,7 @@ def run(local: Path, triage: Path) -> str:
     return proc.stdout
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_verdicts_follow_a_moved_line_and_the_rest_is_untriaged(tmp_path: Path) -> None:
     local = tmp_path / "corpus"
     (local / "proj" / "scripts").mkdir(parents=True)

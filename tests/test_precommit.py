@@ -17,6 +17,8 @@ from flake8_peft_names.rule import Applicability
 from flake8_peft_names.rules import RULES
 from tests.test_cli import BAD, cli
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT = 900  # the first run builds the hook's virtualenv: pip installs the package and its dependencies
 

@@ -34,6 +34,8 @@ from flake8_peft_names.rule import Applicability
 from flake8_peft_names.settings import build_settings
 from flake8_peft_names.source_files import SourceError
 
+pytestmark = pytest.mark.full  # tier (tests/conftest.py)
+
 SETTINGS = build_settings()
 
 

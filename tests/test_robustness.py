@@ -25,6 +25,8 @@ from flake8_peft_names.plugin import Plugin
 from flake8_peft_names.rule import Applicability
 from tests.flake8_run import FORMAT
 
+pytestmark = pytest.mark.full  # tier (tests/conftest.py)
+
 HEADER = "from peft import get_peft_model\nmodel = get_peft_model(base, config, adapter_name='lora')\n"
 HEADER_COL = 51  # 1-based column of 'lora' in HEADER's second line
 FIXED_HEADER = HEADER.replace("'lora'", "'adapter_lora'")
@@ -581,6 +583,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.peft_installed("0.21.2")  # `peft-version = installed` below, whatever is installed
 def test_checked_code_is_never_imported_or_run(tmp_path: Path) -> None:
     project, markers = tmp_path / "project", tmp_path / "markers"
     project.mkdir()

@@ -14,6 +14,7 @@ from .doc_file import DOCS
 from .file_job import NOTEBOOK, FileJob
 from .fix_output import STDIN
 from .peft_options import add_argparse_options
+from .progress import Progress
 from .report import FORMATS
 from .results import FileResult, applicability
 from .rule import Applicability
@@ -94,7 +95,7 @@ def _in_worker(path: str) -> FileResult:
 
 def _run(job: FileJob, paths: list[str], jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
     workers = min(jobs or os.cpu_count() or 1, len(paths))
-    bar = Progress(len(paths)) if progress else None
+    bar = Progress(len(paths), "files", every=50) if progress else None
     if workers <= 1 or STDIN in paths:
         yield from _counted(map(job, paths), bar)
         return
@@ -111,24 +112,6 @@ def _counted(results: Iterable[FileResult], bar: Optional[Progress]) -> Iterator
         yield result
     if bar:
         bar.close()
-
-
-class Progress:
-    """A one-line progress bar on stderr, for terminals only."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done = total, 0
-
-    def step(self) -> None:
-        self.done += 1
-        if self.done == self.total or self.done % 50 == 0:
-            filled = 30 * self.done // max(self.total, 1)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} files")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
 
 
 def _progress_wanted(args: argparse.Namespace) -> bool:

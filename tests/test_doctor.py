@@ -18,7 +18,7 @@ import pytest
 
 from flake8_peft_names.cli import main
 from flake8_peft_names.doctor import repair as repair_module
-from flake8_peft_names.doctor.command import Progress
+from flake8_peft_names.progress import Progress
 from flake8_peft_names.doctor.reading import read_checkpoint
 
 
@@ -378,7 +378,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, capsys: pytest.CaptureF
             pass
 
     terminal = Terminal()
-    bar = Progress(2, terminal)  # type: ignore[arg-type]
+    bar = Progress(2, "adapters", stream=terminal)
     bar.step()
     bar.step()
     assert "1/2 adapters" in terminal.text and "2/2 adapters" in terminal.text

@@ -73,6 +73,7 @@ class ModuleFacts:
     mutated: set[tuple[int, str]] = field(default_factory=set)  # (id(scope), name) of `name[k] = / del name[k]`
     config_methods: set[str] = field(default_factory=set)  # peft types named by the code
     target_modules: set[str] = field(default_factory=set)
+    all_linear_targets: bool = False  # `target_modules="all-linear"`: every linear layer is adapted
     modules_to_save: set[str] = field(default_factory=set)
     mentions_modules_to_save: bool = False
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
@@ -388,6 +389,8 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
             _peft_type(facts, keyword.value)
         elif keyword.arg == "target_modules":
             facts.target_modules.update(_plain_names(keyword.value))
+            value = keyword.value
+            facts.all_linear_targets |= isinstance(value, ast.Constant) and value.value == "all-linear"
         elif keyword.arg == "modules_to_save":
             facts.mentions_modules_to_save = True
             facts.modules_to_save.update(_plain_names(keyword.value))

@@ -36,11 +36,12 @@ def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Opt
     The fix goes with the string literal: at the use when it is written there, else at the definition;
     a name built from several strings (an f-string) gets none."""
     at_use = fix if use.literal is use.node else None
-    yield finding_at(rule, use.node, values, at_use)
+    note = f"; {use.note}" if use.note else ""
+    yield finding_at(rule, use.node, dict(values, where=values["where"] + note), at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
         line, _ = start(use.node)
-        here = dict(values, where=f"; defined here, used as an adapter name on line {line}")
+        here = dict(values, where=f"; defined here, used as an adapter name on line {line}{note}")
         yield finding_at(rule, use.literal, here, fix)
 
 
@@ -115,6 +116,8 @@ def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]
             continue
         for name, earlier in first_seen.items():
             pair = frozenset((name, use.value))
+            if use.exclusive and earlier.exclusive and earlier.call is use.call:
+                continue  # two arms of one conditional: never both adapters at once
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
                 line = str(start(earlier.node)[0])
@@ -173,6 +176,8 @@ def _reuse_in_block(
 
 
 def _reuse_at(use: NameUse, targets: list[str], state: _Adapters, settings: Settings) -> Iterator[Finding]:
+    if use.via is not None or use.note or use.exclusive:
+        return  # a local function's receiver is unknown here; a fallback or one arm of a conditional may not be used
     func = use.call.func
     line, _ = start(use.node)
     if _creates_peft_model(func):

@@ -45,7 +45,7 @@ def adapter_name_uses(facts: ModuleFacts) -> list[NameUse]:
 
 
 def _sorted_uses(facts: ModuleFacts) -> list[NameUse]:
-    return sorted(_uses(facts), key=lambda u: (u.node.lineno, u.node.col_offset))
+    return sorted(_uses(facts), key=lambda u: (getattr(u.node, "lineno", 0), getattr(u.node, "col_offset", 0)))
 
 
 FunctionDef = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -107,9 +107,11 @@ def _name_uses(
         items = [(at or expr, r) for r in facts.resolve_each(expr, scope)]
     exclusive = _is_conditional(facts, expr, scope)
     for node, resolved in items:
-        at: ast.AST = resolved.literal if resolved.literal is not None and _inside(resolved.literal, node) else node
+        shown: ast.AST = node
+        if resolved.literal is not None and _inside(resolved.literal, node):
+            shown = resolved.literal
         yield NameUse(
-            resolved.value, at, resolved.literal, call, api, scope, note=resolved.note, exclusive=exclusive, via=via
+            resolved.value, shown, resolved.literal, call, api, scope, note=resolved.note, exclusive=exclusive, via=via
         )
 
 

@@ -143,6 +143,8 @@ FAMILIES = (
         vision_model.encoder.layers.N.mlp: fc1 fc2
         text_model.encoder.layers.N.self_attn: q_proj k_proj v_proj out_proj
         text_model.encoder.layers.N.mlp: fc1 fc2
+        encoder.layers.N.self_attn: q_proj k_proj v_proj out_proj
+        encoder.layers.N.mlp: fc1 fc2
         """,
         "q_proj v_proj",
     ),
@@ -169,6 +171,7 @@ FAMILIES = (
         transformer_blocks.N.attn: to_q to_k to_v add_q_proj add_k_proj add_v_proj
         transformer_blocks.N.ff.net.N: proj
         single_transformer_blocks.N.attn: to_q to_k to_v
+        single_transformer_blocks.N: proj_mlp proj_out
         """,
         "to_q to_k to_v",
     ),

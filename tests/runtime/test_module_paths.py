@@ -7,13 +7,14 @@ linear layer is adapted. For each component of the family's table that the model
   tensors below the component; other versions lose nothing;
 - second (`default`, then `<component>`): from 0.20, `default`'s checkpoint lacks exactly the keys below
   the component; before, it holds every key and nothing is lost.
-The name PFT104 suggests instead (`safe_name`) round-trips in both experiments. diffusers families run only
-where diffusers is installed (diffusers 0.42 needs huggingface_hub >= 1.32, which transformers 4.57 - the
-peft 0.17.1 environment - refuses).
+The name PFT104 suggests instead (`safe_name`) round-trips in both experiments. The diffusers families need
+diffusers (0.42.1; 0.35.2 next to peft 0.17.1, whose transformers 4.57 refuses the huggingface_hub that
+diffusers 0.42 needs): skipped without it, an error under PFT_REQUIRE_RUNTIME=1.
 """
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -31,6 +32,8 @@ from .experiment import PEFT_VERSION, SEED, Outcome, reference_keys, round_trip
 
 INSTALLED = frozenset({PEFT_VERSION})
 HAS_DIFFUSERS = importlib.util.find_spec("diffusers") is not None
+if not HAS_DIFFUSERS and os.environ.get("PFT_REQUIRE_RUNTIME") == "1":
+    raise RuntimeError("PFT_REQUIRE_RUNTIME=1 but diffusers is not installed: see requirements/runtime-*.txt")
 
 
 def _llama() -> nn.Module:

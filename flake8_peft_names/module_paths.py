@@ -177,5 +177,28 @@ FAMILIES = (
     ),
 )
 FAMILIES_BY_KEY = {f.key: f for f in FAMILIES}
+
+# Measured (tests/runtime/test_module_paths.py; tiny 2-layer models, every linear layer adapted, LoRA), as
+# "tensors lost / adapter tensors". Alone, peft 0.17.1: the adapter named like the component loses what lies
+# below it. Second, peft 0.20.0 and 0.21.2: next to it, `default`'s checkpoint lacks exactly those keys
+# (0.21.2 reload: `default` loses the same count). peft 0.18.1 and 0.19.1: nothing lost in any family (the
+# named adapter's own checkpoint also carries `default`'s tensors below the component; reload ignores them).
+#   Llama (28): layers 28, self_attn 16, mlp 12, 0 14, 1 14 (`model`: a structural component, save raises)
+#   BERT (26): bert 26, encoder 24, layer 24, attention 16, self 12, output 8, intermediate 4, pooler 2, 0/1 12
+#   RoBERTa (26): roberta 24, encoder 24, layer 24, attention 16, self 12, output 8, intermediate 4, 0/1 12
+#   GPT-2 (16): transformer 16, h 16, attn 8, mlp 8, 0/1 8
+#   T5 (64): block 64, layer 64, decoder 40, encoder 24, SelfAttention 32, EncDecAttention 16,
+#            DenseReluDense 16, 0 48, 1 44
+#   ViT (transformers 4.57, 24): vit 24, encoder 24, layer 24, attention 16, output 8, intermediate 4, 0/1 12;
+#       (transformers 5.23, 26): vit 24, layers 24, attention 16, mlp 8, 0/1 12
+#   CLIP vision (4.57, 24): vision_model 24, encoder 24, layers 24, self_attn 16, mlp 8, 0/1 12;
+#       (5.23, 24): encoder 24, layers 24, self_attn 16, mlp 8, 0/1 12
+#   UNet2DConditionModel (80; 0.17.1 with diffusers 0.35.2): attentions 80, transformer_blocks 80, up_blocks 40,
+#       attn1 32, attn2 32, down_blocks 20, mid_block 20, ff 16, net 16, 0 80, 1 40
+#   DiTTransformer2DModel (26): transformer_blocks 24, attn1 16, ff 8, net 8, 0 16, 1 12
+#   FluxTransformer2DModel (22; 0.20.0 and 0.21.2): attn 16, transformer_blocks 10, single_transformer_blocks 10,
+#       0 20
+# Prefixes, peft 0.17.1 alone: `s` and `self` lose CLIP's self_attn tensors (16/24), `la` every ViT/CLIP/T5
+# tensor below `layer(s)`, `e` everything below `encoder`.
 # Every component of every family: a suggested name avoids them all, whatever the model.
 ALL_COMPONENTS = frozenset(c for f in FAMILIES for c in f.below) | LAYER_INDEXES

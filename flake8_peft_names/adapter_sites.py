@@ -123,11 +123,12 @@ def _is_conditional(facts: ModuleFacts, expr: ast.expr, scope: Scope) -> bool:
 
 
 def _inside(inner: ast.AST, outer: ast.AST) -> bool:
-    start = (getattr(inner, "lineno", 0), getattr(inner, "col_offset", 0))
-    end = (getattr(outer, "end_lineno", None), getattr(outer, "end_col_offset", None))
-    if end[0] is None or end[1] is None:
+    """Whether `inner` starts within `outer`'s span."""
+    start: tuple[int, int] = (getattr(inner, "lineno", 0), getattr(inner, "col_offset", 0))
+    end_line, end_col = getattr(outer, "end_lineno", None), getattr(outer, "end_col_offset", None)
+    if end_line is None or end_col is None:
         return False
-    return (getattr(outer, "lineno", 0), getattr(outer, "col_offset", 0)) <= start and start < end  # type: ignore[operator]
+    return (getattr(outer, "lineno", 0), getattr(outer, "col_offset", 0)) <= start < (end_line, end_col)
 
 
 def _partial_target(facts: ModuleFacts, call: ast.Call) -> tuple[ast.Call, bool]:
@@ -177,7 +178,7 @@ def _forwarded(facts: ModuleFacts, forwarders: list[_Forwarder]) -> Iterator[Nam
             func = call.func
             if isinstance(func, ast.Name):
                 name, method = func.id, False
-            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
                 name, method = func.attr, True
             else:
                 continue

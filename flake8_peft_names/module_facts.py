@@ -46,12 +46,33 @@ class Scope:
         self.bindings.setdefault(name, []).append(value)
 
 
+class LoopItem(ast.expr):
+    """Not Python syntax: the binding of a `for` target, which takes each item of `iterable` in turn (`path`
+    picks a part of each item for a tuple target: `for name, path in {...}.items()` binds `name` to path (0,))."""
+
+    _fields = ()
+
+    def __init__(self, loop: ast.For, path: tuple[int, ...]) -> None:
+        super().__init__()
+        self.loop = loop
+        self.iterable = loop.iter
+        self.path = path
+
+    def contains(self, node: ast.expr) -> bool:
+        """Whether `node` is written inside the loop's body."""
+        first, last = self.loop.body[0], self.loop.body[-1]
+        where = (node.lineno, node.col_offset)
+        return (first.lineno, first.col_offset) <= where <= (last.end_lineno or last.lineno, last.end_col_offset or 0)
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """A statically known string. `literal` is where the whole string is written, if anywhere."""
+    """A statically known string. `literal` is where the whole string is written, if anywhere; `note` says
+    where a value that is only a fallback comes from (the default of `os.environ.get`)."""
 
     value: str
     literal: Optional[ast.Constant]
+    note: Optional[str] = None
 
 
 @dataclass
@@ -73,6 +94,7 @@ class ModuleFacts:
     mutated: set[tuple[int, str]] = field(default_factory=set)  # (id(scope), name) of `name[k] = / del name[k]`
     config_methods: set[str] = field(default_factory=set)  # peft types named by the code
     target_modules: set[str] = field(default_factory=set)
+    all_linear_targets: bool = False  # `target_modules="all-linear"`: every linear layer is adapted
     modules_to_save: set[str] = field(default_factory=set)
     mentions_modules_to_save: bool = False
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
@@ -129,6 +151,75 @@ class ModuleFacts:
             return self._join(expr.values, scope, depth)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return self._join([expr.left, expr.right], scope, depth)
+        if isinstance(expr, ast.Call):
+            return self._call_value(expr, scope, depth)
+        return None
+
+    def resolve_each(self, expr: ast.expr, scope: Scope, depth: int = 0) -> list[Resolved]:
+        """Every statically known value an expression may take: both arms of `a if c else b`, each item a
+        `for` variable takes from a literal list or dict, else its one value (`resolve`)."""
+        if depth > MAX_DEPTH:
+            return []
+        if isinstance(expr, ast.IfExp):
+            return self.resolve_each(expr.body, scope, depth + 1) + self.resolve_each(expr.orelse, scope, depth + 1)
+        if isinstance(expr, LoopItem):
+            return [r for item in self._loop_items(expr, scope) for r in self.resolve_each(item, scope, depth + 1)]
+        if isinstance(expr, ast.Name) and expr.id not in self.imports:
+            found = self._lookup(expr.id, scope)
+            bindings = found[0] if found is not None else []
+            # Inside a loop's body, its variable holds the loop's items, whatever else the name is bound to.
+            loops = [(v, w) for v, w in bindings if isinstance(v, LoopItem) and v.contains(expr)]
+            if loops or len(bindings) == 1:
+                value, where = loops[-1] if loops else bindings[0]
+                if isinstance(value, (ast.IfExp, LoopItem)):
+                    return self.resolve_each(value, where, depth + 1)
+        single = self.resolve(expr, scope, depth)
+        return [single] if single is not None else []
+
+    def _loop_items(self, loop: LoopItem, scope: Scope) -> list[ast.expr]:
+        """The items a loop variable takes, when the loop runs over a literal list, tuple, set or dict (or a
+        name bound once to one), or over a literal dict's `.items()`, `.keys()`, `.values()`."""
+        iterable: Optional[ast.expr] = loop.iterable
+        view = None
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and not iterable.args:
+            view = iterable.func.attr
+            iterable = iterable.func.value
+            if view not in ("items", "keys", "values"):
+                return []
+        if isinstance(iterable, ast.Name):
+            iterable = self._value_of(iterable, scope)
+        items: list[ast.expr]
+        if isinstance(iterable, ast.Dict):
+            keys = [k for k in iterable.keys if k is not None]
+            values = [v for k, v in zip(iterable.keys, iterable.values) if k is not None]
+            if view == "items":
+                items = [ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, values)]
+            else:
+                items = values if view == "values" else keys
+        elif isinstance(iterable, (ast.List, ast.Tuple, ast.Set)) and view is None:
+            items = list(iterable.elts)
+        else:
+            return []
+        for index in loop.path:
+            items = [i.elts[index] for i in items if isinstance(i, (ast.Tuple, ast.List)) and index < len(i.elts)]
+        return [i for i in items if not isinstance(i, ast.Starred)]
+
+    def _call_value(self, call: ast.Call, scope: Scope, depth: int) -> Optional[Resolved]:
+        """The fallback of `os.environ.get(KEY, default)` / `os.getenv(KEY, default)`, and the default of
+        `typer.Option(default)` / `typer.Argument(default)`. A variable without a default stays unknown."""
+        origin = self.origin(call.func) or ""
+        if origin in ("os.environ.get", "os.getenv"):
+            default = call_argument(call, 1, "default")
+            resolved = self.resolve(default, scope, depth + 1) if default is not None else None
+            if resolved is None:
+                return None
+            key = call.args[0] if call.args else None
+            variable = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+            unset = f"when ${variable} is unset" if variable else "when the variable is unset"
+            return Resolved(resolved.value, resolved.literal, f"the default of {origin}(), used {unset}")
+        if origin in ("typer.Option", "typer.Argument"):
+            default = call_argument(call, 0, "default")
+            return self.resolve(default, scope, depth + 1) if default is not None else None
         return None
 
     def resolve_many(self, expr: ast.expr, scope: Scope) -> list[tuple[ast.expr, Resolved]]:
@@ -140,8 +231,7 @@ class ModuleFacts:
             return [(expr, single)] if single else []
         found = []
         for item in items:
-            resolved = self.resolve(item, scope)
-            if resolved:
+            for resolved in self.resolve_each(item, scope):
                 found.append((item if value is expr else expr, resolved))
         return found
 
@@ -279,9 +369,33 @@ def _function(facts: ModuleFacts, node: FunctionNode, scope: Scope) -> Scope:
     if not isinstance(node, ast.Lambda):
         scope.bind(node.name, UNKNOWN)
         facts.local_defs.add(node.name)
+        for decorator in node.decorator_list:
+            if isinstance(decorator, ast.Call):
+                _click_option(decorator, inner)
     facts.scope_of[id(node)] = inner
     facts.functions.append((node, scope))
     return inner
+
+
+def _click_option(decorator: ast.Call, inner: Scope) -> None:
+    """`@click.option("--adapter-name", default="lora")`: the default of the parameter `adapter_name`."""
+    func = decorator.func
+    if not (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("option", "argument")
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "click"
+    ):
+        return
+    default = _keyword(decorator, "default")
+    flags = [a.value for a in decorator.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    if default is None or not flags:
+        return
+    bare = [f for f in flags if not f.startswith("-")]
+    longs = [f for f in flags if f.startswith("--")] or flags
+    name = (bare or longs)[0].lstrip("-").replace("-", "_").lower()
+    if name in inner.params and inner.params[name] is None:
+        inner.params[name] = default
 
 
 def _class(facts: ModuleFacts, node: ast.ClassDef, scope: Scope) -> Scope:
@@ -333,7 +447,15 @@ def _unknown_target(facts: ModuleFacts, node: ast.AST, scope: Scope) -> None:
 
 
 def _for(facts: ModuleFacts, node: ast.For, scope: Scope) -> None:
-    _unknown_target(facts, node, scope)
+    """The target takes each item of the iterable: bound to a LoopItem, which `resolve_each` expands."""
+    target = node.target
+    if isinstance(target, ast.Name):
+        scope.bind(target.id, LoopItem(node, ()))
+    elif isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        for index, element in enumerate(target.elts):
+            scope.bind(element.id, LoopItem(node, (index,)))  # type: ignore[attr-defined]
+    else:
+        _unknown_target(facts, node, scope)
     facts.loops.append((node, scope))
 
 
@@ -388,6 +510,8 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
             _peft_type(facts, keyword.value)
         elif keyword.arg == "target_modules":
             facts.target_modules.update(_plain_names(keyword.value))
+            value = keyword.value
+            facts.all_linear_targets |= isinstance(value, ast.Constant) and value.value == "all-linear"
         elif keyword.arg == "modules_to_save":
             facts.mentions_modules_to_save = True
             facts.modules_to_save.update(_plain_names(keyword.value))

@@ -36,11 +36,12 @@ def _with_definitions(rule: Rule, use: NameUse, values: dict[str, str], fix: Opt
     The fix goes with the string literal: at the use when it is written there, else at the definition;
     a name built from several strings (an f-string) gets none."""
     at_use = fix if use.literal is use.node else None
-    yield finding_at(rule, use.node, values, at_use)
+    note = f"; {use.note}" if use.note else ""
+    yield finding_at(rule, use.node, dict(values, where=values["where"] + note), at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
         line, _ = start(use.node)
-        here = dict(values, where=f"; defined here, used as an adapter name on line {line}")
+        here = dict(values, where=f"; defined here, used as an adapter name on line {line}{note}")
         yield finding_at(rule, use.literal, here, fix)
 
 
@@ -115,6 +116,8 @@ def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]
             continue
         for name, earlier in first_seen.items():
             pair = frozenset((name, use.value))
+            if use.exclusive and earlier.exclusive and earlier.call is use.call:
+                continue  # two arms of one conditional: never both adapters at once
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
                 line = str(start(earlier.node)[0])
@@ -173,6 +176,8 @@ def _reuse_in_block(
 
 
 def _reuse_at(use: NameUse, targets: list[str], state: _Adapters, settings: Settings) -> Iterator[Finding]:
+    if use.via is not None or use.note or use.exclusive:
+        return  # a local function's receiver is unknown here; a fallback or one arm of a conditional may not be used
     func = use.call.func
     line, _ = start(use.node)
     if _creates_peft_model(func):
@@ -359,13 +364,24 @@ CONTAINS_PREFIX = _rule(
 KEY_COMPONENT = _rule(
     "PFT104",
     "adapter-name-is-key-component",
-    summary="the name equals a state-dict key component (`weight`, `q_proj`, `head`, ...)",
+    summary="the name equals a state-dict key component (`weight`, `q_proj`, `head`, `mlp`, `0`, ...)",
     message="adapter name {name!r} is {kind}: {effects}{where}",
     what_it_does=(
         "Finds adapter names equal to a component of PEFT's state-dict keys: `weight`, `bias`, `model`, "
         "`modules_to_save`, the method's parameter names (`lora_A`, `ia3_l`, ...), the target modules "
-        "(`target_modules=` in the same file, else common names such as `q_proj` and `lm_head`), and the "
-        "`modules_to_save` modules."
+        "(`target_modules=` in the same file, else common names such as `q_proj` and `lm_head`), the "
+        "`modules_to_save` modules, and the components of the module path to an adapted module: `model`, "
+        "`layers`, `self_attn`, `mlp` in Llama-style decoders, `encoder`, `layer`, `attention`, `self`, `output` "
+        "in BERT, `h`, `attn` in GPT-2, `block`, `SelfAttention`, `DenseReluDense` in T5, `down_blocks`, "
+        "`attentions`, `transformer_blocks`, `attn1` in diffusers UNets, and the layer indexes `0` to `11` of "
+        "every stacked model. The architecture is read from the model classes the file names "
+        "(`LlamaForCausalLM`, `AutoModelForCausalLM` (taken as Llama-style), `BertModel`, `GPT2LMHeadModel`, "
+        "`T5ForConditionalGeneration`, `ViTModel`, `CLIPVisionModel`, `UNet2DConditionModel`, "
+        "`StableDiffusionPipeline`, `FluxTransformer2DModel`, ...); where it names none, the components that "
+        "are hazardous in at least two of these families are used (`layers`, `self_attn`, `encoder`, `layer`, "
+        "`attention`, `self`, `attn`, `attn1`, `transformer_blocks`, ...). Only components above a module "
+        "the file adapts count (`target_modules=`; without it, the family's usual attention targets; "
+        "`all-linear` adapts them all), so `mlp` is reported only when an MLP module is adapted."
     ),
     why_bad=(
         "PEFT finds an adapter's tensors by looking for its name among the key components. Up to 0.17.x a "
@@ -375,7 +391,10 @@ KEY_COMPONENT = _rule(
         "`modules_to_save` modules with `str.endswith`, so a name equal to such a module, or ending in it "
         "(`adapter_head` next to `head`), wraps the adapter's own layers: `get_peft_model` raises (LoRA) or "
         "writes a corrupt checkpoint from 0.18.0, and reload raises `KeyError` before. `modules_to_save` itself "
-        "makes `save_pretrained` raise `KeyError` from 0.20.0 when another adapter exists."
+        "makes `save_pretrained` raise `KeyError` from 0.20.0 when another adapter exists. A module-path "
+        "component loses what lies below it: the adapter `mlp` on a Llama targeting `gate_proj`, `up_proj`, "
+        "`down_proj` comes back with none of its MLP weights from 0.17.x, and from 0.20.0 a second adapter "
+        "named `layers` leaves the first adapter's checkpoint empty, `1` strips all of layer 1 from it."
     ),
     example=(
         "from peft import LoraConfig, get_peft_model\n"
@@ -394,6 +413,7 @@ KEY_COMPONENT = _rule(
         peft_facts.KEY_COMPONENT,
         peft_facts.MODULES_TO_SAVE_MODULE,
         peft_facts.MODULES_TO_SAVE_NAME,
+        peft_facts.MODULE_PATH_COMPONENT,
     ),
 )
 
@@ -404,7 +424,8 @@ KEY_PREFIX = _rule(
     message="adapter name {name!r} starts the state-dict key component {component!r}: {effects}{where}",
     what_it_does=(
         "Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, "
-        "`lm` of `lm_head`."
+        "`lm` of `lm_head`, and of the module-path components PFT104 lists: `s` or `self` of `self_attn`, `la` "
+        "of `layers`."
     ),
     why_bad=(
         "Up to peft 0.17.x, saving removed `.<adapter name>` anywhere in a key, so the adapter `q` turns "

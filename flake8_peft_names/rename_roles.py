@@ -219,10 +219,13 @@ def _parameter(node: ast.AST, arguments: ast.arguments) -> _Defines:
 
 
 def _active(expr: ast.expr) -> bool:
-    """`model.active_adapter`, `model.active_adapters[0]`, `model.active_adapter()`, `model.peft_config`."""
+    """`model.active_adapter`, `model.active_adapters[0]`, `model.active_adapter()`, `model.peft_config`,
+    `layer.lora_A` (`name in layer.lora_A`)."""
     while isinstance(expr, (ast.Subscript, ast.Call)):
         expr = expr.value if isinstance(expr, ast.Subscript) else expr.func
-    return isinstance(expr, ast.Attribute) and expr.attr in ACTIVE
+    return isinstance(expr, ast.Attribute) and (
+        expr.attr in ACTIVE or expr.attr in ADAPTER_KEYED or expr.attr.startswith(PREFIXES)
+    )
 
 
 def _short(node: ast.AST) -> str:

@@ -30,12 +30,27 @@ if settings is not None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--corpus", action="store_true", help="also run the corpus tests (marker `corpus`)")
+    parser.addoption("--fixrun", action="store_true", help="also run the fix scripts (marker `fixrun`)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "corpus: robustness over pinned PyPI wheels; opt in with --corpus, PFT_CORPUS=1 or -m corpus"
     )
+    config.addinivalue_line(
+        "markers",
+        "fixrun: fix scripts run with real peft before and after --fix; opt in with --fixrun, PFT_FIXRUN=1, "
+        "-m fixrun or -m full",
+    )
+    config.addinivalue_line("markers", "full: the slowest tier (fix runs, ...)")
+
+
+def fixrun_enabled(config: pytest.Config) -> bool:
+    """`--fixrun`, `PFT_FIXRUN=1`, or a `-m` expression that names the marker or the `full` tier."""
+    if config.getoption("--fixrun") or os.environ.get("PFT_FIXRUN", "") not in ("", "0"):
+        return True
+    expression = config.getoption("markexpr", "") or ""
+    return any(m in expression and f"not {m}" not in expression for m in ("fixrun", "full"))
 
 
 def corpus_enabled(config: pytest.Config) -> bool:
@@ -47,11 +62,12 @@ def corpus_enabled(config: pytest.Config) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if corpus_enabled(config):
+    opted_out = [m for m, on in (("corpus", corpus_enabled(config)), ("fixrun", fixrun_enabled(config))) if not on]
+    if not opted_out:
         return
     kept, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker("corpus") else kept).append(item)
+        (deselected if any(item.get_closest_marker(m) for m in opted_out) else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

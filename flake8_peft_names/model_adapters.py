@@ -52,11 +52,13 @@ def _assigned_calls(facts: ModuleFacts) -> dict[int, tuple[str, ...]]:
     return found
 
 
-def adapter_argument(use: NameUse) -> str:
+def adapter_argument(facts: ModuleFacts, use: NameUse) -> str:
     """`, adapter_name=...` for a peft state-dict function: nothing for `default`, else the name as the
-    module writes it (its constant, or the literal)."""
+    module writes it (its module-level constant, or the literal)."""
     if use.value == "default":
         return ""
     node = use.node
-    text = ast.unparse(node) if isinstance(node, (ast.Name, ast.Attribute)) and use.literal is not None else repr(use.value)
-    return f", adapter_name={text}"
+    if isinstance(node, ast.Name) and use.literal is not None and use.scope is facts.module_scope:
+        return f", adapter_name={ast.unparse(node)}"
+    plain = '"' not in use.value and "\\" not in use.value and use.value.isprintable()
+    return f", adapter_name={chr(34) + use.value + chr(34) if plain else repr(use.value)}"

@@ -106,7 +106,7 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
 
 def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, str]]:
     """Each variable or attribute read whose string value is known statically, with that value."""
-    found = []
+    found: list[tuple[ast.expr, str]] = []
     for node, scope in facts.derived(_index).loads:
         resolved = facts.resolve(node, scope)
         if resolved is not None:
@@ -158,7 +158,7 @@ def _role(node: ast.AST, index: _Index, adapter_nodes: dict[int, str]) -> Union[
     if isinstance(parent, ast.Call) and node is not parent.func:
         return _argument(node, parent, None, index)
     if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        targets: list[ast.expr] = list(parent.targets) if isinstance(parent, ast.Assign) else [parent.target]
         return _defined_by(node, targets)
     if isinstance(parent, ast.arguments):
         return _parameter(node, parent)

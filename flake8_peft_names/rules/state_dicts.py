@@ -53,7 +53,7 @@ def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: froz
         use = adapter_of(facts, model.text)
         if use is None:
             return _shown(shown, f"not applied, the adapter of {model.text} is not known here; build it with"), shown
-        adapter = adapter_argument(use)
+        adapter = adapter_argument(facts, use)
     else:
         return _shown(shown, "build it with"), shown
     replacement = f"{GET}({model.text}{adapter})"
@@ -208,7 +208,7 @@ def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) ->
     """Unsafe with the adapter name the receiver has in this module; only shown when it is not known, the
     expressions are not plain, or the module does not use peft."""
     use = adapter_of(facts, receiver)
-    adapter = adapter_argument(use) if use is not None else ", adapter_name=..."
+    adapter = adapter_argument(facts, use) if use is not None else ", adapter_name=..."
     replacement = f"{SET}({receiver}, {ast.unparse(state)}{adapter})"
     intent = ReplaceExpression(replacement, (SET,))
     if not peft_in_use(facts):
@@ -303,11 +303,13 @@ def _is_torch_like_save(facts: ModuleFacts, call: ast.Call) -> bool:
 # The rules
 
 FILTER_FIX_SAFETY = (
-    "Unsafe, offered only where the model and the adapter are plain from the code (the receiver of "
-    "`.state_dict()`/`.named_parameters()`, and an adapter-name literal or variable, or a bare method prefix "
-    'such as `"lora"` for the default adapter): the replacement writes PEFT\'s checkpoint format, whose keys '
-    "have no adapter name and include `modules_to_save`, so code that reads the old keys must change too. "
-    "Otherwise the replacement is only shown."
+    "Unsafe, offered only where the model and its adapter are plain from the code: the receiver of "
+    "`.state_dict()`/`.named_parameters()`, and the adapter the filter names, or for a bare method prefix such "
+    'as `"lora"` the one adapter name the same file gives that model (`adapter_name="sft"` is passed on; '
+    "`default` needs none). The replacement writes PEFT's checkpoint format, whose keys have no adapter name "
+    "and include `modules_to_save`. It is only shown when the adapter is not known, when the module does not "
+    "use peft (its own LoRA), or when the module reads the hand-made dict back with `load_state_dict` (a file "
+    "saved and resumed in the same script): changing one side of that pair would load nothing."
 )
 
 MANUAL = Rule(
@@ -455,10 +457,11 @@ LOAD = Rule(
     ),
     fix_applicability=Applicability.UNSAFE,
     fix_safety=(
-        "Unsafe: `X.load_state_dict(sd, strict=False)` becomes `set_peft_model_state_dict(X, sd)`, which loads "
-        "into the adapter `default`: pass `adapter_name=` if the weights belong to another adapter, and `X` "
-        "must be the PEFT model. For a hand-filtered dict the fix is only shown, because its keys must be "
-        "written with `get_peft_model_state_dict` first."
+        "Unsafe: `X.load_state_dict(sd, strict=False)` becomes `set_peft_model_state_dict(X, sd)`, with "
+        "`adapter_name=` the one adapter name the same file gives `X` (none for `default`). It is only shown "
+        "when `X`'s adapter is not known, when the expressions are not plain names, or when the module does "
+        "not use peft. For a hand-filtered dict the fix is only shown, because its keys must be written with "
+        "`get_peft_model_state_dict` first."
     ),
     hazards=(peft_facts.PEFT_DICT_IN_LOAD_STATE_DICT, peft_facts.MANUAL_DICT_IN_LOAD_STATE_DICT),
     check=_check_load_state_dict,

@@ -182,7 +182,8 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
         receiver = ast.unparse(call.func.value)  # type: ignore[attr-defined]
         if source.kind in (Kind.PEFT_STATE, Kind.ADAPTER_FILE) and peft_format:
             what = "PEFT's checkpoint format" if source.kind is Kind.PEFT_STATE else "an adapter_model checkpoint"
-            fix = _set_fix(facts, receiver, state, verbatim(call.func.value) and verbatim(state))  # type: ignore[attr-defined]
+            exact = verbatim(call.func.value) and verbatim(state)  # type: ignore[attr-defined]
+            fix = _set_fix(facts, receiver, state, exact)
             values = {
                 "what": what,
                 "consequence": "its keys have no adapter name, so nothing loads",
@@ -212,7 +213,8 @@ def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) ->
     replacement = f"{SET}({receiver}, {ast.unparse(state)}{adapter})"
     intent = ReplaceExpression(replacement, (SET,))
     if not peft_in_use(facts):
-        return Fix(Applicability.DISPLAY_ONLY, intent, f"not applied, {NOT_PEFT}; with peft, load it with {replacement}")
+        why = f"not applied, {NOT_PEFT}; with peft, load it with"
+        return Fix(Applicability.DISPLAY_ONLY, intent, f"{why} {replacement}")
     if use is None:
         why = f"not applied, the adapter of {receiver} is not known here; load it with"
         return Fix(Applicability.DISPLAY_ONLY, intent, f"{why} {replacement}")

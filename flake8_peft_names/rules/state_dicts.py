@@ -60,10 +60,16 @@ def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: froz
     blocker = _blocker(facts, flows)
     if blocker is not None:
         return _shown(replacement, f"not applied, {blocker}; change both by hand to"), replacement
-    return Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), f"replace with {replacement}"), replacement
+    described = f"replace with {replacement}{_importing(facts, GET)}"
+    return Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), described), replacement
 
 
 NOT_PEFT = "the module does not use peft (no peft import or PEFT API), so no peft call is added"
+
+
+def _importing(facts: ModuleFacts, name: str) -> str:
+    """What the fix adds beyond the line shown: the import, unless the module has it."""
+    return "" if facts.imports.get(name, "").startswith("peft") else f", and import {name} from peft"
 
 
 def _shown(replacement: str, what: str) -> Fix:
@@ -220,7 +226,7 @@ def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) ->
         return Fix(Applicability.DISPLAY_ONLY, intent, f"{why} {replacement}")
     if not exact:
         return Fix(Applicability.DISPLAY_ONLY, intent, f"load it with {replacement}")
-    return Fix(Applicability.UNSAFE, intent, f"replace with {replacement}")
+    return Fix(Applicability.UNSAFE, intent, f"replace with {replacement}{_importing(facts, SET)}")
 
 
 def _not_strict(call: ast.Call) -> bool:

@@ -3,11 +3,12 @@ pre-filter that spares parsing files no rule can find anything in."""
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Sequence
 
 from .errors import error_line
 from .module_facts import collect
-from .rule import Finding
+from .rule import Finding, RenameAdapter
 from .rules import RULES
 from .settings import Settings
 from .source_files import SourceError
@@ -56,6 +57,11 @@ def _in_characters(finding: Finding, lines: Sequence[str]) -> Finding:
         return col if text.isascii() else len(text.encode("utf-8")[:col].decode("utf-8", "replace"))
 
     col, end_col = convert(finding.line, finding.col), convert(finding.end_line, finding.end_col)
-    if (col, end_col) == (finding.col, finding.end_col):
+    fix = finding.fix
+    if fix is not None and isinstance(fix.intent, RenameAdapter) and fix.intent.sites:
+        sites = tuple((ln, convert(ln, c), end, convert(end, e)) for ln, c, end, e in fix.intent.sites)
+        if sites != fix.intent.sites:
+            fix = replace(fix, intent=replace(fix.intent, sites=sites))
+    if (col, end_col) == (finding.col, finding.end_col) and fix is finding.fix:
         return finding
-    return Finding(finding.code, finding.line, col, finding.end_line, end_col, finding.message, finding.fix)
+    return Finding(finding.code, finding.line, col, finding.end_line, end_col, finding.message, fix)

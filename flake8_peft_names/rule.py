@@ -27,10 +27,12 @@ class Applicability(enum.Enum):
 
 @dataclass(frozen=True)
 class RenameAdapter:
-    """Rename the adapter `old` to `new` at every adapter-name literal in the file."""
+    """Rename the adapter `old` to `new`: the reported literal and every literal at `sites` (the span
+    (line, col, end_line, end_col) of each literal that holds the value in an adapter-name role)."""
 
     old: str
     new: str
+    sites: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)

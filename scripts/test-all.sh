@@ -5,7 +5,8 @@
 #   pre-push (-m prepush)  real flake8, the command, stdin, options, formats, notebooks, editors, pre-commit
 #   floors                 the pre-push tests again with the declared minimum versions, and the flake8
 #                          adapter under each supported flake8 major (scripts/test-floors.sh)
-#   full     (-m full)     runtime proofs against the newest peft, newer Python syntax, robustness, properties;
+#   full     (-m full)     runtime proofs against the newest peft, newer Python syntax, robustness, properties,
+#                          the fix scripts run before and after --fix with peft 0.17.1 and the newest;
 #                          then the runtime proofs against peft 0.17.1 and 0.20.0, and the robustness run
 #                          over the code of pinned PyPI wheels (tests/test_corpus.py).
 set -euo pipefail
@@ -20,7 +21,7 @@ echo "== pre-push: flake8, the command and the integrations as subprocesses"
 echo "== floors: the declared minimum versions and every supported flake8 major"
 bash scripts/test-floors.sh
 echo "== full: runtime proofs (newest peft), newer Python syntax, robustness, properties"
-"${pytest[@]}" tests -m full
+PFT_FIXRUN_PYTHONS="$PWD/.venvs/peft-0.17.1/bin/python:$PWD/.venvs/main/bin/python" "${pytest[@]}" tests -m full
 for version in 0.17.1 0.20.0; do
   echo "== runtime proofs against peft $version"
   ".venvs/peft-$version/bin/python" -m pytest tests/runtime -q -p no:cacheprovider

@@ -59,6 +59,7 @@ TESTS = Path(__file__).resolve().parent
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--corpus", action="store_true", help="also run the corpus tests (marker `corpus`)")
+    parser.addoption("--fixrun", action="store_true", help="also run the fix scripts (marker `fixrun`)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,6 +71,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "peft_installed(version): peft `version` counts as installed, in process and in subprocesses"
     )
+    config.addinivalue_line(
+        "markers",
+        "fixrun: fix scripts run with real peft before and after --fix (tier full); opt in with --fixrun, "
+        "PFT_FIXRUN=1, -m fixrun or -m full",
+    )
+
+
+def fixrun_enabled(config: pytest.Config) -> bool:
+    """`--fixrun`, `PFT_FIXRUN=1`, or a `-m` expression that names the marker or the `full` tier."""
+    if config.getoption("--fixrun") or os.environ.get("PFT_FIXRUN", "") not in ("", "0"):
+        return True
+    expression = config.getoption("markexpr", "") or ""
+    return any(m in expression and f"not {m}" not in expression for m in ("fixrun", "full"))
 
 
 def corpus_enabled(config: pytest.Config) -> bool:
@@ -135,11 +149,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         assert len(tiers) <= 1, f"{item.nodeid} has more than one tier marker: {sorted(tiers)}"
         if not tiers:
             item.add_marker(tier_of(item))
-    if corpus_enabled(config):
+    opted_out = [m for m, on in (("corpus", corpus_enabled(config)), ("fixrun", fixrun_enabled(config))) if not on]
+    if not opted_out:
         return
     kept, deselected = [], []
     for item in items:
-        (deselected if item.get_closest_marker("corpus") else kept).append(item)
+        (deselected if any(item.get_closest_marker(m) for m in opted_out) else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

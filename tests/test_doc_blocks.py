@@ -153,6 +153,7 @@ def test_markdown_fix_rewrites_only_the_names(tmp_path: Path) -> None:
         MARKDOWN.replace('-sdxl", "lora")', '-sdxl", "adapter_lora")')
         .replace('["lora"], adapter_weights', '["adapter_lora"], adapter_weights')
         .replace('>>> NAME = "lora"', '>>> NAME = "adapter_lora"')
+        .replace('delete_adapters("lora")', 'delete_adapters("adapter_lora")')  # every use of the name goes with it
     )
     assert path.read_bytes() == expected.replace("\n", "\r\n").encode()
     assert run(path).findings == [] and run(path, "fix").fixed == 0  # a fixpoint
@@ -176,13 +177,14 @@ def test_rst_directives_sessions_and_doctest_blocks(tmp_path: Path) -> None:
 
 def test_a_fix_that_adds_a_line_indents_it_as_its_block(tmp_path: Path) -> None:
     document = (
-        "Saving\n\n.. code-block:: python\n\n   import torch\n\n   def save(model):\n"
+        "Saving\n\n.. code-block:: python\n\n   import peft\n   import torch\n\n   def save(base, config):\n"
+        "       model = peft.get_peft_model(base, config)\n"
         '       state = {k: v for k, v in model.state_dict().items() if "lora" in k}\n'
         '       torch.save(state, "adapter.pt")\n\nAfter.\n'
     )
     path = tmp_path / "save.rst"
     path.write_text(document)
-    assert found(run(path)) == [(8, 16, "PFT201")]
+    assert found(run(path)) == [(10, 16, "PFT201")]
     run(path, "fix")
     assert path.read_text() == document.replace(
         "   import torch\n", "   import torch\n   from peft import get_peft_model_state_dict\n"
@@ -191,7 +193,8 @@ def test_a_fix_that_adds_a_line_indents_it_as_its_block(tmp_path: Path) -> None:
 
 def test_a_session_keeps_its_output_and_refuses_a_fix_that_adds_lines(tmp_path: Path) -> None:
     document = (
-        "```pycon\n>>> import torch\n>>> state = {k: v for k, v in model.state_dict().items() if 'lora' in k}\n"
+        "```pycon\n>>> import peft\n>>> import torch\n>>> model = peft.get_peft_model(base, config)\n"
+        ">>> state = {k: v for k, v in model.state_dict().items() if 'lora' in k}\n"
         ">>> len(state)\n4\n>>> torch.save(state, 'adapter.pt')\n```\n"
     )
     path = tmp_path / "session.md"

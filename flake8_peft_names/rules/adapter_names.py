@@ -10,6 +10,7 @@ from ..adapter_sites import NameUse, adapter_name_uses
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
 from ..peft_facts import PEFT_MODEL_CLASSES, Effect, Hazard
+from ..rename_roles import rename_scope
 from ..rule import (
     Applicability,
     Check,
@@ -25,8 +26,14 @@ from ..rule import (
 from ..settings import Settings
 
 RENAME_SAFETY = (
-    "Unsafe: the fix renames the adapter at every adapter-name literal in the file (and at the constant "
-    "it comes from), but checkpoints on disk and other files may still use the old name."
+    "Unsafe, and offered only when every use of the value in the file is an adapter name (an argument of "
+    "peft's, transformers' or diffusers' adapter APIs, a key of `peft_config` or of a layer's `lora_A`-like "
+    "dict, a comparison with `active_adapter(s)`, a list given to `set_adapters`): then all of them, and "
+    "the constant, default or option the value comes from, are renamed together, and the fix lists every "
+    "line it changes. Checkpoints on disk and other files may still use the old name. When the value also "
+    "does something else (selects a method, builds a path, is compared with another value, goes to another "
+    "function, is a command-line flag's documented default), the rename is only shown, with the use that "
+    "blocks it."
 )
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 
@@ -82,6 +89,16 @@ def _plan_renames(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[
     return plan
 
 
+def _rename_fix(facts: ModuleFacts, old: str, new: str) -> Fix:
+    """Unsafe when every use of the value is an adapter-name role, renaming them all; else only shown,
+    saying which use blocks it."""
+    scope = rename_scope(facts, old)
+    intent = RenameAdapter(old, new, scope.sites)
+    if scope.blocker is None:
+        return Fix(Applicability.UNSAFE, intent, f"rename {old!r} to {new!r} at {scope.places()}")
+    return Fix(Applicability.DISPLAY_ONLY, intent, f"rename {old!r} to {new!r} by hand: {scope.reason()}")
+
+
 def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
     """The single-name rules share one classification (name_hazards.problems); each reports the names whose
     first problem is one of its own hazards."""
@@ -95,9 +112,8 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
             new = plan.get(use.value)
-            fix = None
+            fix = None if new is None else _rename_fix(facts, use.value, new)
             if new is not None:
-                fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
                 values["effects"] += f"; rename it (e.g. {new!r})"
             yield from _with_definitions(RULE_OF_HAZARD[problem.hazard], use, values, fix)
 

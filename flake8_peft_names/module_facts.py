@@ -75,6 +75,8 @@ class ModuleFacts:
     target_modules: set[str] = field(default_factory=set)
     modules_to_save: set[str] = field(default_factory=set)
     mentions_modules_to_save: bool = False
+    biases: set[str] = field(default_factory=set)  # values of `bias=` keywords (a config's bias setting)
+    expected_failures: list[tuple[ast.With, Scope]] = field(default_factory=list)  # `with pytest.raises(...)`
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False
     )
@@ -339,6 +341,8 @@ def _for(facts: ModuleFacts, node: ast.For, scope: Scope) -> None:
 
 def _with(facts: ModuleFacts, node: ast.With, scope: Scope) -> None:
     for item in node.items:
+        if isinstance(item.context_expr, ast.Call) and called_name(item.context_expr.func) in _RAISES:
+            facts.expected_failures.append((node, scope))
         _unknown_target(facts, item, scope)
         if item.optional_vars is not None and isinstance(node, ast.With):
             facts.with_items.append((item, scope))
@@ -391,10 +395,16 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
         elif keyword.arg == "modules_to_save":
             facts.mentions_modules_to_save = True
             facts.modules_to_save.update(_plain_names(keyword.value))
+        elif keyword.arg == "bias" and isinstance(keyword.value, ast.Constant):
+            facts.biases.add(str(keyword.value.value))
         elif keyword.arg == "task_type":
             value = keyword.value
             task = value.value if isinstance(value, ast.Constant) else getattr(value, "attr", None)
             facts.mentions_modules_to_save |= task in TASKS_WITH_MODULES_TO_SAVE
+
+
+# `with pytest.raises(E):`, `with self.assertRaises(E):`: calls in the block are expected to fail.
+_RAISES = frozenset({"raises", "assertRaises", "assertRaisesRegex"})
 
 
 def _comprehension(facts: ModuleFacts, node: ast.expr, scope: Scope) -> None:

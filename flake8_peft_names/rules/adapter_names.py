@@ -7,9 +7,10 @@ from typing import Any, Iterator, Optional, Union
 
 from .. import peft_facts
 from ..adapter_sites import NameUse, adapter_name_uses
+from ..model_facts import ConfigFacts, Model, model_facts, peft_uses, position
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
-from ..peft_facts import PEFT_MODEL_CLASSES, Effect, Hazard
+from ..peft_facts import COMMON_TARGET_MODULES, PEFT_MODEL_CLASSES, STRUCTURAL_KEY_COMPONENTS, Effect, Hazard
 from ..rule import (
     Applicability,
     Check,
@@ -62,6 +63,67 @@ def _find_first_problem(
     return None
 
 
+def _context_of(
+    facts: ModuleFacts, settings: Settings, use: NameUse
+) -> tuple[NameContext, bool]:
+    """The facts one name is judged by: the config of the model it is given to, where the code tells it;
+    else the file-wide facts (every method, target module and modules_to_save the file names)."""
+    config = model_facts(facts).config_of(use)
+    if config is None or config.method is None:
+        return NameContext.of(facts, settings), facts.mentions_modules_to_save
+    return facts.derived(_config_context, config, settings)
+
+
+def _config_context(facts: ModuleFacts, config: ConfigFacts, settings: Settings) -> tuple[NameContext, bool]:
+    assert config.method is not None
+    methods = settings.methods or (config.method,)
+    trains = config.trains_modules_to_save
+    has_modules_to_save = facts.mentions_modules_to_save if trains is None else trains
+    modules_to_save = facts.modules_to_save if config.modules_to_save is None else config.modules_to_save
+    components = set(STRUCTURAL_KEY_COMPONENTS)
+    if config.bias == "none" and not has_modules_to_save:
+        components.discard("bias")  # no bias in this adapter's keys: a name inside `bias` cuts nothing
+    components.update(n for m in methods if m.names_reach_keys for n in m.param_names)
+    if config.target_modules is not None:
+        components.update(config.target_modules)
+    else:
+        components.update(facts.target_modules or COMMON_TARGET_MODULES)
+    components.update(modules_to_save)
+    return NameContext(methods, frozenset(components), frozenset(modules_to_save)), has_modules_to_save
+
+
+def _problem_in(
+    name: str, facts: ModuleFacts, settings: Settings, context: NameContext, has_modules_to_save: bool
+) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
+    return facts.derived(_find_problem_in, name, settings, context, has_modules_to_save)
+
+
+def _find_problem_in(
+    facts: ModuleFacts, name: str, settings: Settings, context: NameContext, has_modules_to_save: bool
+) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
+    for problem in problems(name, context, has_modules_to_save):
+        effects = hitting([problem.hazard], settings.supported)
+        if effects:
+            return problem, effects
+    return None
+
+
+def _use_problem(
+    facts: ModuleFacts, settings: Settings, use: NameUse
+) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
+    context, has_modules_to_save = _context_of(facts, settings, use)
+    return _problem_in(use.value, facts, settings, context, has_modules_to_save)
+
+
+def _not_saved(facts: ModuleFacts, use: NameUse) -> bool:
+    """The model this name is given to is known, and never saved (nor handed on) after it."""
+    model = model_facts(facts).model_of(use)
+    return model is not None and not model.saved_after(position(use.call))
+
+
+LATENT_UNSAVED = "latent here: this model is never saved or handed on after it, and the loss happens on save"
+
+
 def _rename_plan(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
     """One new name for every name with a problem, chosen together so that the renamed file has no
     overlaps and a second run finds nothing more to rename."""
@@ -87,12 +149,14 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
 
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         plan = _rename_plan(facts, settings)
-        for use in adapter_name_uses(facts):
-            found = None if use.implicit else _first_problem(use.value, facts, settings)
+        for use in peft_uses(facts):
+            found = None if use.implicit else _use_problem(facts, settings, use)
             if found is None or found[0].hazard not in hazards:
                 continue
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
+            if problem.hazard in SAVE_HAZARDS and _not_saved(facts, use):
+                values["effects"] = f"{values['effects']} ({LATENT_UNSAVED})"
             new = plan.get(use.value)
             fix = None
             if new is not None:
@@ -104,23 +168,45 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
 
 
 def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    """Pairs of names that are each fine alone (a name with its own problem is reported for that)."""
+    """Pairs of names that are each fine alone (a name with its own problem is reported for that), held by
+    the same model at the same time; names bound to no model are paired within their function."""
     effects = hitting(OVERLAPPING.hazards, settings.supported)
     if not effects:
         return
-    first_seen: dict[str, NameUse] = {}
+    models = model_facts(facts)
+    groups: dict[object, list[NameUse]] = {}
+    for use in peft_uses(facts):
+        model = models.model_of(use)
+        groups.setdefault(model.key if model else ("scope", id(use.scope)), []).append(use)
+    findings = []
+    for key, uses in groups.items():
+        findings.extend(_overlaps_on(facts, settings, models.models.get(key), uses, effects))
+    for finding in sorted(findings, key=lambda f: (f.line, f.col)):
+        yield finding
+
+
+def _overlaps_on(
+    facts: ModuleFacts, settings: Settings, model: Optional[Model], uses: list[NameUse], effects: tuple[Effect, ...]
+) -> Iterator[Finding]:
+    held: dict[str, NameUse] = {}
     reported: set[frozenset[str]] = set()
-    for use in adapter_name_uses(facts):
-        if _first_problem(use.value, facts, settings) is not None:
+    for use in sorted(uses, key=lambda u: position(u.call)):
+        if use.api.name in ("delete_adapter", "delete_adapters"):
+            held.pop(use.value, None)
             continue
-        for name, earlier in first_seen.items():
+        if _use_problem(facts, settings, use) is not None:
+            continue
+        for name, earlier in held.items():
             pair = frozenset((name, use.value))
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
                 line = str(start(earlier.node)[0])
-                values = {"name": use.value, "other": name, "line": line, "effects": effects_text(effects), "where": ""}
+                text = effects_text(effects)
+                if model is not None and not model.saved_after(position(use.call)):
+                    text += " (latent here: this model is never saved or handed on while both adapters exist)"
+                values = {"name": use.value, "other": name, "line": line, "effects": text, "where": ""}
                 yield from _with_definitions(OVERLAPPING, use, values, None)
-        first_seen.setdefault(use.value, use)
+        held.setdefault(use.value, use)
 
 
 @dataclass
@@ -141,7 +227,7 @@ class _Adapters:
 
 def _check_reuse(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     by_call: dict[int, list[NameUse]] = {}
-    for use in adapter_name_uses(facts):
+    for use in peft_uses(facts):
         by_call.setdefault(id(use.call), []).append(use)
     if not by_call:
         return
@@ -488,6 +574,10 @@ REUSED = _rule(
     check=_check_reuse,
 )
 
+# Hazards whose loss happens when the model is saved: latent on a model the code never saves.
+SAVE_HAZARDS = frozenset(
+    {peft_facts.NAME_INSIDE_PREFIX, peft_facts.PREFIX_INSIDE_NAME, peft_facts.KEY_COMPONENT_PREFIX}
+)
 ADAPTER_NAME_RULES = (INVALID, INSIDE_PREFIX, CONTAINS_PREFIX, KEY_COMPONENT, KEY_PREFIX, OVERLAPPING, REUSED)
 # The rule that reports a hazard, read from the rules' own hazard lists (a name's Problem names its hazard).
 RULE_OF_HAZARD: dict[Hazard, Rule] = {hazard: rule for rule in ADAPTER_NAME_RULES for hazard in rule.hazards}

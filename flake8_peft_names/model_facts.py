@@ -264,7 +264,7 @@ class _Builder:
             if "modules_to_save" in keywords
             else frozenset(),
             task_text in TASKS_WITH_MODULES_TO_SAVE,
-            "none" if bias is None else (bias.value if isinstance(bias, ast.Constant) else None),
+            "none" if bias is None else (str(bias.value) if isinstance(bias, ast.Constant) else None),
         )
 
     # -- saves ----------------------------------------------------------------------------------------
@@ -272,10 +272,10 @@ class _Builder:
     def find_saves(self, models: dict[ModelKey, Model]) -> None:
         """Every save of a known model, and every place it leaves what the rules can follow (passed to
         a function, returned, stored): after those it may be saved anywhere."""
-        local = {k for k in models if isinstance(k, tuple) and k[0] == "local"}
+        local: set[ModelKey] = {k for k in models if isinstance(k, tuple) and k[0] == "local"}
         if not local:
             return
-        roots = {k[2] for k in local}  # type: ignore[index]
+        roots = self._names_of_models(local)
         naming = {id(c) for m in models.values() for c in (u.call for u in m.uses)}
         for call, scope in self.facts.calls:
             func = call.func
@@ -298,6 +298,15 @@ class _Builder:
             model = models[key]
             if key[3] is None and _is_module_scope(key[1], self.facts):  # type: ignore[index]
                 model.always_saved = True
+
+    def _names_of_models(self, local: set[ModelKey]) -> set[str]:
+        """The variables that hold these models, and those bound to them (`m = model`, `unwrap_model(model)`)."""
+        names = {k[2] for k in local}  # type: ignore[index]
+        for scope in [self.facts.module_scope, *self.facts.scope_of.values()]:
+            for name, values in scope.bindings.items():
+                if any(_root(_alias_source(v)) in names for v in values if isinstance(v, ast.Name) or _is_alias(v)):
+                    names.add(name)
+        return names
 
     def _mark(self, models: dict[ModelKey, Model], expr: ast.expr, scope: Scope, node: ast.AST) -> None:
         key, _ = self._key_of_expr(expr, scope, position(node))
@@ -347,6 +356,12 @@ def _is_alias(value: ast.expr) -> bool:
     if isinstance(value, ast.Attribute):
         return value.attr in _SAME_MODEL_ATTRIBUTES
     return isinstance(value, ast.Call) and called_name(value.func) in _UNWRAP
+
+
+def _alias_source(value: ast.expr) -> ast.expr:
+    if isinstance(value, ast.Call) and value.args:
+        return value.args[0]
+    return value.value if isinstance(value, ast.Attribute) else value
 
 
 def _live_binding(values: list[ast.expr], at: Optional[Position]) -> Optional[ast.expr]:

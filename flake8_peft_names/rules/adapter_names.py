@@ -178,7 +178,7 @@ def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]
     for use in peft_uses(facts):
         model = models.model_of(use)
         groups.setdefault(model.key if model else ("scope", id(use.scope)), []).append(use)
-    findings = []
+    findings: list[Finding] = []
     for key, uses in groups.items():
         findings.extend(_overlaps_on(facts, settings, models.models.get(key), uses, effects))
     for finding in sorted(findings, key=lambda f: (f.line, f.col)):

@@ -171,7 +171,9 @@ class _Builder:
         self.facts = facts
 
     def expected_to_fail(self, uses: Iterable[NameUse]) -> set[int]:
-        blocks = [(position(w), (w.end_lineno or w.lineno, w.end_col_offset or 0)) for w, _ in self.facts.expected_failures]
+        blocks = [
+            (position(w), (w.end_lineno or w.lineno, w.end_col_offset or 0)) for w, _ in self.facts.expected_failures
+        ]
         if not blocks:
             return set()
         return {id(u.call) for u in uses if any(a < position(u.call) <= b for a, b in blocks)}
@@ -202,7 +204,9 @@ class _Builder:
                     return ("attr", id(cls), attr), f"self.{attr}"
         return None
 
-    def _key_of_expr(self, expr: ast.expr, scope: Scope, at: Position, depth: int = 0) -> tuple[Optional[ModelKey], str]:
+    def _key_of_expr(
+        self, expr: ast.expr, scope: Scope, at: Position, depth: int = 0
+    ) -> tuple[Optional[ModelKey], str]:
         if depth > _MAX_ALIASES:
             return None, ""
         if isinstance(expr, ast.Attribute) and expr.attr in _SAME_MODEL_ATTRIBUTES:

@@ -29,6 +29,16 @@ RENAME_SAFETY = (
     "Unsafe: the fix renames the adapter at every adapter-name literal in the file (and at the constant "
     "it comes from), but checkpoints on disk and other files may still use the old name."
 )
+MODEL_CONFIG_NOTE = (
+    " Which method, `target_modules`, `modules_to_save` and `bias` a name is judged by comes from the config of "
+    "the model it is given to (`get_peft_model(model, config)`, `add_adapter(name, config)`) where the code "
+    "shows it; where it does not (a config loaded by `from_pretrained` or built elsewhere), from everything the "
+    "file names. Calls inside `with pytest.raises(...)` and modules that import no ML library are not checked."
+)
+LATENT_NOTE = (
+    " A model the code never saves nor hands on after the name is given makes the finding latent (the loss "
+    "happens on save), and the message says so."
+)
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 
 
@@ -388,6 +398,8 @@ INSIDE_PREFIX = _rule(
     what_it_does=(
         "Finds adapter names that are the beginning of the PEFT method's parameter prefix, such as `lora` "
         "(or `lo`) for LoRA's `lora_`, `ia3` for IA3, `hada` for LoHa."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.17.x, `get_peft_model_state_dict` removed `.<adapter name>` anywhere in a key, so "
@@ -420,6 +432,8 @@ CONTAINS_PREFIX = _rule(
         "Finds adapter names that contain the PEFT method's parameter prefix (`lora_adapter`, `my_lora_`) in a "
         "file that trains `modules_to_save` modules (`modules_to_save=`, or a classification `task_type`, "
         "for which peft adds the head itself)."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.20.x, PEFT tells adapter keys from `modules_to_save` keys by looking for the prefix, and "
@@ -452,6 +466,7 @@ KEY_COMPONENT = _rule(
         "`modules_to_save`, the method's parameter names (`lora_A`, `ia3_l`, ...), the target modules "
         "(`target_modules=` in the same file, else common names such as `q_proj` and `lm_head`), and the "
         "`modules_to_save` modules."
+        + MODEL_CONFIG_NOTE
     ),
     why_bad=(
         "PEFT finds an adapter's tensors by looking for its name among the key components. Up to 0.17.x a "
@@ -491,6 +506,8 @@ KEY_PREFIX = _rule(
     what_it_does=(
         "Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, "
         "`lm` of `lm_head`."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.17.x, saving removed `.<adapter name>` anywhere in a key, so the adapter `q` turns "
@@ -514,11 +531,15 @@ KEY_PREFIX = _rule(
 OVERLAPPING = _rule(
     "PFT106",
     "overlapping-adapter-names",
-    summary="two adapter names in one file where one contains the other (`sft`, `sft2`)",
+    summary="two adapter names on one model where one contains the other (`sft`, `sft2`)",
     message="adapter names {name!r} and {other!r} (line {line}) overlap, one contains the other: {effects}{where}",
     what_it_does=(
-        "Finds pairs of adapter names used in one file where one is a substring of the other, counting the "
-        "implicit `default`."
+        "Finds pairs of adapter names that one model holds at the same time where one is a substring of the "
+        "other, counting the implicit `default`. A model is followed through assignments, `.module` and "
+        "`unwrap_model(...)`; a name deleted (`delete_adapter`) before the other is added, or given in a call "
+        "inside `with pytest.raises(...)`, is not held. Names given to no model the code can follow are paired "
+        "within their function. On a model that is never saved nor handed on while both names exist, the "
+        "finding is latent, and the message says so."
     ),
     why_bad=(
         "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so the checkpoint "
@@ -550,7 +571,8 @@ REUSED = _rule(
     what_it_does=(
         "Finds `load_adapter` and peft's `add_adapter(name, config)` on a `PeftModel` with an adapter name "
         "that the same model already has, earlier in the same function or module body (including the "
-        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`)."
+        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`). A call inside "
+        "`with pytest.raises(...)` is expected to fail and registers no name."
     ),
     why_bad=(
         "`PeftModel.load_adapter` loads into the existing adapter without a word, so the earlier weights are "

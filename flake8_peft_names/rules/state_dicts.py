@@ -64,7 +64,7 @@ def _manual_fix(item: Filtered, flows: Flows, prefixes: frozenset[str]) -> tuple
 
 def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts) or not imports_peft(facts):
-        return  # without peft in the module, hand-filtered LoRA keys are no PEFT mistake (and the fix's import would fail)
+        return  # without peft in the module, hand-filtered LoRA keys are no PEFT mistake (a fix's import would fail)
     if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
         return
     sources = state_dicts(facts)
@@ -295,8 +295,11 @@ MANUAL = Rule(
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
         "counted or printed (or looped over only to print each entry), modules that define their own "
         "`get_peft_model_state_dict`, and modules that use "
-        "another LoRA library (loralib, their own LoRA layers) instead of peft. A needle that cannot be resolved "
-        "statically is never guessed."
+        "another LoRA library (loralib, their own LoRA layers) instead of peft, or do not import peft at all. "
+        "Nor are snapshots only looked at where they are taken: a collection compared, asserted, counted, "
+        "indexed or looped over (or appended to a list used so) and never saved, loaded, returned, copied out or "
+        "handed on, such as the LoRA weights taken before training to assert they changed. A needle that cannot "
+        "be resolved statically is never guessed."
     ),
     why_bad=(
         "Such a dict holds PEFT's in-memory layout, not its checkpoint format: every key keeps the adapter "

@@ -7,10 +7,11 @@ from typing import Any, Iterator, Optional, Union
 
 from .. import peft_facts
 from ..adapter_sites import NameUse, adapter_name_uses
-from ..model_facts import ConfigFacts, Model, model_facts, peft_uses, position
+from ..model_facts import Model, model_facts, peft_uses, position
+from ..model_hazards import not_saved_after, use_problem
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
-from ..peft_facts import COMMON_TARGET_MODULES, PEFT_MODEL_CLASSES, STRUCTURAL_KEY_COMPONENTS, Effect, Hazard
+from ..peft_facts import PEFT_MODEL_CLASSES, Effect, Hazard
 from ..rule import (
     Applicability,
     Check,
@@ -73,64 +74,6 @@ def _find_first_problem(
     return None
 
 
-def _context_of(
-    facts: ModuleFacts, settings: Settings, use: NameUse
-) -> tuple[NameContext, bool]:
-    """The facts one name is judged by: the config of the model it is given to, where the code tells it;
-    else the file-wide facts (every method, target module and modules_to_save the file names)."""
-    config = model_facts(facts).config_of(use)
-    if config is None or config.method is None:
-        return NameContext.of(facts, settings), facts.mentions_modules_to_save
-    return facts.derived(_config_context, config, settings)
-
-
-def _config_context(facts: ModuleFacts, config: ConfigFacts, settings: Settings) -> tuple[NameContext, bool]:
-    assert config.method is not None
-    methods = settings.methods or (config.method,)
-    trains = config.trains_modules_to_save
-    has_modules_to_save = facts.mentions_modules_to_save if trains is None else trains
-    modules_to_save = facts.modules_to_save if config.modules_to_save is None else config.modules_to_save
-    components = set(STRUCTURAL_KEY_COMPONENTS)
-    if config.bias == "none" and not has_modules_to_save:
-        components.discard("bias")  # no bias in this adapter's keys: a name inside `bias` cuts nothing
-    components.update(n for m in methods if m.names_reach_keys for n in m.param_names)
-    if config.target_modules is not None:
-        components.update(config.target_modules)
-    else:
-        components.update(facts.target_modules or COMMON_TARGET_MODULES)
-    components.update(modules_to_save)
-    return NameContext(methods, frozenset(components), frozenset(modules_to_save)), has_modules_to_save
-
-
-def _problem_in(
-    name: str, facts: ModuleFacts, settings: Settings, context: NameContext, has_modules_to_save: bool
-) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
-    return facts.derived(_find_problem_in, name, settings, context, has_modules_to_save)
-
-
-def _find_problem_in(
-    facts: ModuleFacts, name: str, settings: Settings, context: NameContext, has_modules_to_save: bool
-) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
-    for problem in problems(name, context, has_modules_to_save):
-        effects = hitting([problem.hazard], settings.supported)
-        if effects:
-            return problem, effects
-    return None
-
-
-def _use_problem(
-    facts: ModuleFacts, settings: Settings, use: NameUse
-) -> Optional[tuple[Problem, tuple[Effect, ...]]]:
-    context, has_modules_to_save = _context_of(facts, settings, use)
-    return _problem_in(use.value, facts, settings, context, has_modules_to_save)
-
-
-def _not_saved(facts: ModuleFacts, use: NameUse) -> bool:
-    """The model this name is given to is known, and never saved (nor handed on) after it."""
-    model = model_facts(facts).model_of(use)
-    return model is not None and not model.saved_after(position(use.call))
-
-
 LATENT_UNSAVED = "latent here: this model is never saved or handed on after it, and the loss happens on save"
 
 
@@ -160,12 +103,12 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         plan = _rename_plan(facts, settings)
         for use in peft_uses(facts):
-            found = None if use.implicit else _use_problem(facts, settings, use)
+            found = None if use.implicit else use_problem(facts, settings, use)
             if found is None or found[0].hazard not in hazards:
                 continue
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
-            if problem.hazard in SAVE_HAZARDS and _not_saved(facts, use):
+            if problem.hazard in SAVE_HAZARDS and not_saved_after(facts, use):
                 values["effects"] = f"{values['effects']} ({LATENT_UNSAVED})"
             new = plan.get(use.value)
             fix = None
@@ -204,7 +147,7 @@ def _overlaps_on(
         if use.api.name in ("delete_adapter", "delete_adapters"):
             held.pop(use.value, None)
             continue
-        if _use_problem(facts, settings, use) is not None:
+        if use_problem(facts, settings, use) is not None:
             continue
         for name, earlier in held.items():
             pair = frozenset((name, use.value))

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from .errors import error_line
-from .module_facts import collect
+from .module_scan import collect
 from .rule import Finding, RenameAdapter
 from .rules import RULES
 from .settings import Settings

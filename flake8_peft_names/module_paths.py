@@ -31,8 +31,8 @@ class Family:
     markers: tuple[str, ...]  # class-name prefixes (`LlamaForCausalLM` starts with `Llama`)
     paths_text: str  # one `a.b.N.c: leaf leaf` per line
     default_targets_text: str  # what is adapted when the file does not say (peft's own defaults)
-    below: dict[str, frozenset[str]] = field(init=False)  # component -> the leaf modules below it
-    example: dict[str, str] = field(init=False)  # component -> one path through it, for messages
+    below: dict[str, frozenset[str]] = field(init=False, compare=False)  # component -> the leaf modules below it
+    example: dict[str, str] = field(init=False, compare=False)  # component -> one path through it, for messages
 
     def __post_init__(self) -> None:
         below: dict[str, set[str]] = {}

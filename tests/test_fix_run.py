@@ -5,7 +5,8 @@ Each script's first line says what the fix must do:
   `# fixrun: fixed`                   an unsafe fix changes the script; after it every adapter tensor
                                       round-trips (and where the original round-tripped, so does the fix);
   `# fixrun: display-only "REASON"`   no fix is applied (the file stays byte for byte), and a finding's
-                                      fix description gives REASON.
+                                      fix description gives REASON;
+  `# fixrun: not-reported "WHY"`      no finding at all, so nothing changes (code that does not use peft).
 `# fixrun: needs MODULE` skips the run (not the static checks) where MODULE cannot be imported.
 
 The static checks run everywhere. The runs (marker `fixrun`, tier `full`) need torch and peft: opt in with
@@ -39,7 +40,7 @@ SCRIPTS_DIR = Path(__file__).parent / "fix_scripts"
 HARNESS = SCRIPTS_DIR / "harness.py"
 SCRIPTS = sorted(p for p in SCRIPTS_DIR.glob("*.py") if p != HARNESS)
 UNSAFE = frozenset({Applicability.SAFE, Applicability.UNSAFE})
-HEADER = re.compile(r'# fixrun: (fixed|display-only "(.*)")$')
+HEADER = re.compile(r'# fixrun: (fixed|display-only "(.*)"|not-reported "(.*)")$')
 NEEDS = re.compile(r"^# fixrun: needs (\w+)$", re.M)
 RESULT = "PFT_RESULT "
 
@@ -47,15 +48,17 @@ RESULT = "PFT_RESULT "
 @dataclass(frozen=True)
 class Expectation:
     fixed: bool
-    reason: Optional[str]
+    reason: Optional[str]  # display-only: why, as a finding's fix description says it
     needs: tuple[str, ...]
+    reported: bool = True  # not-reported: no finding at all (the module does not use peft)
 
 
 def expectation(path: Path) -> Expectation:
     text = path.read_text(encoding="utf-8")
     match = HEADER.match(text.splitlines()[0])
-    assert match, f"{path.name}: the first line must be `# fixrun: fixed` or `# fixrun: display-only \"REASON\"`"
-    return Expectation(match.group(1) == "fixed", match.group(2), tuple(NEEDS.findall(text)))
+    assert match, f"{path.name}: the first line must be `# fixrun: fixed`, `display-only ...` or `not-reported ...`"
+    needs = tuple(NEEDS.findall(text))
+    return Expectation(match.group(1) == "fixed", match.group(2), needs, reported=match.group(3) is None)
 
 
 def findings(source: bytes) -> list[Finding]:
@@ -79,6 +82,8 @@ def test_fix_does_what_the_script_says(path: Path) -> None:
     if expected.fixed:
         assert fixed != source, "the script says the fix changes it, and it does not"
         assert fix_source(fixed, findings(fixed), UNSAFE) == fixed, "a second --fix run changes the script again"
+    elif not expected.reported:
+        assert found == [], "the script says it is not reported"
     else:
         assert fixed == source, "a display-only script was changed by --fix --unsafe-fixes"
         descriptions = [f.fix.description for f in found if f.fix is not None]

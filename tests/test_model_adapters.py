@@ -7,7 +7,7 @@ from typing import Optional
 import pytest
 
 from flake8_peft_names.model_adapters import adapter_of
-from flake8_peft_names.module_facts import collect
+from flake8_peft_names.module_scan import collect
 
 
 def adapter(source: str, model: str = "model") -> Optional[str]:

@@ -5,12 +5,12 @@ triage file are checked for shape, so a bad edit fails here rather than in the l
 """
 from __future__ import annotations
 
-import pytest
-
 import hashlib
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "precision-corpus.py"

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from flake8_peft_names.module_facts import collect
+from flake8_peft_names.module_scan import collect
 from flake8_peft_names.rename_roles import rename_scope
 
 HEAD = "from peft import get_peft_model\nmodel = get_peft_model(base, config, adapter_name='lora')\n"

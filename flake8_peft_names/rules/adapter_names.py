@@ -7,6 +7,8 @@ from typing import Any, Iterator, Optional, Union
 
 from .. import peft_facts
 from ..adapter_sites import NameUse, adapter_name_uses
+from ..model_facts import Model, model_facts, peft_uses, position
+from ..model_hazards import not_saved_after, use_problem
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
 from ..peft_facts import PEFT_MODEL_CLASSES, Effect, Hazard
@@ -34,6 +36,16 @@ RENAME_SAFETY = (
     "does something else (selects a method, builds a path, is compared with another value, goes to another "
     "function, is a command-line flag's documented default), the rename is only shown, with the use that "
     "blocks it."
+)
+MODEL_CONFIG_NOTE = (
+    " Which method, `target_modules`, `modules_to_save` and `bias` a name is judged by comes from the config of "
+    "the model it is given to (`get_peft_model(model, config)`, `add_adapter(name, config)`) where the code "
+    "shows it; where it does not (a config loaded by `from_pretrained` or built elsewhere), from everything the "
+    "file names. Calls inside `with pytest.raises(...)` and modules that import no ML library are not checked."
+)
+LATENT_NOTE = (
+    " A model the code never saves nor hands on after the name is given makes the finding latent (the loss "
+    "happens on save), and the message says so."
 )
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 
@@ -68,6 +80,9 @@ def _find_first_problem(
         if effects:
             return problem, effects
     return None
+
+
+LATENT_UNSAVED = "latent here: this model is never saved or handed on after it, and the loss happens on save"
 
 
 def _rename_plan(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
@@ -105,12 +120,14 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
 
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         plan = _rename_plan(facts, settings)
-        for use in adapter_name_uses(facts):
-            found = None if use.implicit else _first_problem(use.value, facts, settings)
+        for use in peft_uses(facts):
+            found = None if use.implicit else use_problem(facts, settings, use)
             if found is None or found[0].hazard not in hazards:
                 continue
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(effects), where="")
+            if problem.hazard in SAVE_HAZARDS and not_saved_after(facts, use):
+                values["effects"] = f"{values['effects']} ({LATENT_UNSAVED})"
             new = plan.get(use.value)
             fix = None if new is None else _rename_fix(facts, use.value, new)
             if new is not None:
@@ -121,25 +138,47 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
 
 
 def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    """Pairs of names that are each fine alone (a name with its own problem is reported for that)."""
+    """Pairs of names that are each fine alone (a name with its own problem is reported for that), held by
+    the same model at the same time; names bound to no model are paired within their function."""
     effects = hitting(OVERLAPPING.hazards, settings.supported)
     if not effects:
         return
-    first_seen: dict[str, NameUse] = {}
+    models = model_facts(facts)
+    groups: dict[object, list[NameUse]] = {}
+    for use in peft_uses(facts):
+        model = models.model_of(use)
+        groups.setdefault(model.key if model else ("scope", id(use.scope)), []).append(use)
+    findings: list[Finding] = []
+    for key, uses in groups.items():
+        findings.extend(_overlaps_on(facts, settings, models.models.get(key), uses, effects))
+    for finding in sorted(findings, key=lambda f: (f.line, f.col)):
+        yield finding
+
+
+def _overlaps_on(
+    facts: ModuleFacts, settings: Settings, model: Optional[Model], uses: list[NameUse], effects: tuple[Effect, ...]
+) -> Iterator[Finding]:
+    held: dict[str, NameUse] = {}
     reported: set[frozenset[str]] = set()
-    for use in adapter_name_uses(facts):
-        if _first_problem(use.value, facts, settings) is not None:
+    for use in sorted(uses, key=lambda u: position(u.call)):
+        if use.api.name in ("delete_adapter", "delete_adapters"):
+            held.pop(use.value, None)
             continue
-        for name, earlier in first_seen.items():
+        if use_problem(facts, settings, use) is not None:
+            continue
+        for name, earlier in held.items():
             pair = frozenset((name, use.value))
             if use.exclusive and earlier.exclusive and earlier.call is use.call:
                 continue  # two arms of one conditional: never both adapters at once
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
                 line = str(start(earlier.node)[0])
-                values = {"name": use.value, "other": name, "line": line, "effects": effects_text(effects), "where": ""}
+                text = effects_text(effects)
+                if model is not None and not model.saved_after(position(use.call)):
+                    text += " (latent here: this model is never saved or handed on while both adapters exist)"
+                values = {"name": use.value, "other": name, "line": line, "effects": text, "where": ""}
                 yield from _with_definitions(OVERLAPPING, use, values, None)
-        first_seen.setdefault(use.value, use)
+        held.setdefault(use.value, use)
 
 
 @dataclass
@@ -160,7 +199,7 @@ class _Adapters:
 
 def _check_reuse(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     by_call: dict[int, list[NameUse]] = {}
-    for use in adapter_name_uses(facts):
+    for use in peft_uses(facts):
         by_call.setdefault(id(use.call), []).append(use)
     if not by_call:
         return
@@ -323,6 +362,8 @@ INSIDE_PREFIX = _rule(
     what_it_does=(
         "Finds adapter names that are the beginning of the PEFT method's parameter prefix, such as `lora` "
         "(or `lo`) for LoRA's `lora_`, `ia3` for IA3, `hada` for LoHa."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.17.x, `get_peft_model_state_dict` removed `.<adapter name>` anywhere in a key, so "
@@ -355,6 +396,8 @@ CONTAINS_PREFIX = _rule(
         "Finds adapter names that contain the PEFT method's parameter prefix (`lora_adapter`, `my_lora_`) in a "
         "file that trains `modules_to_save` modules (`modules_to_save=`, or a classification `task_type`, "
         "for which peft adds the head itself)."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.20.x, PEFT tells adapter keys from `modules_to_save` keys by looking for the prefix, and "
@@ -398,6 +441,7 @@ KEY_COMPONENT = _rule(
         "`attention`, `self`, `attn`, `attn1`, `transformer_blocks`, ...). Only components above a module "
         "the file adapts count (`target_modules=`; without it, the family's usual attention targets; "
         "`all-linear` adapts them all), so `mlp` is reported only when an MLP module is adapted."
+        + MODEL_CONFIG_NOTE
     ),
     why_bad=(
         "PEFT finds an adapter's tensors by looking for its name among the key components. Up to 0.17.x a "
@@ -442,6 +486,8 @@ KEY_PREFIX = _rule(
         "Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, "
         "`lm` of `lm_head`, and of the module-path components PFT104 lists: `s` or `self` of `self_attn`, `la` "
         "of `layers`."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.17.x, saving removed `.<adapter name>` anywhere in a key, so the adapter `q` turns "
@@ -465,11 +511,15 @@ KEY_PREFIX = _rule(
 OVERLAPPING = _rule(
     "PFT106",
     "overlapping-adapter-names",
-    summary="two adapter names in one file where one contains the other (`sft`, `sft2`)",
+    summary="two adapter names on one model where one contains the other (`sft`, `sft2`)",
     message="adapter names {name!r} and {other!r} (line {line}) overlap, one contains the other: {effects}{where}",
     what_it_does=(
-        "Finds pairs of adapter names used in one file where one is a substring of the other, counting the "
-        "implicit `default`."
+        "Finds pairs of adapter names that one model holds at the same time where one is a substring of the "
+        "other, counting the implicit `default`. A model is followed through assignments, `.module` and "
+        "`unwrap_model(...)`; a name deleted (`delete_adapter`) before the other is added, or given in a call "
+        "inside `with pytest.raises(...)`, is not held. Names given to no model the code can follow are paired "
+        "within their function. On a model that is never saved nor handed on while both names exist, the "
+        "finding is latent, and the message says so."
     ),
     why_bad=(
         "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so the checkpoint "
@@ -501,7 +551,8 @@ REUSED = _rule(
     what_it_does=(
         "Finds `load_adapter` and peft's `add_adapter(name, config)` on a `PeftModel` with an adapter name "
         "that the same model already has, earlier in the same function or module body (including the "
-        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`)."
+        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`). A call inside "
+        "`with pytest.raises(...)` is expected to fail and registers no name."
     ),
     why_bad=(
         "`PeftModel.load_adapter` loads into the existing adapter without a word, so the earlier weights are "
@@ -525,6 +576,10 @@ REUSED = _rule(
     check=_check_reuse,
 )
 
+# Hazards whose loss happens when the model is saved: latent on a model the code never saves.
+SAVE_HAZARDS = frozenset(
+    {peft_facts.NAME_INSIDE_PREFIX, peft_facts.PREFIX_INSIDE_NAME, peft_facts.KEY_COMPONENT_PREFIX}
+)
 ADAPTER_NAME_RULES = (INVALID, INSIDE_PREFIX, CONTAINS_PREFIX, KEY_COMPONENT, KEY_PREFIX, OVERLAPPING, REUSED)
 # The rule that reports a hazard, read from the rules' own hazard lists (a name's Problem names its hazard).
 RULE_OF_HAZARD: dict[Hazard, Rule] = {hazard: rule for rule in ADAPTER_NAME_RULES for hazard in rule.hazards}

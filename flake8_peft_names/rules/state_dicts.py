@@ -10,9 +10,10 @@ from .. import peft_facts
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, hitting, finding_at
 from ..settings import Settings
 from ..model_adapters import adapter_argument, adapter_of
-from ..state_dict.context import peft_in_use, refuses_modules_to_save, skipped_module
+from ..state_dict.context import imports_peft, peft_in_use, refuses_modules_to_save, skipped_module
 from ..state_dict.filtered import Filtered, Form
 from ..state_dict.flows import Flows
+from ..state_dict.snapshots import only_inspected
 from ..state_dict.models import loaded_for_inference, verbatim
 from ..state_dict.values import MODEL_KINDS, Kind
 from ..state_dict.view import StateDicts, state_dicts
@@ -96,8 +97,8 @@ def _read_from_file(state: ast.expr) -> bool:
 
 
 def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts):
-        return
+    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts) or not imports_peft(facts):
+        return  # without peft in the module, hand-filtered LoRA keys are no PEFT mistake (a fix's import would fail)
     if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
         return
     sources = state_dicts(facts)
@@ -110,6 +111,8 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
             continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
         if item.form is Form.KEYS and flows.bookkeeping_only():
             continue  # key names for a check (`missing_keys.remove(key)`), not a checkpoint
+        if not callers and only_inspected(sources, item, flows):
+            continue  # a snapshot compared or asserted where it is taken, never saved, loaded or handed on
         prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
         if prefilter and (
             any(t.needle and t.needle.modules_to_save for t in item.needles) or refuses_modules_to_save(facts)
@@ -344,8 +347,11 @@ MANUAL = Rule(
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
         "counted or printed (or looped over only to print each entry), modules that define their own "
         "`get_peft_model_state_dict`, and modules that use "
-        "another LoRA library (loralib, their own LoRA layers) instead of peft. A needle that cannot be resolved "
-        "statically is never guessed."
+        "another LoRA library (loralib, their own LoRA layers) instead of peft, or do not import peft at all. "
+        "Nor are snapshots only looked at where they are taken: a collection compared, asserted, counted, "
+        "indexed or looped over (or appended to a list used so) and never saved, loaded, returned, copied out or "
+        "handed on, such as the LoRA weights taken before training to assert they changed. A needle that cannot "
+        "be resolved statically is never guessed."
     ),
     why_bad=(
         "Such a dict holds PEFT's in-memory layout, not its checkpoint format: every key keeps the adapter "

@@ -1,4 +1,4 @@
-# fixrun: display-only "'lora' on line 11 is passed to train_adapter(), not only an adapter name"
+# fixrun: not-reported "AdapterHub's adapters library, not peft: nothing to report or rename"
 # fixrun: needs adapters
 """AdapterHub's `adapters`: five uses of the name, three of them in calls no peft fact covers."""
 import adapters

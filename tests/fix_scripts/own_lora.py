@@ -1,4 +1,4 @@
-# fixrun: display-only "the module does not use peft (no peft import or PEFT API), so no peft call is added"
+# fixrun: not-reported "the module does not use peft (no peft import or PEFT API): nothing to report or fix"
 """A project's own LoRA, no peft: a state-dict fix would add a peft import and call that cannot work."""
 import torch
 

@@ -19,7 +19,7 @@ import time
 import tokenize
 
 from flake8_peft_names.engine import check_tree, may_have_findings
-from flake8_peft_names.module_facts import collect
+from flake8_peft_names.module_scan import collect
 from flake8_peft_names.plugin import Plugin
 
 
@@ -64,7 +64,7 @@ def phases(folders: list[str]) -> None:
         list(Plugin(tree=tree, lines=lines).run())
     whole = time.process_time() - start
     print(f"unprofiled, {len(parsed)} files: plugin run() {whole:.2f} s CPU = text pre-check {precheck:.2f} s "
-          f"+ on the {len(passing)} files that pass it: facts (module_facts.collect) {facts:.2f} s, "
+          f"+ on the {len(passing)} files that pass it: facts (module_scan.collect) {facts:.2f} s, "
           f"rules {checked - facts:.2f} s (check_tree {checked:.2f} s)")
 
 

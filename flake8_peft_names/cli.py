@@ -11,9 +11,11 @@ from . import __version__
 from .config import Config, ConfigError, load_config
 from .discovery import git_ignored, skipped_dir
 from .docs import rule_page
+from .doc_file import DOCS
 from .file_job import NOTEBOOK, FileJob
 from .fix_output import STDIN
 from .peft_options import add_argparse_options
+from .progress import Progress
 from .report import FORMATS
 from .results import FileResult, applicability, definition_links, fix_holder
 from .rule import Applicability, Finding
@@ -71,9 +73,10 @@ def _discover(paths: Iterable[str], config: Config) -> Iterator[str]:
                     and not config.is_excluded(os.path.join(folder, d))
                     and _absolute(folder, d) not in ignored
                 )
+                suffixes = (".py", NOTEBOOK, *(DOCS if config.include_docs else ()))
                 for name in sorted(files):
                     candidate = os.path.join(folder, name)
-                    if name.endswith((".py", NOTEBOOK)) and not config.is_excluded(candidate):
+                    if name.endswith(suffixes) and not config.is_excluded(candidate):
                         if _absolute(folder, name) not in ignored:
                             yield candidate
         elif not config.is_excluded(given):
@@ -104,7 +107,7 @@ def _in_worker(path: str) -> FileResult:
 
 def _run(job: FileJob, paths: list[str], jobs: Optional[int], progress: bool) -> Iterator[FileResult]:
     workers = min(jobs or os.cpu_count() or 1, len(paths))
-    bar = Progress(len(paths)) if progress else None
+    bar = Progress(len(paths), "files", every=50) if progress else None
     if workers <= 1 or STDIN in paths:
         yield from _counted(map(job, paths), bar)
         return
@@ -123,24 +126,6 @@ def _counted(results: Iterable[FileResult], bar: Optional[Progress]) -> Iterator
         bar.close()
 
 
-class Progress:
-    """A one-line progress bar on stderr, for terminals only."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done = total, 0
-
-    def step(self) -> None:
-        self.done += 1
-        if self.done == self.total or self.done % 50 == 0:
-            filled = 30 * self.done // max(self.total, 1)
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} files")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
-        sys.stderr.flush()
-
-
 def _progress_wanted(args: argparse.Namespace) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
@@ -149,6 +134,9 @@ def _report(results: list[FileResult], args: argparse.Namespace, mode: str) -> i
     errors = [r for r in results if r.error]
     for result in errors:
         print(f"{result.path}: error: {result.error}", file=sys.stderr)
+    for result in results:
+        if result.warning:
+            print(f"{result.path}: warning: {result.warning}", file=sys.stderr)
     if mode == "diff":
         sys.stdout.buffer.write(b"".join(r.diff for r in results))
     elif mode == "fix" and any(r.fixed_source is not None for r in results):
@@ -237,6 +225,8 @@ def _cli_options(args: argparse.Namespace) -> dict[str, Optional[str]]:
         "peft-version": args.peft_version,
         "peft-methods": args.peft_methods,
         "respect-gitignore": "false" if args.no_respect_gitignore else None,
+        "include-docs": "true" if args.include_docs else None,
+        "cell-syntax-errors": args.cell_syntax_errors,
     }
 
 
@@ -259,6 +249,14 @@ def _parser() -> argparse.ArgumentParser:
         "--no-respect-gitignore",
         action="store_true",
         help="also check files .gitignore ignores (config: respect-gitignore = false)",
+    )
+    check.add_argument(
+        "--include-docs", action="store_true", help="folder walks read Markdown and reStructuredText files too"
+    )
+    check.add_argument(
+        "--cell-syntax-errors",
+        choices=("error", "warning"),
+        help="a notebook cell Python cannot parse: an error that fails the run (default) or a warning",
     )
     check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
     check.add_argument("--isolated", action="store_true", help="ignore config files")

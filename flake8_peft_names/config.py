@@ -14,6 +14,8 @@ from .rules import RULES
 from .settings import Settings, SettingsError, build_settings
 
 CONFIG_FILES = ("setup.cfg", "tox.ini", ".flake8")  # flake8's order in each directory
+CELL_SYNTAX_ERRORS = ("error", "warning")  # `cell-syntax-errors`: does a notebook cell Python cannot parse fail the run
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")  # configparser's booleans
 LIST_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude")
 
 
@@ -48,6 +50,8 @@ class Config:
     root: Path  # folder the config file is in (or the working directory): relative patterns start here
     lists: dict[str, list[str]] = field(default_factory=dict)
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    include_docs: bool = False  # folder walks read .md/.rst too (an explicit path is always read)
+    cell_syntax_errors: str = "error"  # "warning": a notebook cell that does not parse does not fail the run
     respect_gitignore: bool = True  # `check FOLDER` skips what git ignores (discovery.py)
 
     def engine(self, path: str) -> Selection:
@@ -117,13 +121,16 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
         settings = build_settings(merged.get(PEFT_VERSION.name), PEFT_METHODS.split(merged.get(PEFT_METHODS.name)))
     except SettingsError as error:
         raise ConfigError(f"{error}{origin(error.option)}") from None
+    include_docs = merged.get("include-docs", "false").strip().lower()
+    if include_docs not in TRUE + FALSE:
+        raise ConfigError(f"include-docs: {include_docs!r} is not true or false{origin('include-docs')}")
+    cell_errors = merged.get("cell-syntax-errors", "error").strip().lower()
+    if cell_errors not in CELL_SYNTAX_ERRORS:
+        raise ConfigError(f"cell-syntax-errors: {cell_errors!r} is not error or warning{origin('cell-syntax-errors')}")
     gitignore = merged.get("respect-gitignore", "true").strip().lower()
-    if gitignore not in BOOLEANS:
+    if gitignore not in TRUE + FALSE:
         raise ConfigError(f"respect-gitignore: {gitignore!r} is not true or false{origin('respect-gitignore')}")
-    return Config(settings, root, lists, per_file, BOOLEANS[gitignore])
-
-
-BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+    return Config(settings, root, lists, per_file, include_docs in TRUE, cell_errors, gitignore in TRUE)
 
 
 def _shown(path: Path) -> str:

@@ -3,12 +3,12 @@ pre-filter that spares parsing files no rule can find anything in."""
 from __future__ import annotations
 
 import ast
-import dataclasses
+from dataclasses import replace
 from typing import Sequence
 
 from .errors import error_line
-from .module_facts import collect
-from .rule import Finding
+from .module_scan import collect
+from .rule import Finding, RenameAdapter
 from .rules import RULES
 from .settings import Settings
 from .source_files import SourceError
@@ -47,7 +47,7 @@ def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> l
     for rule in RULES:
         for finding in rule.check(facts, settings):
             if settings.note:  # the peft range was not configured: say which one the finding assumes
-                finding = dataclasses.replace(finding, message=finding.message + settings.note)
+                finding = replace(finding, message=finding.message + settings.note)
             found.setdefault((finding.code, finding.line, finding.col), finding)
     return [_in_characters(f, lines) for _, f in sorted(found.items(), key=lambda item: item[0][1:] + item[0][:1])]
 
@@ -59,6 +59,11 @@ def _in_characters(finding: Finding, lines: Sequence[str]) -> Finding:
         return col if text.isascii() else len(text.encode("utf-8")[:col].decode("utf-8", "replace"))
 
     col, end_col = convert(finding.line, finding.col), convert(finding.end_line, finding.end_col)
-    if (col, end_col) == (finding.col, finding.end_col):
+    fix = finding.fix
+    if fix is not None and isinstance(fix.intent, RenameAdapter) and fix.intent.sites:
+        sites = tuple((ln, convert(ln, c), end, convert(end, e)) for ln, c, end, e in fix.intent.sites)
+        if sites != fix.intent.sites:
+            fix = replace(fix, intent=replace(fix.intent, sites=sites))
+    if (col, end_col) == (finding.col, finding.end_col) and fix is finding.fix:
         return finding
-    return Finding(finding.code, finding.line, col, finding.end_line, end_col, finding.message, finding.fix)
+    return Finding(finding.code, finding.line, col, finding.end_line, end_col, finding.message, fix)

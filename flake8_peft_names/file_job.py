@@ -1,8 +1,9 @@
 """One file, start to end: read -> pre-filter -> parse -> check -> select -> fix -> re-check -> deliver.
 
 A `.py` file is checked as it is; a notebook through notebook_codec, as the Python module of its code
-cells. Either way the Python text is what is checked and fixed, and the file kind maps findings back to
-the file's own positions and fixed text back to the file's bytes."""
+cells; a Markdown or reStructuredText document through doc_file, as the module of its Python blocks.
+Either way the Python text is what is checked and fixed, and the file kind maps findings back to the
+file's own positions and fixed text back to the file's bytes."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional, Protocol, Sequence
 
 from .config import Config
+from .doc_file import DocFile, is_doc
 from .engine import may_have_findings
 from .errors import error_line
 from .fix_output import STDIN, deliver
@@ -66,7 +68,9 @@ def check_file(raw: bytes, shown: str, config: Config) -> tuple[list[Finding], O
     the file as checked (None when its text cannot have findings). Raises SourceError."""
     if not may_have_findings(raw.decode("latin-1")):
         return [], None
-    kind: Callable[[bytes, str], CheckedFile] = NotebookFile if is_notebook(shown) else PythonFile
+    kind: Callable[[bytes, str], CheckedFile] = (
+        NotebookFile if is_notebook(shown) else DocFile if is_doc(shown) else PythonFile
+    )
     checked = kind(raw, shown)
     return (reported(checked.source, shown, config) if checked.source else []), checked
 
@@ -97,7 +101,11 @@ class FileJob:
             return FileResult(shown, error=str(error))
         if checked is None:
             return FileResult(shown)
-        result = FileResult(shown, checked.to_file(found), error=checked.errors)
+        result = FileResult(shown, checked.to_file(found))
+        if self.config.cell_syntax_errors == "warning":
+            result.warning = checked.errors
+        else:
+            result.error = checked.errors
         _keep_position_lines(result, checked)
         if self.mode != "check":
             self._fix(path, raw, checked, found, result)

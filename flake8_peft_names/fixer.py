@@ -136,12 +136,17 @@ def _nesting(source: bytes) -> int:
 
 
 def applicable_edits(findings: Sequence[Finding], applicable: frozenset[Applicability]) -> Dict[Span, FixIntent]:
-    """The edit of each finding whose fix may be applied, by span (the first finding at a span wins)."""
+    """The edit of each finding whose fix may be applied, by span (the first finding at a span wins). A rename
+    also edits every literal it lists: the other uses of the value, which are no findings themselves."""
     allowed = applicable & APPLIED_TIERS  # display-only and no-fix are never applied, whatever the caller says
     edits: Dict[Span, FixIntent] = {}
     for finding in findings:
         if finding.fix is not None and finding.fix.applicability in allowed:
             edits.setdefault((finding.line, finding.col, finding.end_line, finding.end_col), finding.fix.intent)
+    for intent in list(edits.values()):
+        if isinstance(intent, RenameAdapter):
+            for site in intent.sites:
+                edits.setdefault(site, intent)
     return edits
 
 

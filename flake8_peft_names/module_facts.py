@@ -1,4 +1,5 @@
-"""One pass over a module's `ast`: imports, scopes, string constants and the PEFT methods in use.
+"""What one pass over a module's `ast` (module_scan.py) knows: imports, scopes, string constants, the PEFT
+methods in use; and the static value of a string expression.
 
 Rules read these facts; nothing here reports anything. The code is never imported or run.
 """
@@ -6,17 +7,9 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable, Iterator, Optional, TypeVar, Union, cast
+from typing import Callable, Hashable, Optional, TypeVar, Union, cast
 
-from .peft_facts import (
-    ADAPTER_LIBRARIES,
-    LORA,
-    LORA_ONLY_CALLS,
-    METHODS_BY_CONFIG,
-    METHODS_BY_TYPE,
-    TASKS_WITH_MODULES_TO_SAVE,
-    Method,
-)
+from .peft_facts import ADAPTER_LIBRARIES, LORA, METHODS_BY_TYPE, Method
 
 # A binding whose value cannot be known statically (loop target, import, augmented assignment, ...).
 UNKNOWN = ast.Constant(value=None)
@@ -46,12 +39,33 @@ class Scope:
         self.bindings.setdefault(name, []).append(value)
 
 
+class LoopItem(ast.expr):
+    """Not Python syntax: the binding of a `for` target, which takes each item of `iterable` in turn (`path`
+    picks a part of each item for a tuple target: `for name, path in {...}.items()` binds `name` to path (0,))."""
+
+    _fields = ()
+
+    def __init__(self, loop: ast.For, path: tuple[int, ...]) -> None:
+        super().__init__()
+        self.loop = loop
+        self.iterable = loop.iter
+        self.path = path
+
+    def contains(self, node: ast.expr) -> bool:
+        """Whether `node` is written inside the loop's body."""
+        first, last = self.loop.body[0], self.loop.body[-1]
+        where = (node.lineno, node.col_offset)
+        return (first.lineno, first.col_offset) <= where <= (last.end_lineno or last.lineno, last.end_col_offset or 0)
+
+
 @dataclass(frozen=True)
 class Resolved:
-    """A statically known string. `literal` is where the whole string is written, if anywhere."""
+    """A statically known string. `literal` is where the whole string is written, if anywhere; `note` says
+    where a value that is only a fallback comes from (the default of `os.environ.get`)."""
 
     value: str
     literal: Optional[ast.Constant]
+    note: Optional[str] = None
 
 
 @dataclass
@@ -73,8 +87,11 @@ class ModuleFacts:
     mutated: set[tuple[int, str]] = field(default_factory=set)  # (id(scope), name) of `name[k] = / del name[k]`
     config_methods: set[str] = field(default_factory=set)  # peft types named by the code
     target_modules: set[str] = field(default_factory=set)
+    all_linear_targets: bool = False  # `target_modules="all-linear"`: every linear layer is adapted
     modules_to_save: set[str] = field(default_factory=set)
     mentions_modules_to_save: bool = False
+    biases: set[str] = field(default_factory=set)  # values of `bias=` keywords (a config's bias setting)
+    expected_failures: list[tuple[ast.With, Scope]] = field(default_factory=list)  # `with pytest.raises(...)`
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False
     )
@@ -129,6 +146,75 @@ class ModuleFacts:
             return self._join(expr.values, scope, depth)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             return self._join([expr.left, expr.right], scope, depth)
+        if isinstance(expr, ast.Call):
+            return self._call_value(expr, scope, depth)
+        return None
+
+    def resolve_each(self, expr: ast.expr, scope: Scope, depth: int = 0) -> list[Resolved]:
+        """Every statically known value an expression may take: both arms of `a if c else b`, each item a
+        `for` variable takes from a literal list or dict, else its one value (`resolve`)."""
+        if depth > MAX_DEPTH:
+            return []
+        if isinstance(expr, ast.IfExp):
+            return self.resolve_each(expr.body, scope, depth + 1) + self.resolve_each(expr.orelse, scope, depth + 1)
+        if isinstance(expr, LoopItem):
+            return [r for item in self._loop_items(expr, scope) for r in self.resolve_each(item, scope, depth + 1)]
+        if isinstance(expr, ast.Name) and expr.id not in self.imports:
+            found = self._lookup(expr.id, scope)
+            bindings = found[0] if found is not None else []
+            # Inside a loop's body, its variable holds the loop's items, whatever else the name is bound to.
+            loops = [(v, w) for v, w in bindings if isinstance(v, LoopItem) and v.contains(expr)]
+            if loops or len(bindings) == 1:
+                value, where = loops[-1] if loops else bindings[0]
+                if isinstance(value, (ast.IfExp, LoopItem)):
+                    return self.resolve_each(value, where, depth + 1)
+        single = self.resolve(expr, scope, depth)
+        return [single] if single is not None else []
+
+    def _loop_items(self, loop: LoopItem, scope: Scope) -> list[ast.expr]:
+        """The items a loop variable takes, when the loop runs over a literal list, tuple, set or dict (or a
+        name bound once to one), or over a literal dict's `.items()`, `.keys()`, `.values()`."""
+        iterable: Optional[ast.expr] = loop.iterable
+        view = None
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and not iterable.args:
+            view = iterable.func.attr
+            iterable = iterable.func.value
+            if view not in ("items", "keys", "values"):
+                return []
+        if isinstance(iterable, ast.Name):
+            iterable = self._value_of(iterable, scope)
+        items: list[ast.expr]
+        if isinstance(iterable, ast.Dict):
+            keys = [k for k in iterable.keys if k is not None]
+            values = [v for k, v in zip(iterable.keys, iterable.values) if k is not None]
+            if view == "items":
+                items = [ast.Tuple(elts=[k, v], ctx=ast.Load()) for k, v in zip(keys, values)]
+            else:
+                items = values if view == "values" else keys
+        elif isinstance(iterable, (ast.List, ast.Tuple, ast.Set)) and view is None:
+            items = list(iterable.elts)
+        else:
+            return []
+        for index in loop.path:
+            items = [i.elts[index] for i in items if isinstance(i, (ast.Tuple, ast.List)) and index < len(i.elts)]
+        return [i for i in items if not isinstance(i, ast.Starred)]
+
+    def _call_value(self, call: ast.Call, scope: Scope, depth: int) -> Optional[Resolved]:
+        """The fallback of `os.environ.get(KEY, default)` / `os.getenv(KEY, default)`, and the default of
+        `typer.Option(default)` / `typer.Argument(default)`. A variable without a default stays unknown."""
+        origin = self.origin(call.func) or ""
+        if origin in ("os.environ.get", "os.getenv"):
+            default = call_argument(call, 1, "default")
+            resolved = self.resolve(default, scope, depth + 1) if default is not None else None
+            if resolved is None:
+                return None
+            key = call.args[0] if call.args else None
+            variable = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
+            unset = f"when ${variable} is unset" if variable else "when the variable is unset"
+            return Resolved(resolved.value, resolved.literal, f"the default of {origin}(), used {unset}")
+        if origin in ("typer.Option", "typer.Argument"):
+            default = call_argument(call, 0, "default")
+            return self.resolve(default, scope, depth + 1) if default is not None else None
         return None
 
     def resolve_many(self, expr: ast.expr, scope: Scope) -> list[tuple[ast.expr, Resolved]]:
@@ -140,8 +226,7 @@ class ModuleFacts:
             return [(expr, single)] if single else []
         found = []
         for item in items:
-            resolved = self.resolve(item, scope)
-            if resolved:
+            for resolved in self.resolve_each(item, scope):
                 found.append((item if value is expr else expr, resolved))
         return found
 
@@ -221,216 +306,6 @@ class ModuleFacts:
         return None
 
 
-# ---------------------------------------------------------------------------------------------
-# The pass
-
-
-def collect(tree: ast.Module) -> ModuleFacts:
-    """One pass over the tree. It runs inside every flake8 run, so it visits only nodes that can hold
-    something a rule reads (`_CHILD_FIELDS`) and does no work per node beyond a dict lookup."""
-    module = Scope(tree, None)
-    facts = ModuleFacts(tree, module)
-    stack: list[tuple[ast.AST, Scope]] = [(tree, module)]
-    pop, push, handlers = stack.pop, stack.append, _HANDLERS
-    while stack:
-        node, scope = pop()
-        kind = type(node)
-        handler = handlers.get(kind)
-        inner = handler(facts, node, scope) if handler else None
-        fields = _CHILD_FIELDS.get(kind)
-        if fields is None:
-            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
-        if inner is None:
-            for name in fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    for item in value:
-                        if isinstance(item, ast.AST):
-                            push((item, scope))
-                elif isinstance(value, ast.AST):
-                    push((value, scope))
-        else:  # a def, class or lambda: its body is inside; decorators, defaults, bases are not
-            body = node.body  # type: ignore[attr-defined]
-            inside = {id(body)} if isinstance(node, ast.Lambda) else set(map(id, body))
-            for child in ast.iter_child_nodes(node):
-                push((child, inner if id(child) in inside else scope))
-    return facts
-
-
-# Fields that never hold a node a rule reads: names, operators, expression contexts, import aliases.
-_LEAF_FIELDS = frozenset(
-    "ctx op ops id attr arg name names module level conversion kind type_comment is_async".split()
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
-
-
-def _function(facts: ModuleFacts, node: FunctionNode, scope: Scope) -> Scope:
-    inner = Scope(node, scope)
-    args = node.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults: list[Optional[ast.expr]] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    for arg, default in zip(positional, defaults):
-        inner.params[arg.arg] = default
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
-        inner.params[arg.arg] = default
-    for extra in (args.vararg, args.kwarg):
-        if extra is not None:
-            inner.params[extra.arg] = None
-    if not isinstance(node, ast.Lambda):
-        scope.bind(node.name, UNKNOWN)
-        facts.local_defs.add(node.name)
-    facts.scope_of[id(node)] = inner
-    facts.functions.append((node, scope))
-    return inner
-
-
-def _class(facts: ModuleFacts, node: ast.ClassDef, scope: Scope) -> Scope:
-    inner = Scope(node, scope)
-    scope.bind(node.name, UNKNOWN)
-    facts.local_defs.add(node.name)
-    facts.classes.setdefault(node.name, inner)
-    facts.scope_of[id(node)] = inner
-    return inner
-
-
-def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: Scope) -> None:
-    if isinstance(target, ast.Name):
-        scope.bind(target.id, value)
-        if scope.is_class:
-            facts.loose_attrs.setdefault(target.id, []).append((value, scope))
-    elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _bind_target(facts, element, UNKNOWN, scope)
-    elif isinstance(target, ast.Starred):
-        _bind_target(facts, target.value, UNKNOWN, scope)
-    elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-        facts.mutated.add((id(scope), target.value.id))
-    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-        cls = ModuleFacts._class_of(scope)
-        if cls is not None:
-            facts.instance_attrs.setdefault(id(cls), {}).setdefault(target.attr, []).append(value)
-            facts.loose_attrs.setdefault(target.attr, []).append((value, scope))
-
-
-def _assign(facts: ModuleFacts, node: ast.Assign, scope: Scope) -> None:
-    for target in node.targets:
-        _bind_target(facts, target, node.value, scope)
-
-
-def _ann_assign(facts: ModuleFacts, node: ast.AnnAssign, scope: Scope) -> None:
-    value = node.value
-    if value is None:
-        return
-    if scope.is_class and isinstance(value, ast.Call) and called_name(value.func) == "field":
-        value = _keyword(value, "default") or UNKNOWN  # dataclass field(default="x")
-    _bind_target(facts, node.target, value, scope)
-
-
-def _unknown_target(facts: ModuleFacts, node: ast.AST, scope: Scope) -> None:
-    target = getattr(node, "target", None) or getattr(node, "optional_vars", None)
-    if target is not None:
-        _bind_target(facts, target, UNKNOWN, scope)
-
-
-def _for(facts: ModuleFacts, node: ast.For, scope: Scope) -> None:
-    _unknown_target(facts, node, scope)
-    facts.loops.append((node, scope))
-
-
-def _with(facts: ModuleFacts, node: ast.With, scope: Scope) -> None:
-    for item in node.items:
-        _unknown_target(facts, item, scope)
-        if item.optional_vars is not None and isinstance(node, ast.With):
-            facts.with_items.append((item, scope))
-
-
-def _delete(facts: ModuleFacts, node: ast.Delete, scope: Scope) -> None:
-    for target in node.targets:
-        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-            facts.mutated.add((id(scope), target.value.id))
-
-
-def _return(facts: ModuleFacts, node: ast.Return, scope: Scope) -> None:
-    if node.value is not None:
-        facts.returns.append((node, scope))
-
-
-def _import(facts: ModuleFacts, node: ast.Import, scope: Scope) -> None:
-    for alias in node.names:
-        local = alias.asname or alias.name.split(".")[0]
-        facts.imports[local] = alias.name if alias.asname else local
-        scope.bind(local, UNKNOWN)
-
-
-def _import_from(facts: ModuleFacts, node: ast.ImportFrom, scope: Scope) -> None:
-    module = node.module or ""
-    for alias in node.names:
-        if alias.name == "*":
-            continue
-        local = alias.asname or alias.name
-        facts.imports[local] = f"{module}.{alias.name}" if module and not node.level else alias.name
-        scope.bind(local, UNKNOWN)
-        if module.split(".")[0] == "peft" and alias.name in METHODS_BY_CONFIG:
-            facts.config_methods.add(METHODS_BY_CONFIG[alias.name].peft_type)
-
-
-def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
-    facts.calls.append((node, scope))
-    name = called_name(node.func)
-    if name in METHODS_BY_CONFIG:
-        facts.config_methods.add(METHODS_BY_CONFIG[name].peft_type)
-    elif name in LORA_ONLY_CALLS:
-        facts.config_methods.add(LORA.peft_type)
-    elif name == "add_argument":
-        _argparse_option(facts, node, scope)
-    for keyword in node.keywords:
-        if keyword.arg == "peft_type":
-            _peft_type(facts, keyword.value)
-        elif keyword.arg == "target_modules":
-            facts.target_modules.update(_plain_names(keyword.value))
-        elif keyword.arg == "modules_to_save":
-            facts.mentions_modules_to_save = True
-            facts.modules_to_save.update(_plain_names(keyword.value))
-        elif keyword.arg == "task_type":
-            value = keyword.value
-            task = value.value if isinstance(value, ast.Constant) else getattr(value, "attr", None)
-            facts.mentions_modules_to_save |= task in TASKS_WITH_MODULES_TO_SAVE
-
-
-def _comprehension(facts: ModuleFacts, node: ast.expr, scope: Scope) -> None:
-    facts.comprehensions.append((node, scope))
-
-
-def _argparse_option(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
-    default = _keyword(node, "default")
-    if default is None:
-        return
-    dest = _keyword(node, "dest")
-    if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
-        name = dest.value
-    else:
-        flags = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-        longs = [f for f in flags if f.startswith("--")] or flags
-        if not longs:
-            return
-        name = longs[0].lstrip("-").replace("-", "_")
-    facts.loose_attrs.setdefault(name, []).append((default, scope))
-
-
-def _peft_type(facts: ModuleFacts, value: ast.expr) -> None:
-    text = value.value if isinstance(value, ast.Constant) else getattr(value, "attr", None)
-    if isinstance(text, str) and text.upper() in METHODS_BY_TYPE:
-        facts.config_methods.add(text.upper())
-
-
-def _plain_names(value: ast.expr) -> Iterator[str]:
-    """Module names in `target_modules=[...]`; a single string is a regex unless it is a plain name."""
-    items = value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else [value]
-    for item in items:
-        if isinstance(item, ast.Constant) and isinstance(item.value, str) and item.value.isidentifier():
-            yield item.value
-
-
 def called_name(func: ast.expr) -> Optional[str]:
     """`f` of `f(...)` and of `obj.f(...)`."""
     if isinstance(func, ast.Name):
@@ -454,34 +329,8 @@ def call_argument(call: ast.Call, position: Optional[int], *keywords: str) -> Op
     return call.args[position] if position < len(call.args) else None
 
 
-def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
+def keyword_value(call: ast.Call, name: str) -> Optional[ast.expr]:
     for keyword in call.keywords:
         if keyword.arg == name:
             return keyword.value
     return None
-
-
-# Each takes (facts, node of its type, scope) and returns the scope of the node's children if it opens one.
-_HANDLERS: dict[type[ast.AST], Callable[[ModuleFacts, Any, Scope], Optional[Scope]]] = {
-    ast.FunctionDef: _function,
-    ast.AsyncFunctionDef: _function,
-    ast.Lambda: _function,
-    ast.ClassDef: _class,
-    ast.Assign: _assign,
-    ast.AnnAssign: _ann_assign,
-    ast.AugAssign: _unknown_target,
-    ast.NamedExpr: _unknown_target,
-    ast.For: _for,
-    ast.AsyncFor: _unknown_target,
-    ast.With: _with,
-    ast.AsyncWith: _with,
-    ast.Return: _return,
-    ast.Delete: _delete,
-    ast.Import: _import,
-    ast.ImportFrom: _import_from,
-    ast.Call: _call,
-    ast.DictComp: _comprehension,
-    ast.ListComp: _comprehension,
-    ast.SetComp: _comprehension,
-    ast.GeneratorExp: _comprehension,
-}

@@ -1,6 +1,7 @@
 """Why one adapter name is hazardous for the methods a module uses, and a name that is safe."""
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
@@ -14,6 +15,7 @@ from .peft_facts import (
     METHODS,
     MODULE_DICT_ATTRIBUTE,
     MODULE_DICT_ATTRIBUTES,
+    MODULE_PATH_COMPONENT,
     MODULES_TO_SAVE_MODULE,
     MODULES_TO_SAVE_NAME,
     NAME_INSIDE_PREFIX,
@@ -26,6 +28,8 @@ from .peft_facts import (
     Hazard,
     Method,
 )
+from .module_paths import ALL_COMPONENTS as ALL_PATH_COMPONENTS
+from .module_paths import FAMILIES, LAYER_INDEXES, Family
 from .settings import Settings
 
 
@@ -36,6 +40,9 @@ class NameContext:
     methods: tuple[Method, ...]
     components: frozenset[str]  # state-dict key components an adapter name must not equal or start
     modules_to_save: frozenset[str]
+    # Components of the module paths to the adapted modules (module_paths.py), for the families in use.
+    path_components: frozenset[str] = frozenset()
+    families: tuple[Family, ...] = ()  # the families the module names; empty: not known
 
     @classmethod
     def of(cls, facts: ModuleFacts, settings: Settings) -> NameContext:
@@ -48,7 +55,43 @@ class NameContext:
         components.update(n for m in methods if m.names_reach_keys for n in m.param_names)
         components.update(facts.target_modules or COMMON_TARGET_MODULES)
         components.update(facts.modules_to_save)
-        return cls(methods, frozenset(components), frozenset(facts.modules_to_save))
+        families = facts.derived(families_in)
+        paths = path_components(families, facts.target_modules, facts.all_linear_targets)
+        return cls(methods, frozenset(components), frozenset(facts.modules_to_save), paths, families)
+
+
+def families_in(facts: ModuleFacts) -> tuple[Family, ...]:
+    """The architecture families a module names: imported classes, and `X.from_pretrained(...)` owners."""
+    names = {origin.rsplit(".", 1)[-1] for origin in facts.imports.values()}
+    for call, _ in facts.calls:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            owner = func.value
+            names.add(owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", ""))
+        elif isinstance(func, ast.Name):
+            names.add(func.id)
+    return tuple(f for f in FAMILIES if any(n.startswith(f.markers) for n in names))
+
+
+def path_components(families: tuple[Family, ...], targets: set[str], all_linear: bool) -> frozenset[str]:
+    """The module-path components above the adapted modules. `all-linear` adapts every module; without
+    `target_modules=` a family's usual targets are assumed. An unknown architecture gets the components that
+    are hazardous in at least two families."""
+
+    def hazardous(family: Family) -> frozenset[str]:
+        if all_linear:
+            return family.hazardous(None)
+        return family.hazardous(frozenset(targets) if targets else family.default_targets)
+
+    if families:
+        found = frozenset(c for f in families for c in hazardous(f))
+    else:
+        counts: dict[str, int] = {}
+        for family in FAMILIES:
+            for component in hazardous(family):
+                counts[component] = counts.get(component, 0) + 1
+        found = frozenset(c for c, n in counts.items() if n >= 2)
+    return found | LAYER_INDEXES
 
 
 @dataclass(frozen=True)
@@ -87,7 +130,9 @@ def problems(name: str, context: NameContext, has_modules_to_save: bool) -> Iter
             yield Problem(WEIGHT_OR_BIAS_WITH_MODULES_TO_SAVE, {"kind": kind})
         else:
             yield Problem(KEY_COMPONENT, {"kind": _component_kind(name, keyed)})
-    for component in sorted(context.components):
+    elif name in context.path_components and keyed:
+        yield Problem(MODULE_PATH_COMPONENT, {"kind": _path_kind(name, context)})
+    for component in sorted(context.components | (context.path_components if keyed else frozenset())):
         if name and component != name and component.startswith(name):
             yield Problem(KEY_COMPONENT_PREFIX, {"component": component})
             break
@@ -116,10 +161,23 @@ def _component_kind(name: str, methods: Iterable[Method]) -> str:
     return "a target module name, a state-dict key component"
 
 
+def _path_kind(name: str, context: NameContext) -> str:
+    if name in LAYER_INDEXES:
+        return "a layer index, a module-path component of every stacked model (`layers.N`)"
+    families = [f for f in context.families if name in f.below] or [f for f in FAMILIES if name in f.below]
+    where = " and ".join(f.display for f in families[:2]) + (" ..." if len(families) > 2 else "")
+    example = families[0].example[name]
+    known = "" if context.families else ", common to several architectures (the model is not named here)"
+    return f"a module-path component of {where} (`{example}`){known}"
+
+
 # Everything any adapter name could collide with, in any method: a safe name avoids all of it.
 _ALL_KEYED = tuple(m for m in METHODS if m.names_reach_keys)
 _ALL_COMPONENTS = (
-    STRUCTURAL_KEY_COMPONENTS | COMMON_TARGET_MODULES | {n for m in _ALL_KEYED for n in m.param_names}
+    STRUCTURAL_KEY_COMPONENTS
+    | COMMON_TARGET_MODULES
+    | {n for m in _ALL_KEYED for n in m.param_names}
+    | ALL_PATH_COMPONENTS
 )
 
 

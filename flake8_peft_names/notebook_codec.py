@@ -2,41 +2,33 @@
 defined in cell 1 and used in cell 3 is resolved; a map takes the module's lines back to cells, and fixed
 module text is written back into the cells with nbformat, leaving outputs and metadata as they were.
 
-The module is the code cells in order, each after a marker comment line. IPython syntax (`%magic`,
-`%%cell_magic`, `!shell`, `name?`, `x = !cmd`) in a cell that Python cannot parse is replaced by
-`pass` plus a marker comment, so line numbers stay and nothing is reported there; a cell magic whose
-body is not Python (`%%bash`, `%%writefile`, ...) leaves its cell out. A cell that still does not
-parse is reported once and left out; the others are checked. LibCST keeps comments, so after a fix
-the markers find each cell's lines and each magic line again. nbformat is imported only here, and
-only when a notebook is read or written.
+The module is the code cells in order, each after a marker comment line. A cell is read as IPython reads
+it (ipython_syntax): the lines IPython rewrites (`%magic`, `!shell \\` and its continuation lines,
+`name?`, `x = !cmd`, the first line of `%%time`/`%%capture`/...) are masked, so line numbers stay and
+nothing is reported there; a cell magic whose body is not Python (`%%bash`, `%%writefile`, ...) leaves
+its cell out. A cell that still does not parse is reported once and left out; the others are checked.
+LibCST keeps comments, so after a fix the markers find each cell's lines and each masked line again.
+nbformat is imported only here, and only when a notebook is read or written, with its warnings silenced;
+a cell without an `id` gets none when the notebook is written back.
 """
 from __future__ import annotations
 
 import ast
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
 from .engine import may_have_findings
 from .errors import error_line
+from .ipython_syntax import mask, unmask
 from .results import CellFinding
 from .rule import Finding
 from .source_files import ParseError, SourceError, SourceFile, parse
 
 CELL_MARK = "# <flake8-peft-names cell {}>"
 CELL_MARK_RE = re.compile(r"^# <flake8-peft-names cell (\d+)>$")
-MAGIC_MARK = "pass  # <flake8-peft-names magic>"
-# Cell magics whose body is Python, run by the kernel: only their first line is IPython syntax.
-PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
-MAGIC_LINE = re.compile(
-    r"""^\s*(
-        [%!?]                                  # %magic, !shell, ?help
-      | [\w.]+\?{1,2}\s*$                      # name? and name??
-      | [\w.]+(\s*,\s*[\w.]+)*\s*=\s*[%!]      # x = %magic, files = !ls
-    )""",
-    re.VERBOSE,
-)
 LINE_IN_MESSAGE = re.compile(r"(\b(?:on|at) |\()line (\d+)\b")
 TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # the kernel runs it
 
@@ -49,8 +41,8 @@ class NotebookError(SourceError):
 class CodeCell:
     number: int  # 1-based position in the notebook, markdown cells included
     source: str  # as in the notebook
-    lines: list[str]  # the source as Python sees it: IPython lines replaced by MAGIC_MARK
-    magics: list[str]  # the replaced lines, in order, with their line endings
+    lines: list[str]  # the source as Python sees it: IPython's lines masked (ipython_syntax)
+    magics: list[list[str]]  # the masked lines, each construct's, in order, with their line endings
     added_newline: bool  # the source does not end in a newline; the module adds one
 
 
@@ -59,6 +51,7 @@ class Notebook:
     node: Any  # nbformat.NotebookNode
     indent: Optional[int]  # JSON indent of the file, kept when writing
     final_newline: bool
+    no_id: frozenset[int] = frozenset()  # positions (0-based) of the cells the file gives no id
     cells: list[CodeCell] = field(default_factory=list)  # the cells in the module
     errors: list[str] = field(default_factory=list)  # cells left out: one line each
     module: str = ""
@@ -85,11 +78,14 @@ def read_notebook(raw: bytes, filename: str) -> Notebook:
         raise NotebookError(NBFORMAT_MISSING) from None
     try:
         text = raw.decode("utf-8-sig")
-        node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
+        no_id = _cells_without_id(text)
+        with warnings.catch_warnings():  # MissingIDFieldWarning and the like: nbformat's business
+            warnings.simplefilter("ignore")
+            node = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
         cells = node["cells"]
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, nbformat.ValidationError) as error:
         raise NotebookError(f"cannot read notebook: {error_line(error)[:300]}") from None
-    notebook = Notebook(node, _indent(text), text.endswith("\n"))
+    notebook = Notebook(node, _indent(text), text.endswith("\n"), no_id)
     for number, cell in enumerate(cells, start=1):
         if cell.get("cell_type") != "code":
             continue
@@ -109,6 +105,17 @@ def read_notebook(raw: bytes, filename: str) -> Notebook:
     return notebook
 
 
+def _cells_without_id(text: str) -> frozenset[int]:
+    """The cells nbformat would give a random id when reading (nbformat 4.5 and later): none is written."""
+    try:
+        cells = json.loads(text).get("cells")
+    except (ValueError, AttributeError):
+        return frozenset()  # nbformat says why it is no notebook
+    if not isinstance(cells, list):
+        return frozenset()
+    return frozenset(i for i, cell in enumerate(cells) if isinstance(cell, dict) and "id" not in cell)
+
+
 def _indent(text: str) -> Optional[int]:
     """The indent of the JSON (Jupyter writes 1), None when it is on one line."""
     match = re.search(r"\n( *)\S", text)
@@ -116,8 +123,8 @@ def _indent(text: str) -> Optional[int]:
 
 
 def _python_of(number: int, source: str) -> Optional[CodeCell]:
-    """The cell as Python: itself when it parses, else with its IPython lines replaced; None when a
-    cell magic makes the whole cell something else than Python."""
+    """The cell as Python: itself when it parses, else as IPython reads it; None when a cell magic makes
+    the whole cell something else than Python."""
     lines = split_lines(source)
     added = bool(lines) and not lines[-1].endswith("\n")
     if added:
@@ -128,18 +135,10 @@ def _python_of(number: int, source: str) -> Optional[CodeCell]:
         return cell
     except ParseError:
         pass
-    replaced = []
-    for index, line in enumerate(lines):
-        cell_magic = re.match(r"\s*%%(\w+)", line) if index == 0 else None
-        if cell_magic and cell_magic.group(1) not in PYTHON_CELL_MAGICS:
-            return None
-        if cell_magic or MAGIC_LINE.match(line):
-            indent = line[: len(line) - len(line.lstrip())]
-            cell.magics.append(line)
-            replaced.append(f"{indent}{MAGIC_MARK}\n")
-        else:
-            replaced.append(line)
-    cell.lines = replaced
+    masked = mask(lines)
+    if masked is None:
+        return None
+    cell.lines, cell.magics = masked.lines, masked.hidden
     return cell
 
 
@@ -222,29 +221,23 @@ def write_cells(notebook: Notebook, module: str) -> bytes:
         source = _restore_magics(cell, lines)
         if source != cell.source:
             node["cells"][number - 1]["source"] = source
-    text = nbformat.writes(node, version=nbformat.NO_CONVERT)
-    if notebook.indent != 1:  # nbformat always writes indent 1; keep the file's own
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = nbformat.writes(node, version=nbformat.NO_CONVERT)
+    if notebook.indent != 1 or notebook.no_id:  # nbformat writes indent 1 and gives every cell an id
+        written = json.loads(text)
+        for index in notebook.no_id:
+            written["cells"][index].pop("id", None)
         separators = (",", ": ") if notebook.indent is not None else (",", ":")
-        text = json.dumps(
-            json.loads(text), indent=notebook.indent, sort_keys=True, ensure_ascii=False, separators=separators
-        )
+        text = json.dumps(written, indent=notebook.indent, sort_keys=True, ensure_ascii=False, separators=separators)
     if notebook.final_newline and not text.endswith("\n"):
         text += "\n"
     return text.encode("utf-8")
 
 
 def _restore_magics(cell: CodeCell, lines: list[str]) -> str:
-    magics = iter(cell.magics)
-    restored = []
-    for line in lines:
-        if line.strip() == MAGIC_MARK:
-            original = next(magics, None)
-            if original is None:
-                raise NotebookError(f"cannot map the fixed code back to cell {cell.number}")
-            restored.append(original)
-        else:
-            restored.append(line)
-    if next(magics, None) is not None:
+    restored = unmask(lines, cell.magics)
+    if restored is None:
         raise NotebookError(f"cannot map the fixed code back to cell {cell.number}")
     text = "".join(restored)
     if cell.added_newline and text.endswith("\n"):

@@ -190,6 +190,13 @@ MODULES_TO_SAVE_NAME = _hazard(
     "modules-to-save-name",
     (">=0.20", "makes save_pretrained raise KeyError when another adapter exists", "save-raises"),
 )
+# Components of the module path to an adapted module (`mlp` in `model.layers.0.mlp.gate_proj`, a layer index):
+# measured per architecture family in tests/runtime/test_module_paths.py (module_paths.py lists the families).
+MODULE_PATH_COMPONENT = _hazard(
+    "module-path-component",
+    ("<0.18", "drops this adapter's weights below that module on save", "reload-lost"),
+    (">=0.20", "strips the weights below that module from the other adapters' checkpoints", "others-damaged"),
+)
 KEY_COMPONENT_PREFIX = _hazard(
     "key-component-prefix", ("<0.18", "drops this adapter's weights on save", "reload-lost")
 )
@@ -365,6 +372,7 @@ HAZARDS: dict[str, Hazard] = {
         KEY_COMPONENT,
         MODULES_TO_SAVE_MODULE,
         MODULES_TO_SAVE_NAME,
+        MODULE_PATH_COMPONENT,
         KEY_COMPONENT_PREFIX,
         OVERLAPPING_NAMES,
         RELOADED_NAME,
@@ -376,3 +384,11 @@ HAZARDS: dict[str, Hazard] = {
         HAND_WRITTEN_ADAPTER_FILE,
     )
 }
+
+# The APIs that create (or load) an adapter under the name they are given; every other API only refers
+# to an adapter that must already exist, so "raises KeyError when the adapter is created" happens elsewhere.
+CREATING_APIS = frozenset(
+    "get_peft_model inject_adapter_in_model add_adapter load_adapter from_pretrained add_weighted_adapter "
+    "load_lora_weights load_lora_into_unet load_lora_into_transformer load_lora_into_text_encoder "
+    "load_lora_adapter convert_to_lora save_as_lora".split()
+) | PEFT_MODEL_CLASSES

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import PurePath
 from typing import Callable, Optional, Sequence
 from urllib.parse import quote
@@ -50,7 +51,8 @@ def location(path: str, finding: Finding) -> str:
 def fix_edits(finding: Finding, lines: Sequence[str]) -> list[dict]:
     """The text edits the fix makes at the finding: 1-based lines and columns, end exclusive.
 
-    A rename rewrites the reported literal in its own quotes and prefix, as `--fix` does; a replacement
+    A rename rewrites the reported literal and every other literal it lists (`sites`) in its own quotes
+    and prefix, as `--fix` does; a replacement
     puts its expression at the reported span (and `--fix` adds the imports it names). Empty when the
     fix changes nothing at this span (a rename at a name that is no literal)."""
     if finding.fix is None:
@@ -59,8 +61,16 @@ def fix_edits(finding: Finding, lines: Sequence[str]) -> list[dict]:
     if isinstance(intent, ReplaceExpression):
         return [dict(span(finding), content=intent.replacement)]
     if isinstance(intent, RenameAdapter):
-        new = _renamed_literal_text(_span_text(finding, lines), intent.old, intent.new)
-        return [] if new is None else [dict(span(finding), content=new)]
+        edits = []
+        here = (finding.line, finding.col, finding.end_line, finding.end_col)
+        # a notebook's findings count lines per cell, the sites in the notebook's module: the reported one only
+        sites = () if isinstance(finding, CellFinding) else intent.sites
+        for site in sorted({here, *sites}):  # the reported literal and every other use it renames
+            at = replace(finding, line=site[0], col=site[1], end_line=site[2], end_col=site[3])
+            new = _renamed_literal_text(_span_text(at, lines), intent.old, intent.new)
+            if new is not None:
+                edits.append(dict(span(at), content=new))
+        return edits
     return []
 
 

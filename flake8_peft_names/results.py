@@ -23,6 +23,7 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     error: Optional[str] = None  # the file could not be read, parsed, fixed or written
+    warning: Optional[str] = None  # parts left out that do not fail the run (`cell-syntax-errors = warning`)
     diff: bytes = b""  # `--diff`: a unified diff in the file's own encoding
     fixed: int = 0
     fixed_source: Optional[bytes] = None  # `--fix` of stdin: the new text goes to stdout

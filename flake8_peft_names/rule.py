@@ -27,10 +27,12 @@ class Applicability(enum.Enum):
 
 @dataclass(frozen=True)
 class RenameAdapter:
-    """Rename the adapter `old` to `new` at every adapter-name literal in the file."""
+    """Rename the adapter `old` to `new`: the reported literal and every literal at `sites` (the span
+    (line, col, end_line, end_col) of each literal that holds the value in an adapter-name role)."""
 
     old: str
     new: str
+    sites: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,10 @@ def effects_text(effects: Iterable[Effect]) -> str:
 def hitting(hazards: Iterable[Hazard], supported: frozenset[Version]) -> tuple[Effect, ...]:
     """The effects of these hazards that happen in a supported peft version."""
     return tuple(e for hazard in hazards for e in hazard.effects if e.affected.hits(supported))
+
+
+def used_on(lines: list[int]) -> str:
+    """`line 13`, `lines 13 and 20`, `lines 13, 20 and 31`."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    return "lines " + ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"

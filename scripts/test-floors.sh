@@ -29,12 +29,13 @@ echo "== floors: vermin, the package's code against Python $python_requires (pyt
 
 "$env/bin/python" - <<'PY'
 import importlib.metadata as metadata, sys
-names = ("flake8", "libcst", "packaging", "nbformat", "pytest")
+names = ("flake8", "libcst", "packaging", "nbformat", "ipython", "pytest")
 print(f"== floors: Python {sys.version.split()[0]}, " + ", ".join(f"{n} {metadata.version(n)}" for n in names))
 PY
 tests=(
   tests/test_cli.py tests/test_options.py tests/test_stdin.py tests/test_fixtures.py tests/test_fixer.py
   tests/test_rule_examples.py tests/test_flake8_api.py tests/test_peft_options.py tests/test_notebooks.py
+  tests/test_ipython_syntax.py tests/test_doc_blocks.py
   tests/test_floors.py
 )
 # Not in this environment, so deselected rather than installed: peft (`--peft-version=installed`).

@@ -11,6 +11,8 @@ import pytest
 from flake8_peft_names.rules import RULES
 from tests.flake8_run import findings, flake8
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 BAD = 'from peft import get_peft_model\n\nmodel = get_peft_model(base, config, adapter_name="lora")\n'
 CLEAN = 'from peft import get_peft_model\n\nmodel = get_peft_model(base, config, adapter_name="sft")\n'
 
@@ -129,7 +131,7 @@ def test_json_output(project: Path) -> None:
             "path": "bad.py", "line": 3, "column": 51, "end_line": 3, "end_column": 57,
             "code": "PFT102", "name": "adapter-name-inside-prefix", "message": records[0]["message"],
             "fix": {
-                "applicability": "unsafe", "description": "rename to 'adapter_lora'",
+                "applicability": "unsafe", "description": "rename 'lora' to 'adapter_lora' at 1 place: line 3",
                 "edits": [{"line": 3, "column": 51, "end_line": 3, "end_column": 57, "content": '"adapter_lora"'}],
                 "imports": [],
             },

@@ -2,9 +2,13 @@
 
 Opt-in (marker `corpus`): `pytest tests/test_corpus.py --corpus -s`, or PFT_CORPUS=1. The wheels are
 downloaded and unpacked by benchmarks/run.py's own functions into `.bench-cache/` (PFT_CORPUS_CACHE names
-another folder), so the benchmark and this test read the same files. About 10 minutes on 2 cores.
+another folder), so the benchmark and this test read the same files. On a busy shared 2-core machine:
+flake8 with the plugin alone 695 s, the every-20th-file sample with every plugin 235 s, check 183 s
+(the former full flake8 pass over every file took more than 30 minutes there).
 
-- flake8 with the plugin (and flake8's own plugins, as users run it) finishes on every file, with no PFT000;
+- flake8 -j2 with this plugin alone (pyflakes, pycodestyle and mccabe left out: they took most of the time)
+  finishes on every file, with no PFT000;
+- flake8 as users run it, with every plugin, finds the same on every 20th file, with no PFT000;
 - `check` finds what flake8 finds;
 - `check --fix --unsafe-fixes` on a copy, with an adapter-name finding appended to every 20th file, changes
   only files with fixable findings, fixes every probe and keeps every other byte, every changed file
@@ -33,9 +37,10 @@ from flake8.defaults import NOQA_FILE
 
 from flake8_peft_names.fixer import FixError, fix_source
 from flake8_peft_names.rule import Applicability, Finding, Fix, RenameAdapter
-from flake8_peft_names.source_files import physical_lines
+from tests.flake8_run import flake8_only_command
+from tests.inprocess import physical_lines
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.full]  # tiers: tests/conftest.py
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARK = REPO / "benchmarks" / "run.py"
@@ -105,12 +110,20 @@ def parse_findings(stdout: str) -> list[tuple[str, int, int, str]]:
 
 @pytest.fixture(scope="module")
 def flake8_run(corpus: Path, packages: list[str]) -> tuple[list[tuple[str, int, int, str]], float]:
-    """flake8 as users run it (pyflakes, pycodestyle and mccabe too), two processes: (findings, seconds)."""
-    command = [sys.executable, "-m", "flake8", "--isolated", "--select=PFT", "-j2", f"--format={FORMAT}", *packages]
+    """flake8 -j2 over every file with this plugin alone (pyflakes, pycodestyle and mccabe, most of a full
+    run's time, left out where flake8 finds its plugins): (PFT findings, seconds). Their codes are selected
+    too: a finding of theirs would mean they ran after all."""
+    command = flake8_only_command("--isolated", "--select=PFT,E,W,F,C90", "-j2", f"--format={FORMAT}", *packages)
     result, seconds = run(command, corpus)
     assert result.returncode in (0, 1), result.stderr[-5000:]
     assert "Traceback" not in result.stderr and "failed during execution" not in result.stderr, result.stderr[-5000:]
-    return parse_findings(result.stdout), seconds
+    found = parse_findings(result.stdout)
+    others = Counter(code for *_, code in found if not code.startswith("PFT") and code not in FLAKE8_OWN)
+    assert not others, f"other plugins ran: {others.most_common(5)}"
+    return [f for f in found if f[3].startswith("PFT")], seconds
+
+
+FLAKE8_OWN = ("E902", "E999")  # flake8 itself: a file it cannot tokenize or parse (no plugin runs on it)
 
 
 def test_flake8_with_the_plugin_finishes_on_every_file(flake8_run, files: list[Path], packages, capsys) -> None:
@@ -119,13 +132,33 @@ def test_flake8_with_the_plugin_finishes_on_every_file(flake8_run, files: list[P
     codes = Counter(code for *_, code in found)
     report(
         capsys,
-        f"flake8 --select=PFT -j2 (with pyflakes, pycodestyle, mccabe) over {len(files)} files, {lines} lines "
+        f"flake8 --select=PFT -j2, this plugin alone, over {len(files)} files, {lines} lines "
         f"of {len(packages)} packages: {seconds:.0f} s",
         f"findings: {len(found)} in {len({p for p, *_ in found})} files: "
         + (", ".join(f"{code} {n}" for code, n in sorted(codes.items())) or "none"),
         *(f"  {path}:{row}:{col}: {code}" for path, row, col, code in found),
     )
     assert codes.get("PFT000", 0) == 0
+
+
+# flake8 as users run it (with pyflakes, pycodestyle and mccabe) on every AS_USERS_EVERY-th file
+AS_USERS_EVERY = int(os.environ.get("PFT_CORPUS_AS_USERS_EVERY", "20"))
+
+
+def test_flake8_as_users_run_it_on_a_sample_reports_the_same(
+    flake8_run, corpus: Path, files: list[Path], capsys
+) -> None:
+    sample = sorted(os.path.normpath(str(p.relative_to(corpus))) for p in files[::AS_USERS_EVERY])
+    command = [sys.executable, "-m", "flake8", "--isolated", "--select=PFT", "-j2", f"--format={FORMAT}", *sample]
+    result, seconds = run(command, corpus)
+    assert result.returncode in (0, 1), result.stderr[-5000:]
+    assert "Traceback" not in result.stderr and "failed during execution" not in result.stderr, result.stderr[-5000:]
+    found = parse_findings(result.stdout)
+    report(capsys, f"flake8 --select=PFT -j2 with every plugin (as users run it) on every {AS_USERS_EVERY}th "
+           f"file: {len(sample)} files, {seconds:.0f} s, {len(found)} findings")
+    assert not [f for f in found if f[3] == "PFT000"]
+    chosen = set(sample)
+    assert found == [f for f in flake8_run[0] if f[0] in chosen]
 
 
 @pytest.fixture(scope="module")

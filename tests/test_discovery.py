@@ -10,6 +10,8 @@ import pytest
 
 from flake8_peft_names import cli
 
+pytestmark = pytest.mark.prepush  # git runs as a subprocess (tiers: tests/conftest.py)
+
 BAD = 'from peft import LoraConfig, get_peft_model\nmodel = get_peft_model(base, LoraConfig(), adapter_name="lora")\n'
 
 

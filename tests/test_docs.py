@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from flake8_peft_names.docs import rule_page, rules_table
 from flake8_peft_names.rules import RULES
 
@@ -48,6 +50,7 @@ def test_every_plugin_option_is_documented() -> None:
         assert f"`{name}`" in README, name
 
 
+@pytest.mark.prepush  # tier (tests/conftest.py): a subprocess
 def test_readme_main_job_reports_real_findings_on_the_examples() -> None:
     """The first README command's flake8 run, with the repository's own config, as a user runs it."""
     from tests.flake8_run import findings, flake8
@@ -57,6 +60,7 @@ def test_readme_main_job_reports_real_findings_on_the_examples() -> None:
     assert {code for _, _, code in found} >= {"PFT101", "PFT102", "PFT104", "PFT106", "PFT107"}
 
 
+@pytest.mark.prepush  # tier (tests/conftest.py): a subprocess
 def test_readme_fix_example_is_what_the_command_prints() -> None:
     import subprocess
     import sys
@@ -70,6 +74,7 @@ def test_readme_fix_example_is_what_the_command_prints() -> None:
     assert result.stdout == command.group(2)
 
 
+@pytest.mark.prepush  # runs flake8
 def test_readme_headline_finding_is_what_the_first_command_prints(monkeypatch) -> None:
     """The finding under the intro, suffix included: the examples' project declares the range assumed."""
     import subprocess

@@ -18,10 +18,9 @@ import pytest
 
 from flake8_peft_names.cli import main
 from flake8_peft_names.doctor import repair as repair_module
-from flake8_peft_names.doctor.command import Progress
+from flake8_peft_names.progress import Progress
 from flake8_peft_names.doctor.reading import read_checkpoint
 
-pytest.importorskip("safetensors")
 
 HEAD = "base_model.model."
 LORA_KEYS = {
@@ -379,7 +378,7 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, capsys: pytest.CaptureF
             pass
 
     terminal = Terminal()
-    bar = Progress(2, terminal)  # type: ignore[arg-type]
+    bar = Progress(2, "adapters", stream=terminal)
     bar.step()
     bar.step()
     assert "1/2 adapters" in terminal.text and "2/2 adapters" in terminal.text
@@ -454,6 +453,7 @@ def test_a_repair_that_would_merge_two_tensors_is_refused(tmp_path: Path, capsys
     assert "would hold two tensors" in record["problems"][-1]["message"] and record["repaired_to"] is None
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_command_as_users_run_it_never_imports_torch(tmp_path: Path) -> None:
     import subprocess
 

@@ -3,7 +3,6 @@ the replacement machinery, errors, and the `python -m libcst.tool codemod` path.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import os
 import subprocess
 import sys
@@ -14,22 +13,20 @@ import pytest
 import yaml
 
 from flake8_peft_names import fixer
-from flake8_peft_names.engine import check_tree
 from flake8_peft_names.fixer import FixError, fix_source
 from flake8_peft_names.rule import Applicability, Finding, Fix, FixIntent, RenameAdapter, ReplaceExpression
-from flake8_peft_names.settings import build_settings
+from tests.inprocess import engine_findings
 
 ROOT = Path(__file__).parent.parent
 PAIRS = Path(__file__).parent / "fixtures_fix"
 INPUTS = sorted(PAIRS.glob("*.in.py"))
 SAFE = frozenset({Applicability.SAFE})
 UNSAFE = frozenset({Applicability.SAFE, Applicability.UNSAFE})
-SETTINGS = build_settings()
 
 
 def check(source: bytes) -> list[Finding]:
     """The findings of `source`, as the CLI gets them: `ast` on the bytes, lines of the decoded text."""
-    return check_tree(ast.parse(source), importlib.util.decode_source(source).splitlines(keepends=True), SETTINGS)
+    return engine_findings(source)
 
 
 def fix(source: bytes, applicable: frozenset[Applicability] = UNSAFE) -> bytes:
@@ -362,24 +359,6 @@ def test_fix_that_would_not_parse_raises() -> None:
     assert "would not parse" in _assert_one_line(error)
 
 
-def test_libcst_tool_codemod_skips_a_file_libcst_cannot_reproduce_fixable_or_not(project: Path) -> None:
-    """LibCST drops a leading form feed and a last line's lone '\\r'; libcst.tool writes back whatever
-    differs, so without the guard even a file with nothing to fix would change."""
-    untouched = {
-        "form_feed_fixable.py": b"\x0cfrom peft import get_peft_model\nm = get_peft_model(b, c, adapter_name='lora')\n",
-        "form_feed_clean.py": b"\x0cimport os\nx = 1\n",
-        "lone_cr_clean.py": b"from peft import PeftModel\nx = 1\n\r",
-    }
-    for name, raw in untouched.items():
-        (project / "src" / name).write_bytes(raw)
-    command = ["codemod", "--no-format", "--hide-progress", "codemod.FixPeftNames", "--unsafe-fixes", "src"]
-    result = _libcst_tool(project, *command)
-    assert "Skipped 3 files" in result.stderr and "Failed to codemod 0 files" in result.stderr, result.stderr
-    for name, raw in untouched.items():
-        assert (project / "src" / name).read_bytes() == raw, name
-    assert (project / "src" / "rename_literals.py").read_bytes() == (PAIRS / "rename_literals.out.py").read_bytes()
-
-
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="needs a Python older than LibCST's grammar")
 def test_file_only_libcst_can_parse_raises() -> None:
     """LibCST reads `type X = ...` (Python 3.12); an older Python cannot: the fixed file would not parse."""
@@ -452,6 +431,7 @@ def _expected(name: str, unsafe: bool) -> bytes:
     return (PAIRS / name.replace(".py", ".out.py" if unsafe else ".in.py")).read_bytes()
 
 
+@pytest.mark.prepush
 @pytest.mark.parametrize("command", [["codemod.FixPeftNames"], ["-x", "flake8_peft_names.codemod.FixPeftNames"]])
 def test_libcst_tool_codemod(project: Path, command: list[str]) -> None:
     files = sorted((project / "src").iterdir())
@@ -467,14 +447,26 @@ def test_libcst_tool_codemod(project: Path, command: list[str]) -> None:
         assert path.read_bytes() == _expected(path.name, unsafe=True), path.name
 
 
-def test_libcst_tool_codemod_reports_a_file_libcst_cannot_parse_and_fixes_the_others(project: Path) -> None:
+@pytest.mark.prepush
+def test_libcst_tool_codemod_reports_what_libcst_cannot_parse_skips_what_it_cannot_reproduce(project: Path) -> None:
+    """One run over src/: a file LibCST cannot parse is reported and left alone, the others are fixed.
+    LibCST drops a leading form feed and a last line's lone '\\r'; libcst.tool writes back whatever
+    differs, so without the guard even a file with nothing to fix would change: those are skipped."""
     bad = project / "src" / "bad.py"
     bad.write_bytes((PAIRS / "rename_literals.in.py").read_bytes() + b"x = () if 0 else(lambda:())\n")
-    before = bad.read_bytes()
+    untouched = {
+        "bad.py": bad.read_bytes(),
+        "form_feed_fixable.py": b"\x0cfrom peft import get_peft_model\nm = get_peft_model(b, c, adapter_name='lora')\n",
+        "form_feed_clean.py": b"\x0cimport os\nx = 1\n",
+        "lone_cr_clean.py": b"from peft import PeftModel\nx = 1\n\r",
+    }
+    for name, raw in untouched.items():
+        (project / "src" / name).write_bytes(raw)
     command = ["codemod", "--no-format", "--hide-progress", "codemod.FixPeftNames", "--unsafe-fixes", "src"]
     result = _libcst_tool(project, *command, returncode=1)
-    assert "Failed to codemod 1 files" in result.stderr
-    assert bad.read_bytes() == before
+    assert "Failed to codemod 1 files" in result.stderr and "Skipped 3 files" in result.stderr, result.stderr
+    for name, raw in untouched.items():
+        assert (project / "src" / name).read_bytes() == raw, name
     assert (project / "src" / "rename_literals.py").read_bytes() == (PAIRS / "rename_literals.out.py").read_bytes()
 
 

@@ -195,12 +195,14 @@ def rows(output: str) -> list[str]:
     return sorted(" ".join(line.split()[:2]) for line in output.splitlines())
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_plugin_reads_its_options_and_the_selection_from_the_config_file(project: Path) -> None:
     result = run(project, "flake8", "--format=%(row)d %(code)s", "train.py")
     assert result.returncode == 1, result
     assert rows(result.stdout) == EXPECTED, result
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_command_reads_the_same_config_with_this_flake8(project: Path) -> None:
     result = run(project, "flake8_peft_names", "check", "train.py")
     assert result.returncode == 1, result
@@ -208,6 +210,7 @@ def test_the_command_reads_the_same_config_with_this_flake8(project: Path) -> No
     assert sorted(f"{row} {rest.split()[0]}" for _, row, _, rest in shown) == EXPECTED, result
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_command_names_the_config_file_of_a_bad_code(project: Path) -> None:
     (project / "setup.cfg").write_text("[flake8]\nextend-select = pft1\n", encoding="utf-8")
     result = run(project, "flake8_peft_names", "check", "train.py")
@@ -217,6 +220,7 @@ def test_the_command_names_the_config_file_of_a_bad_code(project: Path) -> None:
     )
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_options_help_is_the_spec_s_under_flake8_and_the_command(project: Path) -> None:
     from flake8_peft_names.peft_options import PEFT_OPTIONS
 

@@ -3,7 +3,6 @@ own I001 check finds nothing to move (when ruff, pinned in requirements/test.txt
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -54,24 +53,20 @@ def test_imports_land_where_a_sorter_puts_them(before: str, names: list[str], af
     assert add_peft_imports(cst.parse_module(before), names).code == after
 
 
-def _ruff() -> list[str] | None:
-    found = shutil.which("ruff")
-    if found:
-        return [found]
-    try:
-        from ruff.__main__ import find_ruff_bin  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def _ruff() -> list[str]:
+    """The pinned ruff of this environment, never another one on PATH."""
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-not-found]
+
     return [os.fsdecode(find_ruff_bin())]
 
 
-@pytest.mark.skipif(_ruff() is None, reason="ruff (requirements/test.txt) is not installed")
+@pytest.mark.prepush  # runs ruff (pinned in requirements/test.txt)
 @pytest.mark.parametrize("before, names, after", CASES)
 def test_ruff_finds_nothing_to_sort(before: str, names: list[str], after: str, tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()  # `from . import mine`: first party
     (tmp_path / "pyproject.toml").write_text('[tool.ruff]\nsrc = ["."]\n')
     path = tmp_path / "fixed.py"
     path.write_text(add_peft_imports(cst.parse_module(before), names).code)
-    command = [*_ruff(), "check", "--no-cache", "--select", "I001", "--isolated", str(path)]  # type: ignore[misc]
+    command = [*_ruff(), "check", "--no-cache", "--select", "I001", "--isolated", str(path)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 WAIT = 60  # seconds for any one answer; pylsp debounces linting by 0.5 s, then runs flake8
 
 BAD = (

@@ -27,6 +27,8 @@ import pytest
 
 from tests.new_syntax_probe import probe
 
+pytestmark = pytest.mark.full  # tier (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 PINS = ROOT / "requirements" / "pyodide.txt"
 PYODIDE = ROOT / ".venvs" / "pyodide" / "node_modules"

@@ -14,6 +14,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from tests.test_cli import cli, positions
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 CELL_1 = '%pip install peft\nfrom peft import get_peft_model\n\nNAME = "lora"'
 CELL_3 = (
     "%%time\n"
@@ -111,10 +113,11 @@ def test_fix_rewrites_only_the_fixed_sources(project: Path, indent: int) -> None
     before = write(path, make_notebook(), indent)
     result = cli("check", "--fix", "--unsafe-fixes", "train.ipynb", cwd=project)
     after = path.read_bytes()
-    # the two literals, byte for byte; outputs, metadata, ids, magics, other cells and the layout unchanged
+    # every literal of the adapter, byte for byte (the `# noqa` line's too: it is the same adapter, and a rename
+    # that left it behind would split the name); outputs, metadata, ids, magics, other cells, layout unchanged
     expected = before.replace(b'NAME = \\"lora\\"', b'NAME = \\"adapter_lora\\"').replace(
         b'model.set_adapter(\\"lora\\")', b'model.set_adapter(\\"adapter_lora\\")'
-    )
+    ).replace(b'model.add_adapter(\\"lora\\", config)', b'model.add_adapter(\\"adapter_lora\\", config)')
     assert after != before and after == expected
     assert result.stdout == ""  # nothing remains but the syntax error
     assert "Fixed 3 finding(s) in 1 file(s)." in result.stderr and "cell 4: syntax error" in result.stderr
@@ -140,6 +143,8 @@ def test_safe_fixes_only_leave_an_unsafe_fix_alone_and_diff_writes_nothing(proje
         '+    "NAME = \\"adapter_lora\\""',
         '-    "model.set_adapter(\\"lora\\")\\n",',
         '+    "model.set_adapter(\\"adapter_lora\\")\\n",',
+        '-    "model.add_adapter(\\"lora\\", config)  # noqa"',
+        '+    "model.add_adapter(\\"adapter_lora\\", config)  # noqa"',
     ]
 
 
@@ -195,3 +200,109 @@ def test_a_notebook_that_fails_validation_is_reported_in_one_line(tmp_path: Path
     assert result.returncode == 1 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert errors[0].startswith("bad.ipynb: error: cannot read notebook")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells read as IPython reads them
+
+PIP = "!pip install -q -U \\\n    transformers \\\n    accelerate\nfrom peft import PeftModel\nNAME = 'lora'"
+CAPTURE = "%%capture output\n!pip install peft\nmodel = PeftModel.from_pretrained(base, 'repo', adapter_name=NAME)"
+LOOP = "for name in names:\n    %time model.load_adapter(name)\n    !ls \\\n      out\n    model.set_adapter('lora')"
+ASSIGNED = "files = !ls checkpoints \\\n    adapters\nmodel.delete_adapter('lora')"
+SHELL_CELL = "git clone https://github.com/huggingface/peft"  # a shell command no magic runs: no Python
+AUTOMAGIC = "pip install -q peft\ncd peft\nmodel.set_adapter('lora')"  # automagic: `%pip`, `%cd`
+INVALID = "trainer = Trainer(model=model, ...)"  # doc pseudo-code: `...` is a positional argument after a keyword
+
+
+def ipython_notebook(*sources: str) -> nbformat.NotebookNode:
+    return new_notebook(cells=[new_code_cell(source) for source in sources])
+
+
+def in_process(path: Path, mode: str = "check", **options: str):
+    from flake8_peft_names.config import load_config
+    from flake8_peft_names.file_job import FileJob
+    from flake8_peft_names.rule import Applicability
+
+    config = load_config(dict(options), isolated=True)
+    return FileJob(config, mode, frozenset({Applicability.SAFE, Applicability.UNSAFE}), None)(str(path))
+
+
+@pytest.fixture(params=["ipython", "fallback"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """With IPython's own transformer (the `notebooks` extra), and with the fallback for when it is missing."""
+    from flake8_peft_names import ipython_syntax
+
+    if request.param == "fallback":
+        monkeypatch.setattr(ipython_syntax, "_TRANSFORM", [None])
+    else:
+        assert ipython_syntax._ipython_transform() is not None
+    return str(request.param)
+
+
+def test_continued_shell_lines_and_magics_keep_their_line_numbers(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / "tutorial.ipynb"
+    write(path, ipython_notebook(PIP, CAPTURE, LOOP, ASSIGNED, AUTOMAGIC))
+    result = in_process(path)
+    assert result.error is None
+    assert [(f.cell, f.line, f.col + 1, f.code) for f in result.findings] == [
+        (1, 5, column(PIP, 5, "'lora'"), "PFT102"),
+        (2, 3, column(CAPTURE, 3, "NAME"), "PFT102"),  # the body of %%capture is Python, checked
+        (3, 5, column(LOOP, 5, "'lora'"), "PFT102"),  # after a continued `!ls` inside a loop
+        (4, 3, column(ASSIGNED, 3, "'lora'"), "PFT102"),  # after `files = !ls \`
+        (5, 3, column(AUTOMAGIC, 3, "'lora'"), "PFT102"),  # after `pip install` without `%`
+    ]
+
+
+def test_fix_puts_every_ipython_line_back(tmp_path: Path, reader: str) -> None:
+    path = tmp_path / "tutorial.ipynb"
+    before = write(path, ipython_notebook(PIP, CAPTURE, LOOP, ASSIGNED))
+    result = in_process(path, "fix")
+    assert result.error is None and result.findings == []
+    fixed = nbformat.reads(path.read_text(), as_version=nbformat.NO_CONVERT)
+    assert [cell.source for cell in fixed.cells] == [
+        PIP.replace("'lora'", "'adapter_lora'"), CAPTURE, LOOP.replace("'lora'", "'adapter_lora'"),
+        ASSIGNED.replace("'lora'", "'adapter_lora'"),
+    ]
+    assert path.read_bytes() == before.replace(b"'lora'", b"'adapter_lora'")
+
+
+def test_cell_magics_of_other_languages_are_skipped_and_python_ones_checked(tmp_path: Path) -> None:
+    cells = [
+        "from peft import PeftModel",  # a module that imports no ML library is not checked (issue 12)
+        "%%bash\npython train.py --adapter_name lora",
+        "%%writefile train.py\nmodel.set_adapter('lora')",
+        "%%time\nmodel.set_adapter('lora')",
+        "%%timeit -n 1\nmodel.set_adapter('lora')",
+    ]
+    path = tmp_path / "magics.ipynb"
+    write(path, ipython_notebook(*cells))
+    assert [(f.cell, f.line) for f in in_process(path).findings] == [(4, 2), (5, 2)]
+
+
+def test_a_cell_that_is_no_python_is_reported_once_and_may_be_a_warning(tmp_path: Path) -> None:
+    write(tmp_path / "nb.ipynb", ipython_notebook(PIP, SHELL_CELL, INVALID, "model.set_adapter('sft')"))
+    result = cli("check", "nb.ipynb", cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "nb.ipynb: error: cell 2: syntax error at line 1: invalid syntax; "
+        "cell 3: syntax error at line 1: positional argument follows keyword argument"
+    ]
+    warned = cli("check", "--cell-syntax-errors=warning", "nb.ipynb", cwd=tmp_path)
+    assert warned.returncode == 0 and warned.stderr.startswith("nb.ipynb: warning: cell 2: syntax error")
+    (tmp_path / "setup.cfg").write_text("[flake8]\ncell-syntax-errors = warning\n")
+    assert cli("check", "nb.ipynb", cwd=tmp_path).returncode == 0
+
+
+def test_fix_gives_no_id_to_cells_that_had_none_and_prints_no_library_warning(tmp_path: Path) -> None:
+    import re
+
+    text = nbformat.writes(ipython_notebook(PIP, "model.set_adapter('lora')"))
+    # nbformat 4.5 wants ids; many notebooks in the wild have none
+    path = tmp_path / "old.ipynb"
+    path.write_text(re.sub(r'\n *"id": "[0-9a-f]+",', "", text) + "\n")
+    before = path.read_bytes()
+    assert b'"id"' not in before
+    result = cli("check", "--fix", "--unsafe-fixes", "old.ipynb", cwd=tmp_path)
+    after = path.read_bytes()
+    assert after == before.replace(b"set_adapter('lora')", b"set_adapter('adapter_lora')")
+    assert "Warning" not in result.stderr and result.stderr.startswith("Fixed 1 finding(s)")

@@ -15,6 +15,8 @@ from flake8_peft_names.rule import Applicability, Finding, Fix, RenameAdapter, R
 from flake8_peft_names.rules import RULES
 from tests.test_cli import BAD, cli
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 SOURCE = """\
 from peft import get_peft_model
 
@@ -55,21 +57,24 @@ def test_json_gives_the_end_and_the_concrete_edits_of_each_fix(project: Path) ->
     first, second = records
     assert first["name"] == "adapter-name-inside-prefix" and first["path"] == "train.py"
     # the literal's range and its new text, in the literal's own quotes, as --fix writes it
+    # a rename's edits are every literal it renames, the other finding's included
+    both = [
+        {"line": 3, "column": 47, "end_line": 3, "end_column": 53, "content": "'adapter_lora'"},
+        {"line": 4, "column": 47, "end_line": 4, "end_column": 57, "content": 'r"adapter_lora"'},
+    ]
     assert first["fix"] == {
         "applicability": "unsafe",
-        "description": "rename to 'adapter_lora'",
-        "edits": [{"line": 3, "column": 47, "end_line": 3, "end_column": 53, "content": "'adapter_lora'"}],
+        "description": "rename 'lora' to 'adapter_lora' at 2 places: lines 3, 4",
+        "edits": both,
         "imports": [],
     }
-    assert second["fix"]["edits"] == [
-        {"line": 4, "column": 47, "end_line": 4, "end_column": 57, "content": 'r"adapter_lora"'}
-    ]
-    # applying the edits gives what --fix --unsafe-fixes writes
+    assert second["fix"]["edits"] == both
+    # applying the edits (each range once) gives what --fix --unsafe-fixes writes
     lines = SOURCE.splitlines(keepends=True)
-    for record in sorted(records, key=lambda r: (r["line"], r["column"]), reverse=True):
-        for edit in record["fix"]["edits"]:
-            line = lines[edit["line"] - 1]
-            lines[edit["line"] - 1] = line[: edit["column"] - 1] + edit["content"] + line[edit["end_column"] - 1 :]
+    edits = {tuple(e[k] for k in ("line", "column")): e for r in records for e in r["fix"]["edits"]}
+    for _, edit in sorted(edits.items(), reverse=True):
+        line = lines[edit["line"] - 1]
+        lines[edit["line"] - 1] = line[: edit["column"] - 1] + edit["content"] + line[edit["end_column"] - 1 :]
     assert cli("check", "--fix", "--unsafe-fixes", "train.py", cwd=project).returncode == 0
     assert (project / "train.py").read_text() == "".join(lines)
 

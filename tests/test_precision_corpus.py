@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "precision-corpus.py"
 CORPUS = REPO / "precision" / "corpus.tsv"
@@ -56,6 +58,7 @@ def run(local: Path, triage: Path) -> str:
     return proc.stdout
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_verdicts_follow_a_moved_line_and_the_rest_is_untriaged(tmp_path: Path) -> None:
     local = tmp_path / "corpus"
     (local / "proj" / "scripts").mkdir(parents=True)

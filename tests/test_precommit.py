@@ -17,6 +17,8 @@ from flake8_peft_names.rule import Applicability
 from flake8_peft_names.rules import RULES
 from tests.test_cli import BAD, cli
 
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL_TIMEOUT = 900  # the first run builds the hook's virtualenv: pip installs the package and its dependencies
 
@@ -80,12 +82,17 @@ def pre_commit(where: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 def test_manifest_declares_a_check_hook_and_a_safe_fix_hook() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
-    assert set(hooks) == {"flake8-peft-names", "flake8-peft-names-fix"}
-    assert hooks["flake8-peft-names"]["entry"].split()[:2] == ["flake8-peft-names", "check"]
-    assert hooks["flake8-peft-names-fix"]["entry"].split()[:3] == ["flake8-peft-names", "check", "--fix"]
-    assert "--unsafe-fixes" not in hooks["flake8-peft-names-fix"]["entry"]
-    for hook in hooks.values():
-        assert hook["language"] == "python" and hook["types_or"] == ["python", "jupyter"]
+    assert set(hooks) == {
+        "flake8-peft-names", "flake8-peft-names-fix", "flake8-peft-names-docs", "flake8-peft-names-docs-fix"
+    }
+    pairs = (("flake8-peft-names", "flake8-peft-names-fix"), ("flake8-peft-names-docs", "flake8-peft-names-docs-fix"))
+    for check, fix in pairs:
+        assert hooks[check]["entry"].split()[:2] == ["flake8-peft-names", "check"]
+        assert hooks[fix]["entry"].split()[:3] == ["flake8-peft-names", "check", "--fix"]
+        assert "--unsafe-fixes" not in hooks[fix]["entry"]
+    for name, hook in hooks.items():
+        types = ["markdown", "rst"] if name.endswith(("-docs", "-docs-fix")) else ["python", "jupyter"]
+        assert hook["language"] == "python" and hook["types_or"] == types
 
 
 def test_check_hook_fails_on_a_staged_file_with_a_finding(tmp_path: Path, env: dict[str, str], hook_repo) -> None:

@@ -34,6 +34,8 @@ from flake8_peft_names.rule import Applicability
 from flake8_peft_names.settings import build_settings
 from flake8_peft_names.source_files import SourceError
 
+pytestmark = pytest.mark.full  # tier (tests/conftest.py)
+
 SETTINGS = build_settings()
 
 
@@ -92,10 +94,10 @@ def test_reading_any_bytes_gives_findings_or_a_source_error(raw: bytes) -> None:
 
 
 OPTIONS = ["select", "ignore", "extend-select", "extend-ignore", "exclude", "extend-exclude", "per-file-ignores",
-           "peft-version", "peft-methods"]
+           "peft-version", "peft-methods", "include-docs", "cell-syntax-errors"]
 OPTION_VALUES = st.text(max_size=24) | st.sampled_from(
     ["PFT", "PFT1", "PFT999", "pft1", "PFT000", "E,W", ">=0.17", "===0.17.1", "==0.16.1", "installed", "<0", "~=1",
-     "lora", "LoraConfig", "lora,,ia3", "*.py:PFT1", "a.py", ":PFT1", "x.py:PFT1 y.py"]
+     "lora", "LoraConfig", "lora,,ia3", "*.py:PFT1", "a.py", ":PFT1", "x.py:PFT1 y.py", "true", "No", "warning"]
 )
 
 
@@ -345,3 +347,102 @@ def test_fix_of_programs_spliced_into_generated_code_is_sound(data: st.DataObjec
 )
 def test_known_examples(source: str) -> None:
     assert_fix_is_sound(source.encode(), note=print, event=lambda text: None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents: the generated programs as code blocks of Markdown and reStructuredText
+
+PROSE = ["Load the adapter:", "", "Some *text* with `adapter_name='lora'`.", "- a list item", "    indented prose"]
+NOISE_MD = ["```bash\npip install peft lora\n```", "```python\nload(<your adapter>)\n```", "```\nadapter = lora\n```"]
+NOISE_RST = [
+    ".. code-block:: bash\n\n   pip install peft", ".. code-block:: python\n\n   load(<your adapter>)", "::\n\n   lora"
+]
+
+
+def _session(code: str) -> str:
+    lines = code.rstrip("\n").split("\n")
+    return "\n".join([f">>> {lines[0]}", *(f"... {line}".rstrip() for line in lines[1:])]) + "\n"
+
+
+@st.composite
+def documents(draw) -> tuple[str, str]:
+    """(name, text): a Markdown or reStructuredText document whose Python blocks are generated programs
+    (sometimes as `>>>` sessions, indented, between skip comments), among prose and blocks of no Python."""
+    rst = draw(st.booleans())
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        parts.append(draw(st.sampled_from(PROSE)))
+        if draw(st.integers(0, 3)) == 0:
+            parts.append(draw(st.sampled_from(NOISE_RST if rst else NOISE_MD)))
+        code = draw(programs()).replace("\t", "    ")
+        session = draw(st.integers(0, 3)) == 0
+        if session:
+            code = _session(code)
+        skipped = draw(st.integers(0, 5)) == 0
+        if rst:
+            indent = draw(st.sampled_from(["   ", "    ", "  "]))
+            directive = ".. doctest::" if session else draw(st.sampled_from([".. code-block:: python", ".. code:: py"]))
+            block = f"{directive}\n\n" + _indent(code, indent)
+            parts.append(".. flake8-peft-names: off\n\n" + block + "\n.. flake8-peft-names: on" if skipped else block)
+        else:
+            indent = draw(st.sampled_from(["", "", "  "]))
+            language = "pycon" if session else draw(st.sampled_from(["python", "py", "python3"]))
+            fence = draw(st.sampled_from(["```", "~~~~"]))
+            block = f"{indent}{fence}{language}\n" + _indent(code, indent) + f"{indent}{fence}"
+            off, on = "<!-- flake8-peft-names: off -->", "<!-- flake8-peft-names: on -->"
+            parts.append(f"{off}\n{block}\n{on}" if skipped else block)
+    return ("doc.rst" if rst else "doc.md"), "\n\n".join(parts) + "\n"
+
+
+def _outside_blocks(raw: bytes, name: str) -> list[str]:
+    """The document's lines that are no code line of a block it has."""
+    from flake8_peft_names.doc_blocks import markdown_blocks, rst_blocks
+    from flake8_peft_names.source_files import physical_lines
+
+    lines = physical_lines(raw.decode("utf-8"))
+    blocks = rst_blocks(lines) if name.endswith(".rst") else markdown_blocks(lines)
+    code = {place for block in blocks for place in block.places}
+    return [line for index, line in enumerate(lines) if index not in code]
+
+
+@settings(max_examples=scaled(40))
+@given(documents(), st.booleans())
+def test_fix_of_documents_is_sound_and_leaves_the_prose(document: tuple[str, str], crlf: bool) -> None:
+    name, text = document
+    raw = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
+    config = load_config({}, isolated=True)
+    job = FileJob(config, "fix", frozenset(APPLIED), None)
+    path = Path(_FOLDER.name) / f"{next(_FILES)}_{name}"
+    path.write_bytes(raw)
+    found, _ = check_file(raw, str(path), config)
+    note(f"findings: {[(f.line, f.col, f.code) for f in found]}")
+    first = job(str(path))
+    after = path.read_bytes()
+    if first.error is not None:  # a fix that would add a line to a session: refused, the file unchanged
+        assert "interactive session" in first.error or first.error.startswith(LIBCST_LIMITS), first.error
+        assert after == raw
+        event("the fix was refused")
+        path.unlink()
+        return
+    note(f"fixed:\n{after.decode()}")
+    assert _outside_blocks(after, name) == _outside_blocks(raw, name)
+    assert (after != raw) == (first.fixed > 0)
+    event("fixed" if first.fixed else "found nothing to fix" if not found else "nothing fixable")
+    second = job(str(path))
+    assert second.error is None and second.fixed == 0 and path.read_bytes() == after  # a fixpoint
+    assert not [f for f in second.findings if applicability(f) in APPLIED and f.code in {g.code for g in found}]
+    path.unlink()
+
+
+DOC_ALPHABET = "`~:.>- \n\tpeft_lora()[]='\"#!%?\\{}<>0123abcpythonrstcode-block"
+
+
+@settings(max_examples=scaled(200))
+@given(st.text(alphabet=DOC_ALPHABET, max_size=300), st.sampled_from(["x.md", "x.rst"]))
+def test_reading_any_document_gives_findings_or_a_one_line_error(text: str, name: str) -> None:
+    config = load_config({}, isolated=True)
+    for raw in (("```python\n" + text).encode(), (".. code-block:: python\n\n   " + text).encode(), text.encode()):
+        try:
+            check_file(b"peft adapter lora\n" + raw, name, config)
+        except SourceError as error:
+            assert str(error) and "\n" not in str(error)

@@ -25,6 +25,8 @@ from flake8_peft_names.plugin import Plugin
 from flake8_peft_names.rule import Applicability
 from tests.flake8_run import FORMAT
 
+pytestmark = pytest.mark.full  # tier (tests/conftest.py)
+
 HEADER = "from peft import get_peft_model\nmodel = get_peft_model(base, config, adapter_name='lora')\n"
 HEADER_COL = 51  # 1-based column of 'lora' in HEADER's second line
 FIXED_HEADER = HEADER.replace("'lora'", "'adapter_lora'")
@@ -582,6 +584,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.peft_installed("0.21.2")  # `peft-version = installed` below, whatever is installed
 def test_checked_code_is_never_imported_or_run(tmp_path: Path) -> None:
     project, markers = tmp_path / "project", tmp_path / "markers"
     project.mkdir()
@@ -713,3 +716,31 @@ def test_sigkill_at_random_moments_of_a_large_fix_run(tmp_path: Path, expected_f
     assert set(_states(project, before, after).values()) == {"new"}
     # temporary copies of killed writes may stay behind; they are no .py files, so no run reads them
     assert all(not p.name.endswith(".py") for p in project.iterdir() if p.name not in before)
+
+
+def test_sigkill_inside_a_write_leaves_a_document_as_it_was(tmp_path: Path) -> None:
+    """Markdown and reStructuredText files are written as .py files are: old or new, never half."""
+    block = "```python\npipe.load_lora_weights('repo/{n}', 'lora')\n```\n"
+    names = [f"guide_{n}.md" for n in range(3)]
+    before = {name: (f"# Guide {n}\n\nProse.\n\n" + block.format(n=n)).encode() for n, name in enumerate(names)}
+    after = {name: raw.replace(b"'lora'", b"'adapter_lora'") for name, raw in before.items()}
+    project = tmp_path / "project"
+    project.mkdir()
+    for name, raw in before.items():
+        (project / name).write_bytes(raw)
+    ready = tmp_path / "paused"
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_IN_WRITE, "2", str(ready), *FIX_RUN[2:], "--include-docs"],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), "the fix run never reached its 2nd write"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert list(_states(project, before, after).values()) == ["new", "old", "old"]
+    leftovers = [p.name for p in project.iterdir() if p.name not in before]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".guide_1.md.")

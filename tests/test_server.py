@@ -13,11 +13,13 @@ from typing import Callable, Optional, Sequence
 
 import pytest
 
-pytest_lsp = pytest.importorskip("pytest_lsp")
-from lsprotocol import types  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.lsp_server_doubles import PLANTED, plant, restore  # noqa: E402
+from tests.lsp_server_doubles import PLANTED, plant, restore
+
+pytestmark = pytest.mark.prepush  # a server process per test (tiers: tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pygls")
-from flake8_peft_names.config import load_config  # noqa: E402
-from flake8_peft_names.selection import reported  # noqa: E402
-from flake8_peft_names.server.analysis import check_text, config_for  # noqa: E402
-from flake8_peft_names.server.configs import ConfigStore  # noqa: E402
-from flake8_peft_names.server.documents import DocumentStore  # noqa: E402
-from flake8_peft_names.server.noqa_edit import noqa_edit  # noqa: E402
-from flake8_peft_names.server.positions import Edit, edits_between, point  # noqa: E402
-from flake8_peft_names.source_files import SourceFile, physical_lines  # noqa: E402
+from flake8_peft_names.config import load_config
+from flake8_peft_names.selection import reported
+from flake8_peft_names.server.analysis import check_text, config_for
+from flake8_peft_names.server.configs import ConfigStore
+from flake8_peft_names.server.documents import DocumentStore
+from flake8_peft_names.server.noqa_edit import noqa_edit
+from flake8_peft_names.server.positions import Edit, edits_between, point
+from flake8_peft_names.source_files import SourceFile, physical_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,6 +139,7 @@ def test_a_bad_config_falls_back_to_the_defaults_and_says_so(tmp_path: Path) -> 
     assert loaded.error is not None and "NOT-A-CODE" in loaded.error and "default" in loaded.error
 
 
+@pytest.mark.prepush  # starts processes (tiers: tests/conftest.py)
 def test_the_plugin_and_the_cli_do_not_import_the_server() -> None:
     code = (
         "import sys, flake8_peft_names.plugin, flake8_peft_names.cli; "
@@ -150,6 +150,7 @@ def test_the_plugin_and_the_cli_do_not_import_the_server() -> None:
     assert subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT).returncode == 0
 
 
+@pytest.mark.full  # a benchmark script, as tests/test_benchmark_script.py
 def test_the_latency_benchmark_runs() -> None:
     """benchmarks/server_latency.py works on a short script; its timings are printed, never asserted."""
     command = [sys.executable, str(ROOT / "benchmarks" / "server_latency.py"), "--runs", "2", "--lines", "80"]

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from flake8_peft_names.module_facts import collect
+from flake8_peft_names.module_scan import collect
 from flake8_peft_names.state_dict.markers import Needle, needle_of
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.flake8_run import findings, flake8
 from tests.test_cli import cli, positions
+
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
 
 SOURCE = """\
 from peft import get_peft_model

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Optional, Sequence, TextIO
+from typing import Optional, Sequence
 
+from ..progress import Progress
 from .diagnose import examine
 from .output import FORMATS, Outcome, printable
 from .reading import adapter_folders, read_checkpoint
@@ -67,7 +68,7 @@ def diagnose_paths(paths: Sequence[Path], adapter: Optional[str], progress: bool
         if not found and not any(o.path.startswith(str(root)) for o in outcomes):
             outcomes.append(Outcome(str(root), error="no adapter folder (adapter_config.json) here or below"))
         folders += found
-    bar = Progress(len(folders), sys.stderr) if progress and len(folders) >= PROGRESS_AFTER else None
+    bar = Progress(len(folders), "adapters") if progress and len(folders) >= PROGRESS_AFTER else None
     for folder in folders:
         checkpoint = read_checkpoint(folder)
         outcomes.append(Outcome(checkpoint.shown, examine(checkpoint, adapter), checkpoint.error))
@@ -115,20 +116,3 @@ def _relative(folder: Path, roots: Sequence[Path]) -> Path:
             return Path(root.resolve().name) / below
         return below
     return Path(folder.name)
-
-
-class Progress:
-    """A one-line progress bar on stderr, for terminals only."""
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.done, self.stream = total, 0, stream
-
-    def step(self) -> None:
-        self.done += 1
-        filled = 30 * self.done // max(self.total, 1)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} adapters")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\r" + " " * 60 + "\r")
-        self.stream.flush()

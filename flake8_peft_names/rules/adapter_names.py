@@ -7,9 +7,12 @@ from typing import Any, Iterator, Optional, Union
 
 from .. import peft_facts
 from ..adapter_sites import NameUse, adapter_name_uses
+from ..model_facts import Model, model_facts, peft_uses, position
+from ..model_hazards import not_saved_after, use_problem
 from ..module_facts import ModuleFacts
 from ..name_hazards import NameContext, Problem, problems, safe_name
 from ..peft_facts import PEFT_MODEL_CLASSES, Effect, Hazard
+from ..rename_roles import rename_scope
 from ..rule import (
     Applicability,
     Check,
@@ -21,12 +24,29 @@ from ..rule import (
     finding_at,
     hitting,
     start,
+    used_on,
 )
 from ..settings import Settings
 
 RENAME_SAFETY = (
-    "Unsafe: the fix renames the adapter at every adapter-name literal in the file (and at the constant "
-    "it comes from), but checkpoints on disk and other files may still use the old name."
+    "Unsafe, and offered only when every use of the value in the file is an adapter name (an argument of "
+    "peft's, transformers' or diffusers' adapter APIs, a key of `peft_config` or of a layer's `lora_A`-like "
+    "dict, a comparison with `active_adapter(s)`, a list given to `set_adapters`): then all of them, and "
+    "the constant, default or option the value comes from, are renamed together, and the fix lists every "
+    "line it changes. Checkpoints on disk and other files may still use the old name. When the value also "
+    "does something else (selects a method, builds a path, is compared with another value, goes to another "
+    "function, is a command-line flag's documented default), the rename is only shown, with the use that "
+    "blocks it."
+)
+MODEL_CONFIG_NOTE = (
+    " Which method, `target_modules`, `modules_to_save` and `bias` a name is judged by comes from the config of "
+    "the model it is given to (`get_peft_model(model, config)`, `add_adapter(name, config)`) where the code "
+    "shows it; where it does not (a config loaded by `from_pretrained` or built elsewhere), from everything the "
+    "file names. Calls inside `with pytest.raises(...)` and modules that import no ML library are not checked."
+)
+LATENT_NOTE = (
+    " A model the code never saves nor hands on after the name is given makes the finding latent (the loss "
+    "happens on save), and the message says so."
 )
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 
@@ -38,19 +58,13 @@ def _with_definitions(
     lists every line the name is used on. The fix goes with the string literal: at the use when it is
     written there, else at the definition; a name built from several strings (an f-string) gets none."""
     at_use = fix if use.literal is use.node else None
-    yield finding_at(rule, use.node, values, at_use)
+    note = f"; {use.note}" if use.note else ""
+    yield finding_at(rule, use.node, dict(values, where=values["where"] + note), at_use)
     if use.defined_elsewhere:
         assert use.literal is not None
         lines = sorted({start(u.node)[0] for u in adapter_name_uses(facts) if u.literal is use.literal})
-        here = dict(values, where=f"; defined here, used as an adapter name on {used_on(lines)}")
+        here = dict(values, where=f"; defined here, used as an adapter name on {used_on(lines)}{note}")
         yield finding_at(rule, use.literal, here, fix)
-
-
-def used_on(lines: list[int]) -> str:
-    """`line 13`, `lines 13 and 20`, `lines 13, 20 and 31`."""
-    if len(lines) == 1:
-        return f"line {lines[0]}"
-    return "lines " + ", ".join(map(str, lines[:-1])) + f" and {lines[-1]}"
 
 
 def _first_problem(
@@ -69,6 +83,9 @@ def _find_first_problem(
         if effects:
             return problem, effects
     return None
+
+
+LATENT_UNSAVED = "latent here: this model is never saved or handed on after it, and the loss happens on save"
 
 
 def _rename_plan(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
@@ -90,24 +107,25 @@ def _plan_renames(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[
     return plan
 
 
-# The APIs that create (or load) an adapter under the name they are given; every other API only refers
-# to an adapter that must already exist, so "raises KeyError when the adapter is created" happens elsewhere.
-CREATING_APIS = frozenset(
-    "get_peft_model inject_adapter_in_model add_adapter load_adapter from_pretrained add_weighted_adapter "
-    "load_lora_weights load_lora_into_unet load_lora_into_transformer load_lora_into_text_encoder "
-    "load_lora_adapter convert_to_lora save_as_lora".split()
-) | peft_facts.PEFT_MODEL_CLASSES
-REFERRED_CREATE_RAISES = "names an adapter that cannot exist: creating an adapter so named raises KeyError"
-
-
 def _at(use: NameUse, effects: tuple[Effect, ...]) -> tuple[Effect, ...]:
     """The effects as they read at this use: at an API that only refers to an adapter, a name whose
     creation raises is a name no adapter can have."""
-    if use.api.name in CREATING_APIS:
+    if use.api.name in peft_facts.CREATING_APIS:
         return effects
+    referred = "names an adapter that cannot exist: creating an adapter so named raises KeyError"
     return tuple(
-        Effect(e.affected, REFERRED_CREATE_RAISES, e.outcome) if e.outcome == "create-raises" else e for e in effects
+        Effect(e.affected, referred, e.outcome) if e.outcome == "create-raises" else e for e in effects
     )
+
+
+def _rename_fix(facts: ModuleFacts, old: str, new: str) -> Fix:
+    """Unsafe when every use of the value is an adapter-name role, renaming them all; else only shown,
+    saying which use blocks it."""
+    scope = rename_scope(facts, old)
+    intent = RenameAdapter(old, new, scope.sites)
+    if scope.blocker is None:
+        return Fix(Applicability.UNSAFE, intent, f"rename {old!r} to {new!r} at {scope.places()}")
+    return Fix(Applicability.DISPLAY_ONLY, intent, f"rename {old!r} to {new!r} by hand: {scope.reason()}")
 
 
 def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
@@ -116,16 +134,17 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
 
     def check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         plan = _rename_plan(facts, settings)
-        for use in adapter_name_uses(facts):
-            found = None if use.implicit else _first_problem(use.value, facts, settings)
+        for use in peft_uses(facts):
+            found = None if use.implicit else use_problem(facts, settings, use)
             if found is None or found[0].hazard not in hazards:
                 continue
             problem, effects = found
             values = dict(problem.values, name=use.value, effects=effects_text(_at(use, effects)), where="")
+            if problem.hazard in SAVE_HAZARDS and not_saved_after(facts, use):
+                values["effects"] = f"{values['effects']} ({LATENT_UNSAVED})"
             new = plan.get(use.value)
-            fix = None
+            fix = None if new is None else _rename_fix(facts, use.value, new)
             if new is not None:
-                fix = Fix(Applicability.UNSAFE, RenameAdapter(use.value, new), f"rename to {new!r}")
                 values["effects"] += f"; rename it (e.g. {new!r})"
             yield from _with_definitions(RULE_OF_HAZARD[problem.hazard], use, values, fix, facts)
 
@@ -133,23 +152,47 @@ def _check_single_names(hazards: tuple[Hazard, ...]) -> Check:
 
 
 def _check_overlaps(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    """Pairs of names that are each fine alone (a name with its own problem is reported for that)."""
+    """Pairs of names that are each fine alone (a name with its own problem is reported for that), held by
+    the same model at the same time; names bound to no model are paired within their function."""
     effects = hitting(OVERLAPPING.hazards, settings.supported)
     if not effects:
         return
-    first_seen: dict[str, NameUse] = {}
+    models = model_facts(facts)
+    groups: dict[object, list[NameUse]] = {}
+    for use in peft_uses(facts):
+        model = models.model_of(use)
+        groups.setdefault(model.key if model else ("scope", id(use.scope)), []).append(use)
+    findings: list[Finding] = []
+    for key, uses in groups.items():
+        findings.extend(_overlaps_on(facts, settings, models.models.get(key), uses, effects))
+    for finding in sorted(findings, key=lambda f: (f.line, f.col)):
+        yield finding
+
+
+def _overlaps_on(
+    facts: ModuleFacts, settings: Settings, model: Optional[Model], uses: list[NameUse], effects: tuple[Effect, ...]
+) -> Iterator[Finding]:
+    held: dict[str, NameUse] = {}
     reported: set[frozenset[str]] = set()
-    for use in adapter_name_uses(facts):
-        if _first_problem(use.value, facts, settings) is not None:
+    for use in sorted(uses, key=lambda u: position(u.call)):
+        if use.api.name in ("delete_adapter", "delete_adapters"):
+            held.pop(use.value, None)
             continue
-        for name, earlier in first_seen.items():
+        if use_problem(facts, settings, use) is not None:
+            continue
+        for name, earlier in held.items():
             pair = frozenset((name, use.value))
+            if use.exclusive and earlier.exclusive and earlier.call is use.call:
+                continue  # two arms of one conditional: never both adapters at once
             if name != use.value and (name in use.value or use.value in name) and pair not in reported:
                 reported.add(pair)
                 line = str(start(earlier.node)[0])
-                values = {"name": use.value, "other": name, "line": line, "effects": effects_text(effects), "where": ""}
+                text = effects_text(effects)
+                if model is not None and not model.saved_after(position(use.call)):
+                    text += " (latent here: this model is never saved or handed on while both adapters exist)"
+                values = {"name": use.value, "other": name, "line": line, "effects": text, "where": ""}
                 yield from _with_definitions(OVERLAPPING, use, values, None, facts)
-        first_seen.setdefault(use.value, use)
+        held.setdefault(use.value, use)
 
 
 @dataclass
@@ -170,7 +213,7 @@ class _Adapters:
 
 def _check_reuse(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     by_call: dict[int, list[NameUse]] = {}
-    for use in adapter_name_uses(facts):
+    for use in peft_uses(facts):
         by_call.setdefault(id(use.call), []).append(use)
     if not by_call:
         return
@@ -202,6 +245,8 @@ def _reuse_in_block(
 
 
 def _reuse_at(use: NameUse, targets: list[str], state: _Adapters, settings: Settings) -> Iterator[Finding]:
+    if use.via is not None or use.note or use.exclusive:
+        return  # a local function's receiver is unknown here; a fallback or one arm of a conditional may not be used
     func = use.call.func
     line, _ = start(use.node)
     if _creates_peft_model(func):
@@ -331,6 +376,8 @@ INSIDE_PREFIX = _rule(
     what_it_does=(
         "Finds adapter names that are the beginning of the PEFT method's parameter prefix, such as `lora` "
         "(or `lo`) for LoRA's `lora_`, `ia3` for IA3, `hada` for LoHa."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.17.x, `get_peft_model_state_dict` removed `.<adapter name>` anywhere in a key, so "
@@ -363,6 +410,8 @@ CONTAINS_PREFIX = _rule(
         "Finds adapter names that contain the PEFT method's parameter prefix (`lora_adapter`, `my_lora_`) in a "
         "file that trains `modules_to_save` modules (`modules_to_save=`, or a classification `task_type`, "
         "for which peft adds the head itself)."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.20.x, PEFT tells adapter keys from `modules_to_save` keys by looking for the prefix, and "
@@ -388,13 +437,25 @@ CONTAINS_PREFIX = _rule(
 KEY_COMPONENT = _rule(
     "PFT104",
     "adapter-name-is-key-component",
-    summary="the name equals a state-dict key component (`weight`, `q_proj`, `head`, ...)",
+    summary="the name equals a state-dict key component (`weight`, `q_proj`, `head`, `mlp`, `0`, ...)",
     message="adapter name {name!r} is {kind}: {effects}{where}",
     what_it_does=(
         "Finds adapter names equal to a component of PEFT's state-dict keys: `weight`, `bias`, `model`, "
         "`modules_to_save`, the method's parameter names (`lora_A`, `ia3_l`, ...), the target modules "
-        "(`target_modules=` in the same file, else common names such as `q_proj` and `lm_head`), and the "
-        "`modules_to_save` modules."
+        "(`target_modules=` in the same file, else common names such as `q_proj` and `lm_head`), the "
+        "`modules_to_save` modules, and the components of the module path to an adapted module: `model`, "
+        "`layers`, `self_attn`, `mlp` in Llama-style decoders, `encoder`, `layer`, `attention`, `self`, `output` "
+        "in BERT, `h`, `attn` in GPT-2, `block`, `SelfAttention`, `DenseReluDense` in T5, `down_blocks`, "
+        "`attentions`, `transformer_blocks`, `attn1` in diffusers UNets, and the layer indexes `0` to `11` of "
+        "every stacked model. The architecture is read from the model classes the file names "
+        "(`LlamaForCausalLM`, `AutoModelForCausalLM` (taken as Llama-style), `BertModel`, `GPT2LMHeadModel`, "
+        "`T5ForConditionalGeneration`, `ViTModel`, `CLIPVisionModel`, `UNet2DConditionModel`, "
+        "`StableDiffusionPipeline`, `FluxTransformer2DModel`, ...); where it names none, the components that "
+        "are hazardous in at least two of these families are used (`layers`, `self_attn`, `encoder`, `layer`, "
+        "`attention`, `self`, `attn`, `attn1`, `transformer_blocks`, ...). Only components above a module "
+        "the file adapts count (`target_modules=`; without it, the family's usual attention targets; "
+        "`all-linear` adapts them all), so `mlp` is reported only when an MLP module is adapted."
+        + MODEL_CONFIG_NOTE
     ),
     why_bad=(
         "PEFT finds an adapter's tensors by looking for its name among the key components. Up to 0.17.x a "
@@ -404,7 +465,10 @@ KEY_COMPONENT = _rule(
         "`modules_to_save` modules with `str.endswith`, so a name equal to such a module, or ending in it "
         "(`adapter_head` next to `head`), wraps the adapter's own layers: `get_peft_model` raises (LoRA) or "
         "writes a corrupt checkpoint from 0.18.0, and reload raises `KeyError` before. `modules_to_save` itself "
-        "makes `save_pretrained` raise `KeyError` from 0.20.0 when another adapter exists."
+        "makes `save_pretrained` raise `KeyError` from 0.20.0 when another adapter exists. A module-path "
+        "component loses what lies below it: the adapter `mlp` on a Llama targeting `gate_proj`, `up_proj`, "
+        "`down_proj` comes back with none of its MLP weights from 0.17.x, and from 0.20.0 a second adapter "
+        "named `layers` leaves the first adapter's checkpoint empty, `1` strips all of layer 1 from it."
     ),
     example=(
         "from peft import LoraConfig, get_peft_model\n"
@@ -423,6 +487,7 @@ KEY_COMPONENT = _rule(
         peft_facts.KEY_COMPONENT,
         peft_facts.MODULES_TO_SAVE_MODULE,
         peft_facts.MODULES_TO_SAVE_NAME,
+        peft_facts.MODULE_PATH_COMPONENT,
     ),
 )
 
@@ -433,7 +498,10 @@ KEY_PREFIX = _rule(
     message="adapter name {name!r} starts the state-dict key component {component!r}: {effects}{where}",
     what_it_does=(
         "Finds adapter names that are the beginning of a key component: `q` (of `q_proj`), `head` of `heads`, "
-        "`lm` of `lm_head`."
+        "`lm` of `lm_head`, and of the module-path components PFT104 lists: `s` or `self` of `self_attn`, `la` "
+        "of `layers`."
+        + MODEL_CONFIG_NOTE
+        + LATENT_NOTE
     ),
     why_bad=(
         "Up to peft 0.17.x, saving removed `.<adapter name>` anywhere in a key, so the adapter `q` turns "
@@ -457,11 +525,15 @@ KEY_PREFIX = _rule(
 OVERLAPPING = _rule(
     "PFT106",
     "overlapping-adapter-names",
-    summary="two adapter names in one file where one contains the other (`sft`, `sft2`)",
+    summary="two adapter names on one model where one contains the other (`sft`, `sft2`)",
     message="adapter names {name!r} and {other!r} (line {line}) overlap, one contains the other: {effects}{where}",
     what_it_does=(
-        "Finds pairs of adapter names used in one file where one is a substring of the other, counting the "
-        "implicit `default`."
+        "Finds pairs of adapter names that one model holds at the same time where one is a substring of the "
+        "other, counting the implicit `default`. A model is followed through assignments, `.module` and "
+        "`unwrap_model(...)`; a name deleted (`delete_adapter`) before the other is added, or given in a call "
+        "inside `with pytest.raises(...)`, is not held. Names given to no model the code can follow are paired "
+        "within their function. On a model that is never saved nor handed on while both names exist, the "
+        "finding is latent, and the message says so."
     ),
     why_bad=(
         "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so the checkpoint "
@@ -493,7 +565,8 @@ REUSED = _rule(
     what_it_does=(
         "Finds `load_adapter` and peft's `add_adapter(name, config)` on a `PeftModel` with an adapter name "
         "that the same model already has, earlier in the same function or module body (including the "
-        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`)."
+        "implicit `default` of `get_peft_model` and `PeftModel.from_pretrained`). A call inside "
+        "`with pytest.raises(...)` is expected to fail and registers no name."
     ),
     why_bad=(
         "`PeftModel.load_adapter` loads into the existing adapter without a word, so the earlier weights are "
@@ -517,6 +590,10 @@ REUSED = _rule(
     check=_check_reuse,
 )
 
+# Hazards whose loss happens when the model is saved: latent on a model the code never saves.
+SAVE_HAZARDS = frozenset(
+    {peft_facts.NAME_INSIDE_PREFIX, peft_facts.PREFIX_INSIDE_NAME, peft_facts.KEY_COMPONENT_PREFIX}
+)
 ADAPTER_NAME_RULES = (INVALID, INSIDE_PREFIX, CONTAINS_PREFIX, KEY_COMPONENT, KEY_PREFIX, OVERLAPPING, REUSED)
 # The rule that reports a hazard, read from the rules' own hazard lists (a name's Problem names its hazard).
 RULE_OF_HAZARD: dict[Hazard, Rule] = {hazard: rule for rule in ADAPTER_NAME_RULES for hazard in rule.hazards}

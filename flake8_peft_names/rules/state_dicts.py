@@ -9,9 +9,11 @@ from ..module_facts import ModuleFacts, Scope, call_argument, called_name
 from .. import peft_facts
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, effects_text, hitting, finding_at
 from ..settings import Settings
-from ..state_dict.context import peft_in_use, refuses_modules_to_save, skipped_module
+from ..model_adapters import adapter_argument, adapter_of
+from ..state_dict.context import imports_peft, peft_in_use, refuses_modules_to_save, skipped_module
 from ..state_dict.filtered import Filtered, Form
 from ..state_dict.flows import Flows
+from ..state_dict.snapshots import only_inspected
 from ..state_dict.models import loaded_for_inference, verbatim
 from ..state_dict.values import MODEL_KINDS, Kind
 from ..state_dict.view import StateDicts, state_dicts
@@ -33,37 +35,70 @@ def _callers(sources: StateDicts, flows: Flows) -> list[Flows]:
 # PFT201
 
 
-def _manual_fix(item: Filtered, flows: Flows, prefixes: frozenset[str]) -> tuple[Fix, str]:
-    """Unsafe where the model and the adapter are plain from the code (an adapter name, or the bare prefix of
-    the method the module uses: the default adapter), else only shown."""
+def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: frozenset[str]) -> tuple[Fix, str]:
+    """Unsafe where the model and its adapter are plain from the code (the adapter name bound to that model
+    in this module, or named by the filter), the module uses peft, and nothing in it reads the hand-made
+    format back; else only shown, saying why."""
     source = item.iteration.walked
     model = source.model
     needles = item.needles
     needle = needles[0].needle if len(needles) == 1 else None
-    reloaded = any(
-        called_name(call.func) == "load_state_dict" for call, _ in flows.calls
-    )  # PEFT's format would not load
-    if (
-        model is not None
-        and model.verbatim
-        and item.simple
-        and needle is not None
-        and (needle.adapter is not None or (needle.bare_prefix and (needle.marker or "").strip(".") in prefixes))
-        and not reloaded
-    ):
-        adapter = f", adapter_name={needle.adapter}" if needle.adapter is not None else ""
-        replacement = f"{GET}({model.text}{adapter})"
-        return (
-            Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), f"replace with {replacement}"),
-            replacement,
-        )
     shown = f"{GET}({model.text if model else 'model'}, adapter_name=...)"
-    return Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}"), shown
+    if not peft_in_use(facts):
+        return _shown(shown, f"not applied, {NOT_PEFT}; with peft, build it with"), shown
+    if not (model is not None and model.verbatim and item.simple and needle is not None):
+        return _shown(shown, "build it with"), shown
+    if needle.adapter is not None:
+        adapter = f", adapter_name={needle.adapter}"
+    elif needle.bare_prefix and (needle.marker or "").strip(".") in prefixes:
+        use = adapter_of(facts, model.text)
+        if use is None:
+            return _shown(shown, f"not applied, the adapter of {model.text} is not known here; build it with"), shown
+        adapter = adapter_argument(facts, use)
+    else:
+        return _shown(shown, "build it with"), shown
+    replacement = f"{GET}({model.text}{adapter})"
+    blocker = _blocker(facts, flows)
+    if blocker is not None:
+        return _shown(replacement, f"not applied, {blocker}; change both by hand to"), replacement
+    described = f"replace with {replacement}{_importing(facts, GET)}"
+    return Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), described), replacement
+
+
+NOT_PEFT = "the module does not use peft (no peft import or PEFT API), so no peft call is added"
+
+
+def _importing(facts: ModuleFacts, name: str) -> str:
+    """What the fix adds beyond the line shown: the import, unless the module has it."""
+    return "" if facts.imports.get(name, "").startswith("peft") else f", and import {name} from peft"
+
+
+def _shown(replacement: str, what: str) -> Fix:
+    return Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(replacement, (GET,)), f"{what} {replacement}")
+
+
+def _blocker(facts: ModuleFacts, flows: Flows) -> Optional[str]:
+    """Why changing this dict to PEFT's format would break the module: it does not use peft, or a reader in
+    it (load_state_dict, directly or from a file) expects the hand-made keys."""
+    for call, _ in flows.calls:
+        if called_name(call.func) == "load_state_dict":
+            return f"line {call.lineno} loads it with load_state_dict, which expects these keys"
+    for call, _ in facts.calls:
+        if called_name(call.func) == "load_state_dict" and _not_strict(call):
+            state = call_argument(call, 0, "state_dict")
+            if state is not None and _read_from_file(state):
+                return f"line {call.lineno} reads a saved file back with load_state_dict, which expects these keys"
+    return None
+
+
+def _read_from_file(state: ast.expr) -> bool:
+    """`torch.load(path)`, `load_file(path)` and the like, written in the call."""
+    return isinstance(state, ast.Call) and called_name(state.func) in ("load", "load_file")
 
 
 def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts):
-        return
+    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts) or not imports_peft(facts):
+        return  # without peft in the module, hand-filtered LoRA keys are no PEFT mistake (a fix's import would fail)
     if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
         return
     sources = state_dicts(facts)
@@ -76,6 +111,8 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
             continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
         if item.form is Form.KEYS and flows.bookkeeping_only():
             continue  # key names for a check (`missing_keys.remove(key)`), not a checkpoint
+        if not callers and only_inspected(sources, item, flows):
+            continue  # a snapshot compared or asserted where it is taken, never saved, loaded or handed on
         prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
         if prefilter and (
             any(t.needle and t.needle.modules_to_save for t in item.needles) or refuses_modules_to_save(facts)
@@ -86,7 +123,7 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
             values = {"source": via, "problem": PREFILTER_PROBLEM, "replacement": PREFILTER_ADVICE}
             yield finding_at(MANUAL, item.node, values)
             continue
-        fix, replacement = _manual_fix(item, flows, _method_prefixes(facts, settings))
+        fix, replacement = _manual_fix(facts, item, flows, _method_prefixes(facts, settings))
         yield finding_at(MANUAL, item.node, {"source": via, "problem": MANUAL_PROBLEM, "replacement": replacement}, fix)
 
 
@@ -154,10 +191,8 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
         receiver = ast.unparse(call.func.value)  # type: ignore[attr-defined]
         if source.kind in (Kind.PEFT_STATE, Kind.ADAPTER_FILE) and peft_format:
             what = "PEFT's checkpoint format" if source.kind is Kind.PEFT_STATE else "an adapter_model checkpoint"
-            replacement = f"{SET}({receiver}, {ast.unparse(state)})"
             exact = verbatim(call.func.value) and verbatim(state)  # type: ignore[attr-defined]
-            tier = Applicability.UNSAFE if exact else Applicability.DISPLAY_ONLY
-            fix = Fix(tier, ReplaceExpression(replacement, (SET,)), f"replace with {replacement}")
+            fix = _set_fix(facts, receiver, state, exact)
             values = {
                 "what": what,
                 "consequence": "its keys have no adapter name, so nothing loads",
@@ -177,6 +212,24 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
                 "receiver": receiver,
             }
             yield finding_at(LOAD, call, values, fix)
+
+
+def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) -> Fix:
+    """Unsafe with the adapter name the receiver has in this module; only shown when it is not known, the
+    expressions are not plain, or the module does not use peft."""
+    use = adapter_of(facts, receiver)
+    adapter = adapter_argument(facts, use) if use is not None else ", adapter_name=..."
+    replacement = f"{SET}({receiver}, {ast.unparse(state)}{adapter})"
+    intent = ReplaceExpression(replacement, (SET,))
+    if not peft_in_use(facts):
+        why = f"not applied, {NOT_PEFT}; with peft, load it with"
+        return Fix(Applicability.DISPLAY_ONLY, intent, f"{why} {replacement}")
+    if use is None:
+        why = f"not applied, the adapter of {receiver} is not known here; load it with"
+        return Fix(Applicability.DISPLAY_ONLY, intent, f"{why} {replacement}")
+    if not exact:
+        return Fix(Applicability.DISPLAY_ONLY, intent, f"load it with {replacement}")
+    return Fix(Applicability.UNSAFE, intent, f"replace with {replacement}{_importing(facts, SET)}")
 
 
 def _not_strict(call: ast.Call) -> bool:
@@ -264,11 +317,13 @@ def _is_torch_like_save(facts: ModuleFacts, call: ast.Call) -> bool:
 # The rules
 
 FILTER_FIX_SAFETY = (
-    "Unsafe, offered only where the model and the adapter are plain from the code (the receiver of "
-    "`.state_dict()`/`.named_parameters()`, and an adapter-name literal or variable, or a bare method prefix "
-    'such as `"lora"` for the default adapter): the replacement writes PEFT\'s checkpoint format, whose keys '
-    "have no adapter name and include `modules_to_save`, so code that reads the old keys must change too. "
-    "Otherwise the replacement is only shown."
+    "Unsafe, offered only where the model and its adapter are plain from the code: the receiver of "
+    "`.state_dict()`/`.named_parameters()`, and the adapter the filter names, or for a bare method prefix such "
+    'as `"lora"` the one adapter name the same file gives that model (`adapter_name="sft"` is passed on; '
+    "`default` needs none). The replacement writes PEFT's checkpoint format, whose keys have no adapter name "
+    "and include `modules_to_save`. It is only shown when the adapter is not known, when the module does not "
+    "use peft (its own LoRA), or when the module reads the hand-made dict back with `load_state_dict` (a file "
+    "saved and resumed in the same script): changing one side of that pair would load nothing."
 )
 
 MANUAL = Rule(
@@ -295,8 +350,11 @@ MANUAL = Rule(
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
         "counted or printed (or looped over only to print each entry), modules that define their own "
         "`get_peft_model_state_dict`, and modules that use "
-        "another LoRA library (loralib, their own LoRA layers) instead of peft. A needle that cannot be resolved "
-        "statically is never guessed."
+        "another LoRA library (loralib, their own LoRA layers) instead of peft, or do not import peft at all. "
+        "Nor are snapshots only looked at where they are taken: a collection compared, asserted, counted, "
+        "indexed or looped over (or appended to a list used so) and never saved, loaded, returned, copied out or "
+        "handed on, such as the LoRA weights taken before training to assert they changed. A needle that cannot "
+        "be resolved statically is never guessed."
     ),
     why_bad=(
         "Such a dict holds PEFT's in-memory layout, not its checkpoint format: every key keeps the adapter "
@@ -416,10 +474,11 @@ LOAD = Rule(
     ),
     fix_applicability=Applicability.UNSAFE,
     fix_safety=(
-        "Unsafe: `X.load_state_dict(sd, strict=False)` becomes `set_peft_model_state_dict(X, sd)`, which loads "
-        "into the adapter `default`: pass `adapter_name=` if the weights belong to another adapter, and `X` "
-        "must be the PEFT model. For a hand-filtered dict the fix is only shown, because its keys must be "
-        "written with `get_peft_model_state_dict` first."
+        "Unsafe: `X.load_state_dict(sd, strict=False)` becomes `set_peft_model_state_dict(X, sd)`, with "
+        "`adapter_name=` the one adapter name the same file gives `X` (none for `default`). It is only shown "
+        "when `X`'s adapter is not known, when the expressions are not plain names, or when the module does "
+        "not use peft. For a hand-filtered dict the fix is only shown, because its keys must be written with "
+        "`get_peft_model_state_dict` first."
     ),
     hazards=(peft_facts.PEFT_DICT_IN_LOAD_STATE_DICT, peft_facts.MANUAL_DICT_IN_LOAD_STATE_DICT),
     check=_check_load_state_dict,

@@ -16,6 +16,11 @@ def peft_in_use(facts: ModuleFacts) -> bool:
     return _imports_peft(facts) or bool(facts.config_methods) or bool(adapter_name_uses(facts))
 
 
+def imports_peft(facts: ModuleFacts) -> bool:
+    """The module imports peft, or names a PEFT config class (a notebook cell may import it elsewhere)."""
+    return _imports_peft(facts) or bool(facts.config_methods)
+
+
 def _imports_peft(facts: ModuleFacts) -> bool:
     return any(origin.split(".")[0] == "peft" for origin in facts.imports.values())
 

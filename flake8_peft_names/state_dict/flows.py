@@ -9,7 +9,7 @@ from typing import Optional
 
 from ..module_facts import Scope, called_name
 from .filtered import fills_dict
-from .index import ArgSlot, Keyword, MethodCall, Positional
+from .index import ArgSlot, Keyword, MethodCall, Positional, index_of
 from .key_tests import ConditionReader, mentions_key
 from .values import Iteration, Kind, RawValues, Value
 
@@ -27,7 +27,7 @@ _KEY_BOOKKEEPING = frozenset(
     "remove discard add append pop clear sort update difference_update intersection_update issubset issuperset "
     "isdisjoint count index extend insert".split()
 )
-_CALLERS_DEPTH = 2  # loops that copy a dict (an FSDP gather) followed to where the copy goes
+_COPIES_FOLLOWED = 2  # copies of a dict made by a loop (an FSDP gather), followed to where the copy goes
 
 
 @dataclass
@@ -102,7 +102,7 @@ class FlowTracer:
 
     def __init__(self, values: RawValues) -> None:
         self.values = values
-        self.index = values.index
+        self.index = index_of(values.facts)
         self.conditions = ConditionReader(values.facts, values)
 
     def flows(self, node: ast.AST, scope: Scope, variable: Optional[tuple[str, Scope]] = None, depth: int = 0) -> Flows:
@@ -120,7 +120,7 @@ class FlowTracer:
         name, bound_scope = variable
         start = _position(node)
         end = self._rebound(name, bound_scope, start)  # uses after this see another value
-        if depth < _CALLERS_DEPTH:  # `for k, v in d.items(): copy[k] = v.cpu()` (an FSDP gather): where the copy goes
+        if depth < _COPIES_FOLLOWED:  # `for k, v in d.items(): copy[k] = v.cpu()` (an FSDP gather): where the copy goes
             for loop in self.index.loops_over.get((id(bound_scope), name), []):
                 if _position(loop) <= start or (end is not None and _position(loop) >= end):
                     continue

@@ -69,8 +69,12 @@ class RawValues:
 
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
-        self.index: Index = index_of(facts)
         self._memo: dict[tuple[int, int], Optional[Value]] = {}
+
+    @property
+    def index(self) -> Index:
+        """Built when first needed: most filters are dismissed by their condition alone."""
+        return index_of(self.facts)
 
     def classify(self, expr: ast.expr, scope: Scope, depth: int = 0) -> Optional[Value]:
         if depth > MAX_VALUE_HOPS:

@@ -51,7 +51,7 @@ def make_tiny_model() -> TinyModel:
     return TinyModel()
 
 
-def make_tiny_llama():
+def make_tiny_llama(layers: int = 1):
     """A tiny random LlamaForCausalLM built from a config (never downloaded)."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -60,7 +60,7 @@ def make_tiny_llama():
         vocab_size=32,
         hidden_size=16,
         intermediate_size=32,
-        num_hidden_layers=1,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         num_key_value_heads=2,
         max_position_embeddings=32,
@@ -328,9 +328,11 @@ def corrupt_checkpoint(folder: Path) -> None:
 REFERENCE_NAME = "adapter_reference"
 
 
-def reference_keys(directory: Path, config: ConfigFactory) -> frozenset[str]:
+def reference_keys(
+    directory: Path, config: ConfigFactory, make_base: Callable[[], nn.Module] = make_tiny_model
+) -> frozenset[str]:
     """The checkpoint keys of a safely named adapter of this config (adapter names never reach saved keys)."""
-    out = round_trip(directory, (REFERENCE_NAME,), config)
+    out = round_trip(directory, (REFERENCE_NAME,), config, make_base)
     assert out.round_trips, out.summary()
     keys = out.saved[REFERENCE_NAME]
     assert keys, out.summary()

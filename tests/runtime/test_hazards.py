@@ -25,6 +25,7 @@ from flake8_peft_names.peft_facts import (
     MODULES_TO_SAVE_MODULE,
     MODULES_TO_SAVE_NAME,
     MODULE_DICT_ATTRIBUTE,
+    MODULE_PATH_COMPONENT,
     NAME_INSIDE_PREFIX,
     OVERLAPPING_NAMES,
     PARAMETER_DICT_ATTRIBUTE,
@@ -45,11 +46,14 @@ from .experiment import (
     ia3,
     load_twice,
     lora,
+    make_tiny_llama,
+    make_tiny_model,
     reference_keys,
     round_trip,
 )
 
 INSTALLED = frozenset({PEFT_VERSION})
+BASES = {"tiny": make_tiny_model, "llama": lambda: make_tiny_llama(layers=2)}
 NAME_HAZARDS = tuple(h for rule in ADAPTER_NAME_RULES for h in rule.hazards)
 CONFIGS = {"lora": lora(), "lora+head": lora(["head"]), "ia3": ia3()}
 ROUND_TRIP_KINDS = frozenset({"create-raises", "save-raises", "reload-lost", "reload-fails", "others-damaged"})
@@ -67,11 +71,13 @@ class Case:
     subjects: tuple[str, ...]
     replacement: tuple[str, ...]
     experiment: str = "round-trip"  # | "load-twice" | "add-twice"
+    base: str = "tiny"  # | "llama": a tiny LlamaForCausalLM (two layers), for module-path components
 
     @property
     def id(self) -> str:
         names = "+".join(repr(n) for n in self.names)
-        return f"{self.hazard.key}:{names}" + ("" if self.config == "lora" else f":{self.config}")
+        config = "" if self.config == "lora" else f":{self.config}"
+        return f"{self.hazard.key}:{names}{config}" + ("" if self.base == "tiny" else f":{self.base}")
 
     def applicable(self, kind: str) -> bool:
         """Whether this experiment can show an outcome kind at all."""
@@ -116,6 +122,12 @@ CASES = (
     # `modules_to_save` as an adapter name: harmless alone, but from 0.20.0 saving raises next to another one.
     _case(MODULES_TO_SAVE_NAME, ["default", "modules_to_save"], "lora+head", ["default", "adapter_modules_to_save"]),
     _case(KEY_COMPONENT_PREFIX, ["q"], "lora", ["adapter_q"]),
+    # Components of the module path to q_proj/v_proj in a Llama (model.layers.N.self_attn.q_proj); the
+    # families and their components are measured one by one in test_module_paths.py.
+    _case(MODULE_PATH_COMPONENT, ["self_attn"], "lora", ["adapter_self_attn"], base="llama"),
+    _case(MODULE_PATH_COMPONENT, ["default", "layers"], "lora", ["default", "adapter_layers"], base="llama"),
+    _case(MODULE_PATH_COMPONENT, ["default", "1"], "lora", ["default", "adapter_1"], base="llama"),
+    _case(KEY_COMPONENT_PREFIX, ["s"], "lora", ["adapter_s"], base="llama"),
     # Names that only overlap (neither is inside `lora_`): `lora` + `lora2` would also be name-inside-prefix.
     _case(OVERLAPPING_NAMES, ["sft", "sft2"], "lora", ["adapter_sft", "sft2"], subjects=["sft", "sft2"]),
     _case(OVERLAPPING_NAMES, ["sft2", "sft"], "lora", ["sft2", "adapter_sft"], subjects=["sft", "sft2"]),
@@ -154,7 +166,11 @@ def _run(case: Case, names: tuple[str, ...], tmp_path: Path):
         return load_twice(tmp_path / "reuse", names[0], names[1], config), None
     if case.experiment == "add-twice":
         return add_twice(names[0], names[1], config), None
-    return round_trip(tmp_path / "adapters", names, config), reference_keys(tmp_path / "reference", config)
+    base = BASES[case.base]
+    return (
+        round_trip(tmp_path / "adapters", names, config, base),
+        reference_keys(tmp_path / "reference", config, base),
+    )
 
 
 def _assert_absent(case: Case, out, reference) -> None:

@@ -1,0 +1,256 @@
+"""Every use of an adapter name's value in a module, and whether each is an adapter-name role.
+
+A rename is safe only when the value does nothing else: every string literal equal to it, and every
+variable, attribute or option that holds it, must be read only where peft, transformers or diffusers take
+an adapter name (an API argument, a key of `peft_config` or of a layer's per-adapter dict such as `lora_A`,
+a comparison with `active_adapter(s)`, a list handed to `set_adapters`). Then all those literals are
+renamed together. One use in another role (it selects a method, builds a path, is compared with something
+else, goes to another function) blocks the rename, and the fix says which use, on which line, and why.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Iterator, Optional, Union
+
+from .adapter_sites import adapter_name_uses
+from .module_facts import ModuleFacts, Scope, called_name
+from .peft_facts import METHODS
+
+# Attributes keyed by adapter name: the model's configs and each PEFT layer's per-adapter dicts.
+ADAPTER_KEYED = frozenset({"peft_config", "scaling", "r", "lora_alpha", "modules_to_save", "use_dora"})
+ACTIVE = frozenset({"active_adapter", "active_adapters", "peft_config"})
+PREFIXES = tuple(sorted({m.prefix for m in METHODS if m.prefix}))
+PRINTING = frozenset({"print", "debug", "info", "warning", "warn", "error", "exception", "log"})
+Site = tuple[int, int, int, int]  # line, col, end_line, end_col of a literal (as `ast` gives them)
+
+
+@dataclass(frozen=True)
+class Use:
+    node: ast.AST
+    role: str  # what the value does here, for messages: "adapter name of set_adapter()"
+    allowed: bool
+
+    @property
+    def line(self) -> int:
+        return getattr(self.node, "lineno", 0)
+
+
+@dataclass(frozen=True)
+class RenameScope:
+    """What renaming `old` touches: the literals to rewrite, and the first use that forbids it."""
+
+    old: str
+    literals: tuple[ast.Constant, ...]
+    blocker: Optional[Use]
+
+    @property
+    def sites(self) -> tuple[Site, ...]:
+        return tuple((c.lineno, c.col_offset, c.end_lineno or c.lineno, c.end_col_offset or 0) for c in self.literals)
+
+    @property
+    def lines(self) -> list[int]:
+        return sorted({c.lineno for c in self.literals})
+
+    def places(self) -> str:
+        """`5 places: lines 3, 9, 14, 20, 22`"""
+        count = len(self.literals)
+        lines = ", ".join(map(str, self.lines))
+        return f"{count} place{'s' if count != 1 else ''}: line{'s' if len(self.lines) != 1 else ''} {lines}"
+
+    def reason(self) -> str:
+        assert self.blocker is not None
+        return f"{self.old!r} on line {self.blocker.line} {self.blocker.role}, not only an adapter name"
+
+
+@dataclass
+class _Index:
+    parents: dict[int, ast.AST] = field(default_factory=dict)
+    strings: list[ast.Constant] = field(default_factory=list)
+    loads: list[tuple[Union[ast.Name, ast.Attribute], Scope]] = field(default_factory=list)
+    name_loads: dict[str, list[ast.Name]] = field(default_factory=dict)
+    attr_loads: dict[str, list[ast.Attribute]] = field(default_factory=dict)
+
+
+def rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
+    """Every use of the value `old` in the module (memoised on `facts`)."""
+    return facts.derived(_rename_scope, old)
+
+
+def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
+    index = facts.derived(_index)
+    adapter_nodes = {id(u.node): u.api.name for u in adapter_name_uses(facts) if not u.implicit}
+    pending: list[ast.AST] = [c for c in index.strings if c.value == old]
+    pending += [node for node, value in facts.derived(_load_values) if value == old]
+    seen: set[int] = set()
+    literals: list[ast.Constant] = []
+    uses: list[Use] = []
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        role = _role(node, index, adapter_nodes)
+        if role is None:
+            continue
+        if isinstance(role, Use):
+            uses.append(role)
+        else:  # a definition: the value lives on in a variable, attribute or option, read where it is read
+            pending.extend(_reads(role, index))
+        if isinstance(node, ast.Constant) and (not isinstance(role, Use) or role.allowed):
+            literals.append(node)
+    blockers = sorted((u for u in uses if not u.allowed), key=lambda u: (u.line, getattr(u.node, "col_offset", 0)))
+    ordered = tuple(sorted(literals, key=lambda c: (c.lineno, c.col_offset)))
+    return RenameScope(old, ordered, blockers[0] if blockers else None)
+
+
+def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, str]]:
+    """Each variable or attribute read whose string value is known statically, with that value."""
+    found: list[tuple[ast.expr, str]] = []
+    for node, scope in facts.derived(_index).loads:
+        resolved = facts.resolve(node, scope)
+        if resolved is not None:
+            found.append((node, resolved.value))
+    return found
+
+
+@dataclass(frozen=True)
+class _Defines:
+    """The value is stored here: read back by these names and attribute names."""
+
+    names: tuple[str, ...] = ()
+    attrs: tuple[str, ...] = ()
+
+
+def _reads(defined: _Defines, index: _Index) -> Iterator[ast.AST]:
+    for name in defined.names:
+        yield from index.name_loads.get(name, ())
+    for attr in defined.attrs:
+        yield from index.attr_loads.get(attr, ())
+
+
+def _role(node: ast.AST, index: _Index, adapter_nodes: dict[int, str]) -> Union[Use, _Defines, None]:
+    """What the value does at `node`: a use (allowed or not), a definition, or nothing (a docstring)."""
+    if id(node) in adapter_nodes:
+        return Use(node, f"is the adapter name of {adapter_nodes[id(node)]}()", True)
+    parent = index.parents.get(id(node))
+    while isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Starred)):
+        node, parent = parent, index.parents.get(id(parent))
+        if id(node) in adapter_nodes:
+            return Use(node, f"is in the adapter names of {adapter_nodes[id(node)]}()", True)
+    if isinstance(parent, ast.Expr):
+        return None  # a docstring or a bare string statement
+    if isinstance(parent, ast.Subscript) and parent.slice is node:
+        base = parent.value
+        if isinstance(base, ast.Attribute) and (base.attr in ADAPTER_KEYED or base.attr.startswith(PREFIXES)):
+            return Use(node, f"is a key of .{base.attr}", True)
+        return Use(node, f"is a key of {_short(base)}", False)
+    if isinstance(parent, ast.Compare):
+        others = [o for o in (parent.left, *parent.comparators) if o is not node]
+        if others and all(_active(o) for o in others):
+            return Use(node, f"is compared with {_short(others[0])}", True)
+        shown = next((o for o in others if not _active(o)), parent)
+        return Use(node, f"is compared with {_short(shown)}", False)
+    if isinstance(parent, ast.keyword):
+        call = index.parents.get(id(parent))
+        if isinstance(call, ast.Call):
+            return _argument(node, call, parent.arg, index)
+    if isinstance(parent, ast.Call) and node is not parent.func:
+        return _argument(node, parent, None, index)
+    if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
+        targets: list[ast.expr] = list(parent.targets) if isinstance(parent, ast.Assign) else [parent.target]
+        return _defined_by(node, targets)
+    if isinstance(parent, ast.arguments):
+        return _parameter(node, parent)
+    if isinstance(parent, (ast.FormattedValue, ast.JoinedStr)):
+        return Use(node, "is formatted into a string", False)
+    if isinstance(parent, ast.BinOp):
+        what = "builds a path" if isinstance(parent.op, ast.Div) else "builds another value"
+        return Use(node, f"{what} ({_short(parent)})", False)
+    if isinstance(parent, ast.Return):
+        return Use(node, "is returned from a function", False)
+    if isinstance(parent, ast.Dict):
+        return Use(node, "is in a dict", False)
+    return Use(node, f"is used in {_short(parent) if isinstance(parent, ast.expr) else 'a statement'}", False)
+
+
+def _argument(node: ast.AST, call: ast.Call, keyword: Optional[str], index: _Index) -> Union[Use, _Defines]:
+    name = called_name(call.func) or _short(call.func)
+    if keyword == "default" and name == "add_argument":
+        help_text = next((k.value for k in call.keywords if k.arg == "help"), None)
+        if isinstance(help_text, ast.Constant) and isinstance(node, ast.Constant) and (
+            "%(default)" in str(help_text.value) or str(node.value) in str(help_text.value)
+        ):
+            return Use(node, "is a command-line flag's documented default", False)
+        return _Defines(attrs=tuple(_dests(call)))
+    if keyword == "default" and name == "field":
+        holder = index.parents.get(id(call))
+        if isinstance(holder, ast.AnnAssign) and isinstance(holder.target, ast.Name):
+            return _Defines(names=(holder.target.id,), attrs=(holder.target.id,))
+    if name in PRINTING:
+        return Use(node, f"is printed by {name}()", True)
+    if name == "join" or name in ("Path", "PurePath"):
+        return Use(node, f"builds a path ({name}())", False)
+    return Use(node, f"is passed to {name}()", False)
+
+
+def _dests(call: ast.Call) -> Iterator[str]:
+    for keyword in call.keywords:
+        if keyword.arg == "dest" and isinstance(keyword.value, ast.Constant):
+            yield str(keyword.value.value)
+    for arg in call.args:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            yield arg.value.lstrip("-").replace("-", "_")
+
+
+def _defined_by(node: ast.AST, targets: list[ast.expr]) -> Union[Use, _Defines]:
+    names = tuple(t.id for t in targets if isinstance(t, ast.Name))
+    attrs = tuple(t.attr for t in targets if isinstance(t, ast.Attribute))
+    if len(names) + len(attrs) != len(targets):
+        return Use(node, "is stored in a container", False)
+    return _Defines(names=names, attrs=attrs + names)  # a class-level constant is read as an attribute too
+
+
+def _parameter(node: ast.AST, arguments: ast.arguments) -> _Defines:
+    positional = [*arguments.posonlyargs, *arguments.args]
+    pairs = list(zip(positional[len(positional) - len(arguments.defaults):], arguments.defaults))
+    pairs += [(a, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults) if d is not None]
+    return _Defines(names=tuple(a.arg for a, d in pairs if d is node))
+
+
+def _active(expr: ast.expr) -> bool:
+    """`model.active_adapter`, `model.active_adapters[0]`, `model.active_adapter()`, `model.peft_config`,
+    `layer.lora_A` (`name in layer.lora_A`)."""
+    while isinstance(expr, (ast.Subscript, ast.Call)):
+        expr = expr.value if isinstance(expr, ast.Subscript) else expr.func
+    return isinstance(expr, ast.Attribute) and (
+        expr.attr in ACTIVE or expr.attr in ADAPTER_KEYED or expr.attr.startswith(PREFIXES)
+    )
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _index(facts: ModuleFacts) -> _Index:
+    """Parents, string literals and loads of the module, each load with its scope."""
+    index = _Index()
+    stack: list[tuple[ast.AST, Scope]] = [(facts.tree, facts.module_scope)]
+    while stack:
+        node, scope = stack.pop()
+        inner = facts.scope_of.get(id(node), scope)
+        body = getattr(node, "body", None)
+        inside = set(map(id, body)) if isinstance(body, list) else {id(body)}
+        for child in ast.iter_child_nodes(node):
+            index.parents[id(child)] = node
+            stack.append((child, inner if inner is not scope and id(child) in inside else scope))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            index.strings.append(node)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            index.loads.append((node, scope))
+            index.name_loads.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            index.loads.append((node, scope))
+            index.attr_loads.setdefault(node.attr, []).append(node)
+    return index

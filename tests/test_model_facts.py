@@ -1,0 +1,77 @@
+"""Facts about each PEFT model (issue 12): which model a name is given to, its config, and its saves."""
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+from flake8_peft_names.engine import check_tree
+from flake8_peft_names.model_facts import model_facts, peft_uses
+from flake8_peft_names.module_scan import collect
+from flake8_peft_names.settings import build_settings
+
+PER_MODEL = Path(__file__).parent / "fixtures" / "adapter_names" / "per_model.py"
+
+
+def _facts(source: str):
+    return collect(ast.parse(textwrap.dedent(source)))
+
+
+def _messages(path: Path) -> dict[int, str]:
+    text = path.read_text(encoding="utf-8")
+    found = check_tree(ast.parse(text), text.splitlines(), build_settings())
+    return {f.line: f.message for f in found}
+
+
+def test_latent_only_where_the_model_is_not_saved() -> None:
+    messages = _messages(PER_MODEL)
+    assert "latent" not in messages[28]  # sft2 next to sft, saved after
+    assert "latent" not in messages[35]  # dpo2: the alias is returned, so it may be saved by the caller
+    assert "latent here" in messages[42]  # kto2: never saved
+    assert "latent here" in messages[97]  # 'lo' of an inference-only model
+    assert "latent" not in messages[80]  # 'q' on a model that is saved
+
+
+def test_each_function_binds_its_own_model() -> None:
+    facts = _facts(
+        """
+        from peft import LoraConfig, get_peft_model
+
+        def a(base):
+            model = get_peft_model(base, LoraConfig(target_modules=["x"]), adapter_name="one")
+            model.add_adapter("two", LoraConfig(target_modules=["y"], bias="all"))
+
+        def b(base):
+            model = get_peft_model(base, cfg, adapter_name="three")
+            model.save_pretrained("out")
+        """
+    )
+    found = model_facts(facts)
+    uses = {u.value: u for u in peft_uses(facts)}
+    one, two, three = (found.model_of(uses[n]) for n in ("one", "two", "three"))
+    assert one is two and one is not None and three is not None and one is not three
+    assert not one.saved and three.saved
+    config = found.config_of(uses["two"])
+    assert config is not None and config.target_modules == frozenset({"y"}) and config.bias == "all"
+    assert found.config_of(uses["three"]) is None  # a config the code does not show: the file-wide fallback
+
+
+def test_calls_expected_to_fail_register_no_name() -> None:
+    facts = _facts(
+        """
+        import pytest
+        from peft import LoraConfig, get_peft_model
+
+        model = get_peft_model(base, LoraConfig())
+        with pytest.raises(ValueError):
+            model.add_adapter("bad", LoraConfig())
+        model.add_adapter("good", LoraConfig())
+        """
+    )
+    assert [u.value for u in peft_uses(facts)] == ["default", "good"]
+
+
+def test_modules_without_an_ml_library_hold_no_peft_model() -> None:
+    facts = _facts('registry.load_adapter("a.json", adapter_name="lora")\n')
+    assert peft_uses(facts) == []
+    assert not model_facts(facts).peft_module

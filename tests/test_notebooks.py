@@ -296,7 +296,7 @@ def test_a_cell_that_is_no_python_is_reported_once_and_may_be_a_warning(tmp_path
 def test_fix_gives_no_id_to_cells_that_had_none_and_prints_no_library_warning(tmp_path: Path) -> None:
     import re
 
-    text = nbformat.writes(ipython_notebook(PIP, "model.set_adapter('lora')"))
+    text = nbformat.writes(ipython_notebook(PIP, "import peft\nmodel.set_adapter('lora')"))
     # nbformat 4.5 wants ids; many notebooks in the wild have none
     path = tmp_path / "old.ipynb"
     path.write_text(re.sub(r'\n *"id": "[0-9a-f]+",', "", text) + "\n")
@@ -304,5 +304,6 @@ def test_fix_gives_no_id_to_cells_that_had_none_and_prints_no_library_warning(tm
     assert b'"id"' not in before
     result = cli("check", "--fix", "--unsafe-fixes", "old.ipynb", cwd=tmp_path)
     after = path.read_bytes()
-    assert after == before.replace(b"set_adapter('lora')", b"set_adapter('adapter_lora')")
+    renamed = before.replace(b"set_adapter('lora')", b"set_adapter('adapter_lora')")
+    assert after == renamed.replace(b"NAME = 'lora'", b"NAME = 'adapter_lora'")  # every use of the value
     assert "Warning" not in result.stderr and result.stderr.startswith("Fixed 1 finding(s)")

@@ -128,7 +128,10 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     from flake8_peft_names.server.analysis import fixed_text
 
     analysis = store.analyse(path.as_uri(), text, path)
-    target = next(i for i, f in enumerate(analysis.checked.findings) if f.fix is not None)
+    from flake8_peft_names.server.analysis import APPLIED
+
+    # the first finding with a fix the quick fix applies (a display-only one is only shown)
+    target = next(i for i, f in enumerate(analysis.checked.findings) if f.fix and f.fix.applicability in APPLIED)
     places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
     params = types.CodeActionParams(
         types.TextDocumentIdentifier(path.as_uri()), found[target].range, types.CodeActionContext([])
@@ -219,7 +222,8 @@ def main() -> int:
     text = training_script(args.lines)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        (folder / "setup.cfg").write_text("[flake8]\nmax-line-length = 120\n")
+        # the range stated, so that the findings do not depend on the peft installed here
+        (folder / "setup.cfg").write_text("[flake8]\nmax-line-length = 120\npeft-version = >=0.13\n")
         (folder / "train.py").write_text(text)
         lines = in_process(text, folder, args.runs)
         stdio = asyncio.run(over_stdio(text, folder, args.runs))

@@ -131,7 +131,9 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     from flake8_peft_names.server.analysis import APPLIED
 
     # the first finding with a fix the quick fix applies (a display-only one is only shown)
-    target = next(i for i, f in enumerate(analysis.checked.findings) if f.fix and f.fix.applicability in APPLIED)
+    fixable = [i for i, f in enumerate(analysis.checked.findings) if f.fix and f.fix.applicability in APPLIED]
+    assert fixable, "the generated script has no finding with an applicable fix: make it longer (--lines)"
+    target = fixable[0]
     places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
     params = types.CodeActionParams(
         types.TextDocumentIdentifier(path.as_uri()), found[target].range, types.CodeActionContext([])

@@ -461,14 +461,16 @@ LOAD = Rule(
         "`set_peft_model_state_dict` inserts the adapter name and maps `modules_to_save`."
     ),
     example=(
-        "from peft import get_peft_model_state_dict\n"
+        "from peft import get_peft_model, get_peft_model_state_dict\n"
         "\n"
+        "model = get_peft_model(base_model, config)\n"
         "state = get_peft_model_state_dict(model)\n"
         "model.load_state_dict(state, strict=False)  # expect: PFT203@1\n"
     ),
     use_instead=(
-        "from peft import get_peft_model_state_dict, set_peft_model_state_dict\n"
+        "from peft import get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict\n"
         "\n"
+        "model = get_peft_model(base_model, config)\n"
         "state = get_peft_model_state_dict(model)\n"
         "set_peft_model_state_dict(model, state)\n"
     ),

@@ -95,6 +95,12 @@ class ModuleFacts:
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False
     )
+    # resolve()'s memo, keyed by (id(expr), id(scope)); the value keeps both alive so that ids are never reused.
+    _resolved: dict[tuple[int, int], tuple[ast.expr, Scope, Optional[Resolved]]] = field(
+        default_factory=dict, repr=False
+    )
+    _resolving: set[tuple[int, int]] = field(default_factory=set, repr=False)
+    _depth_cuts: int = field(default=0, repr=False)
 
     def derived(self, build: Callable[..., T], *args: Hashable) -> T:
         """`build(self, *args)`, computed once per module: the typed memo of every fact derived from these."""
@@ -134,8 +140,30 @@ class ModuleFacts:
     # Static string values
 
     def resolve(self, expr: ast.expr, scope: Scope, depth: int = 0) -> Optional[Resolved]:
-        if depth > MAX_DEPTH:
+        """The one string `expr` has wherever it runs, else None. Every input of a value must be known, so a
+        value that depends on itself is unknown: a binding met again while it is being resolved is None, and
+        the result is exact and kept. Only a result cut by MAX_DEPTH (the bound on a chain's length, which keeps
+        the recursion shallow) depends on where it was asked from, and is not kept."""
+        key = (id(expr), id(scope))
+        kept = self._resolved.get(key)
+        if kept is not None:
+            return kept[2]
+        if key in self._resolving:
             return None
+        if depth > MAX_DEPTH:
+            self._depth_cuts += 1
+            return None
+        cuts = self._depth_cuts
+        self._resolving.add(key)
+        try:
+            result = self._resolve(expr, scope, depth)
+        finally:
+            self._resolving.discard(key)
+        if result is not None or cuts == self._depth_cuts:
+            self._resolved[key] = (expr, scope, result)
+        return result
+
+    def _resolve(self, expr: ast.expr, scope: Scope, depth: int) -> Optional[Resolved]:
         if isinstance(expr, ast.Constant):
             return Resolved(expr.value, expr) if isinstance(expr.value, str) and expr is not UNKNOWN else None
         if isinstance(expr, ast.Name):
@@ -244,14 +272,18 @@ class ModuleFacts:
         return Resolved("".join(text), None)
 
     def _agree(self, values: list[tuple[ast.expr, Scope]], depth: int) -> Optional[Resolved]:
-        """The one value all these bindings give, if they agree and are all known."""
+        """The one value all these bindings give, if they agree and are all known. Stops at the first binding
+        that is unknown or differs, so an unknown (a cycle, a cut) costs one path, not every branch."""
         if not values or any(v is UNKNOWN for v, _ in values):
             return None
-        results = [self.resolve(v, s, depth + 1) for v, s in values]
-        if any(r is None for r in results) or len({r.value for r in results}) != 1:  # type: ignore[union-attr]
-            return None
-        first = results[0]
-        return first if len(results) == 1 else Resolved(first.value, None)  # type: ignore[union-attr]
+        first: Optional[Resolved] = None
+        for value, scope in values:
+            resolved = self.resolve(value, scope, depth + 1)
+            if resolved is None or (first is not None and resolved.value != first.value):
+                return None
+            first = first or resolved
+        assert first is not None
+        return first if len(values) == 1 else Resolved(first.value, None)
 
     def _lookup(self, name: str, scope: Scope) -> Optional[tuple[list[tuple[ast.expr, Scope]], Scope]]:
         """The bindings a name refers to from `scope`, following Python's scoping rules."""

@@ -27,7 +27,4 @@ for version in 0.17.1 0.20.0; do
   ".venvs/peft-$version/bin/python" -m pytest tests/runtime -q -p no:cacheprovider
 done
 echo "== robustness over the pinned wheels of the benchmark's corpus"
-# The --fix probe test is left out for now: since the fix-safety analysis (rename_roles, issue 13) its two
-# --fix runs over 341 probed files went from about 2 minutes to more than 15, which CI cannot afford.
-"${pytest[@]}" tests/test_corpus.py --corpus --deselect \
-  tests/test_corpus.py::test_fix_changes_only_files_with_fixable_findings_and_is_a_fixpoint
+"${pytest[@]}" tests/test_corpus.py --corpus

@@ -118,8 +118,11 @@ def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: S
         if scope.is_class:
             facts.loose_attrs.setdefault(target.id, []).append((value, scope))
     elif isinstance(target, (ast.Tuple, ast.List)):
-        for element in target.elts:
-            _bind_target(facts, element, UNKNOWN, scope)
+        pairs = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+        starred = any(isinstance(e, ast.Starred) for e in (*target.elts, *getattr(value, "elts", ())))
+        for index, element in enumerate(target.elts):  # `a, b = x, y` binds each to its own; else unknown
+            part = value.elts[index] if pairs and not starred else UNKNOWN  # type: ignore[attr-defined]
+            _bind_target(facts, element, part, scope)
     elif isinstance(target, ast.Starred):
         _bind_target(facts, target.value, UNKNOWN, scope)
     elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):

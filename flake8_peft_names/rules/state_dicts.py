@@ -14,7 +14,7 @@ from ..state_dict.context import imports_peft, peft_in_use, refuses_modules_to_s
 from ..state_dict.filtered import Filtered, Form
 from ..state_dict.flows import Flows
 from ..state_dict.snapshots import only_inspected
-from ..state_dict.models import loaded_for_inference, verbatim
+from ..state_dict.models import ModelRef, loaded_for_inference, verbatim
 from ..state_dict.values import MODEL_KINDS, Kind
 from ..state_dict.view import StateDicts, state_dicts
 
@@ -113,6 +113,12 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
             continue  # key names for a check (`missing_keys.remove(key)`), not a checkpoint
         if not callers and only_inspected(sources, item, flows):
             continue  # a snapshot compared or asserted where it is taken, never saved, loaded or handed on
+        every = [flows, *callers, *filter(None, [sources.list_flows(item)])]
+        if not (any(f.checkpoint() for f in every) or (flows.returned_from and not callers)):
+            continue  # never saved, loaded, handed to a save or returned to unknown callers: not a checkpoint
+        restored = _restored_where_taken(item.iteration.walked.model, every)
+        if restored and not _has_modules_to_save(facts):
+            continue  # an in-memory copy (best epoch, EMA) loaded back into its own model: it round-trips
         prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
         if prefilter and (
             any(t.needle and t.needle.modules_to_save for t in item.needles) or refuses_modules_to_save(facts)
@@ -120,11 +126,26 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
             continue  # a pre-filter finished by save_pretrained that keeps modules_to_save, or never meets them
         via = "named_parameters()" if item.iteration.walked.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
         if prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
-            values = {"source": via, "problem": PREFILTER_PROBLEM, "replacement": PREFILTER_ADVICE}
+            problem = PREFILTER_PROBLEM if _has_modules_to_save(facts) else PREFILTER_LATENT
+            values = {"source": via, "problem": problem, "replacement": PREFILTER_ADVICE}
             yield finding_at(MANUAL, item.node, values)
             continue
         fix, replacement = _manual_fix(facts, item, flows, _method_prefixes(facts, settings))
-        yield finding_at(MANUAL, item.node, {"source": via, "problem": MANUAL_PROBLEM, "replacement": replacement}, fix)
+        problem = RESTORE_PROBLEM if restored else MANUAL_PROBLEM if _has_modules_to_save(facts) else MANUAL_LATENT
+        yield finding_at(MANUAL, item.node, {"source": via, "problem": problem, "replacement": replacement}, fix)
+
+
+def _restored_where_taken(model: Optional[ModelRef], every: list[Flows]) -> bool:
+    """Every use as a checkpoint is `model.load_state_dict(copy)` into the model it was taken from: the copy's
+    keys are that model's, and only what the key filter left behind (modules_to_save) is not restored."""
+    uses = [f for f in every if f.checkpoint() or f.returned_from]
+    return model is not None and bool(uses) and all(
+        f.only_restored() and f.restored_into() == {model.text} for f in uses
+    )
+
+
+def _has_modules_to_save(facts: ModuleFacts) -> bool:
+    return bool(facts.modules_to_save) or facts.mentions_modules_to_save
 
 
 def _method_prefixes(facts: ModuleFacts, settings: Settings) -> frozenset[str]:
@@ -133,7 +154,15 @@ def _method_prefixes(facts: ModuleFacts, settings: Settings) -> frozenset[str]:
 
 
 MANUAL_PROBLEM = "keys keep the adapter name, miss modules_to_save and take in other adapters' tensors"
+MANUAL_LATENT = (
+    "keys keep the adapter name and take in other adapters' tensors, and it would miss modules_to_save (none set "
+    "here yet)"
+)
+RESTORE_PROBLEM = "restored into its own model it leaves modules_to_save as they are (a config here sets them)"
 PREFILTER_PROBLEM = "as a pre-filter for save_pretrained(state_dict=...) it drops modules_to_save"
+PREFILTER_LATENT = (
+    "as a pre-filter for save_pretrained(state_dict=...) it would drop modules_to_save (latent: none set here yet)"
+)
 PREFILTER_ADVICE = 'a filter that keeps "modules_to_save" keys too'
 
 
@@ -200,6 +229,8 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
             }
             yield finding_at(LOAD, call, values, fix)
         elif source.kind is Kind.MANUAL and manual:
+            if source.model is not None and source.model.text == receiver and not _has_modules_to_save(facts):
+                continue  # an in-memory copy loaded back into the model it was taken from: it round-trips
             shown = f"{SET}({receiver}, {GET}(...))"
             fix = Fix(
                 Applicability.DISPLAY_ONLY,
@@ -351,10 +382,16 @@ MANUAL = Rule(
         "counted or printed (or looped over only to print each entry), modules that define their own "
         "`get_peft_model_state_dict`, and modules that use "
         "another LoRA library (loralib, their own LoRA layers) instead of peft, or do not import peft at all. "
-        "Nor are snapshots only looked at where they are taken: a collection compared, asserted, counted, "
-        "indexed or looped over (or appended to a list used so) and never saved, loaded, returned, copied out or "
-        "handed on, such as the LoRA weights taken before training to assert they changed. A needle that cannot "
-        "be resolved statically is never guessed."
+        "Only a collection used as a checkpoint is reported: saved (`torch.save`, `save_file`, a call whose name "
+        "says it saves or checkpoints, each entry in a loop), loaded into a model (`load_state_dict`, "
+        "`set_peft_model_state_dict`), handed to `save_pretrained(state_dict=...)`, appended to a list that is, or "
+        "returned from a function (followed into the callers in the module when there are any). So snapshots "
+        "only looked at where they are taken (the LoRA weights taken before training to assert they changed), "
+        "selections handed to other calls (an optimizer's parameter groups, gradient clipping) and copies put "
+        "into a container from elsewhere are not. A copy loaded back into the model it was taken from (a best "
+        "epoch, an EMA) round-trips and is reported only when a config in the module sets `modules_to_save`, "
+        "which the key filter leaves behind; where no config in the module sets them, the message says that "
+        "hazard is latent. A needle that cannot be resolved statically is never guessed."
     ),
     why_bad=(
         "Such a dict holds PEFT's in-memory layout, not its checkpoint format: every key keeps the adapter "
@@ -451,7 +488,9 @@ LOAD = Rule(
     what_it_does=(
         "Finds `X.load_state_dict(sd, strict=False)` where `sd` comes from `get_peft_model_state_dict`, "
         "`load_peft_weights`, a file named `adapter_model.safetensors`/`adapter_model.bin` (`load_file`, "
-        "`torch.load`, `safe_open`), or a dict filtered by hand by an adapter key marker (PFT201)."
+        "`torch.load`, `safe_open`), or a dict filtered by hand by an adapter key marker (PFT201). A hand-filtered "
+        "copy loaded back into the model it was taken from (a best epoch, an EMA) has that model's keys and is "
+        "reported only when a config in the module sets `modules_to_save`, which the filter leaves behind."
     ),
     why_bad=(
         "PEFT's checkpoint format has no adapter names in its keys (`q_proj.lora_A.weight`), while the model's "

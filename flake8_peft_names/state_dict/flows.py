@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 from ..module_facts import Scope, called_name
 from .filtered import fills_dict
@@ -21,6 +21,8 @@ _SAVED_SLOTS = frozenset({Positional(0), Keyword("obj"), Keyword("tensors"), Key
 _STATE_DICT = Keyword("state_dict")
 _INTO_PEFT_SLOTS = frozenset({Positional(1), _STATE_DICT})
 _SAVE_FUNCTION = re.compile(r"save|state|checkpoint|ckpt", re.IGNORECASE)
+_SAVE_CALL = re.compile(r"save|checkpoint|ckpt", re.IGNORECASE)  # a called name that says it writes
+_LOADS = frozenset({"load_state_dict", "set_peft_model_state_dict"})
 _PRE_FILTER_SAVES = frozenset({"save_pretrained", "_save"})  # hand `state_dict=` on to get_peft_model_state_dict
 # Methods of a set or list of key names kept for a check (`missing_keys.remove(key)`), returning no collection.
 _KEY_BOOKKEEPING = frozenset(
@@ -75,6 +77,31 @@ class Flows:
             if pre_filters and name in _PRE_FILTER_SAVES and slot == _STATE_DICT:
                 return True
         return any(_SAVE_FUNCTION.search(getattr(s.node, "name", "")) for s in self.returned_from)
+
+    def checkpoint(self) -> bool:
+        """Used as a checkpoint: saved (`saved`), handed to a call whose name says it saves (`save_adapter(sd,
+        path)`, `self.save_checkpoint(sd)`), or loaded into a model (`load_state_dict`,
+        `set_peft_model_state_dict`)."""
+        return (
+            self.saved()
+            or any(_is_sink(call) for call, _ in self.calls)
+            or any(_is_sink(call) for loop in self.loops for call in _calls_in(loop.body))
+        )
+
+    def restored_into(self) -> set[str]:
+        """The models (as written) it is loaded into with `X.load_state_dict(it, ...)`."""
+        return {
+            ast.unparse(call.func.value)
+            for call, slot in self.calls
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict" and slot == Positional(0)
+        }
+
+    def only_restored(self) -> bool:
+        """Loaded back with `X.load_state_dict(it)` and neither saved, returned nor handed to another sink: an
+        in-memory copy (a best epoch, an EMA)."""
+        if not self.restored_into() or self.saved() or self.returned_from:
+            return False
+        return all(called_name(call.func) == "load_state_dict" or not _is_sink(call) for call, _ in self.calls)
 
     def bookkeeping_only(self) -> bool:
         """A set or list of key names kept for a check (`missing_keys.remove(key)`), never handed on whole."""
@@ -213,6 +240,19 @@ class FlowTracer:
         if any(isinstance(s, ast.If) and mentions_key(s.test, iteration) for s in loop.body):
             return None  # filtered again
         return fills_dict(self.values, loop.body, iteration, scope, copied=name)
+
+
+def _is_sink(call: ast.Call) -> bool:
+    name = called_name(call.func) or ""
+    return _SAVE_CALL.search(name) is not None or name in _LOADS
+
+
+def _calls_in(body: list[ast.stmt]) -> Iterator[ast.Call]:
+    """`torch.save(tensor, f"{name}.pt")` in a loop over the entries: each entry written on its own."""
+    for statement in body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call):
+                yield node
 
 
 def _logs(statement: ast.stmt) -> bool:

@@ -204,6 +204,10 @@ class RawValues:
         return any(use in _EDITS for _, use in self.index.name_uses.get((id(scope), name), []))
 
     def _agree(self, bound: list[ast.expr], scope: Scope, depth: int) -> Optional[Value]:
+        """The one kind every binding gives; `x = None` placeholders (`best_state = None` before the loop that
+        fills it) are left out when another binding is known."""
+        if any(not _is_none(v) for v in bound):
+            bound = [v for v in bound if not _is_none(v)]
         found = [self.classify(v, scope, depth + 1) if v is not UNKNOWN else None for v in bound]
         known = [v for v in found if v is not None]
         if not found or len(known) != len(found):
@@ -317,3 +321,7 @@ class RawValues:
         if isinstance(target, ast.Name):
             return Iteration(walked, key=target.id)
         return None
+
+
+def _is_none(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is None and value is not UNKNOWN

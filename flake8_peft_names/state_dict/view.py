@@ -62,6 +62,16 @@ class StateDicts:
         """Where a filtered collection goes (for a loop, the dict it fills)."""
         return self._tracer.flows(item.node, item.scope, item.target)
 
+    def list_flows(self, item: Filtered) -> Optional[Flows]:
+        """Where the list goes that the collection is appended to (`snapshots.append({...})`), if it is."""
+        consumer = self.values.index.consumer_of.get(id(item.node))
+        if consumer is None:
+            return None
+        func = consumer.call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "append" and isinstance(func.value, ast.Name)):
+            return None
+        return self._tracer.flows(consumer.call, consumer.scope, (func.value.id, consumer.scope))
+
     def callers_flows(self, function_scope: Scope) -> list[Flows]:
         return self._tracer.callers_flows(function_scope)
 

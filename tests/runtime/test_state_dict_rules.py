@@ -29,7 +29,7 @@ from flake8_peft_names.peft_facts import Hazard
 from flake8_peft_names.rule import Finding, Rule
 from flake8_peft_names.rules.state_dicts import ADAPTER_FILE, LOAD, MANUAL, REQUIRES_GRAD, STATE_DICT_RULES
 from flake8_peft_names.settings import build_settings
-from .experiment import adapter_tensors, differing, lora, make_tiny_model, snapshot
+from .experiment import adapter_tensors, differing, lora, make_tiny_model, randomise, snapshot
 
 PEFT_VERSION = Version(peft.__version__)
 INSTALLED = frozenset({PEFT_VERSION})
@@ -464,3 +464,38 @@ def test_hand_written_dict_keys_are_not_peft_format() -> None:
     assert "base_model.model.q_proj.lora_A.weight" in peft_format
     assert {"base_model.model.head.weight", "base_model.model.head.bias"} <= peft_format
     assert not manual & peft_format
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "state_dicts"
+
+
+def _best_copy_expression(fixture: str) -> str:
+    """The comprehension a fixture's best-epoch loop keeps (`best_state = {...}`), as written there."""
+    for line in (FIXTURES / fixture).read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("best_state = {"):
+            return line.split("=", 1)[1].split("#")[0].strip()
+    raise AssertionError(f"no best-epoch copy in {fixture}")
+
+
+@pytest.mark.parametrize(
+    ("modules_to_save", "fixture"),
+    [(True, "in_memory_copies.py"), (False, "negative_in_memory_copies.py")],
+    ids=["modules_to_save", "plain"],
+)
+def test_best_epoch_copy_restored_into_its_model(modules_to_save: bool, fixture: str) -> None:
+    """A copy filtered by `"lora" in k` and loaded back into the model it was taken from (after more training):
+    without modules_to_save it restores every adapter tensor of both adapters, so PFT201/PFT203 do not report it
+    (negative fixture); with them the head keeps its later values (reported, positive fixture)."""
+    model = trained(modules_to_save)
+    before = {adapter: snapshot(model, adapter) for adapter in ADAPTERS}
+    best = eval(_best_copy_expression(fixture), {"model": model})  # the fixture's own comprehension
+    for seed, adapter in enumerate(ADAPTERS, start=10):  # the epochs after the best one
+        randomise(model, adapter, seed)
+    model.load_state_dict(best, strict=False)
+    not_restored = sorted(k for adapter in ADAPTERS for k in lost(before[adapter], model, adapter))
+    if modules_to_save:
+        assert not_restored and all(".modules_to_save." in k for k in not_restored)
+    else:
+        assert not_restored == []
+    codes = {f.code for f in check_tree(ast.parse((FIXTURES / fixture).read_text()), [], build_settings(None))}
+    assert codes == ({"PFT201", "PFT203"} if modules_to_save else set())

@@ -185,7 +185,7 @@ def _forwarded(facts: ModuleFacts, forwarders: list[_Forwarder]) -> Iterator[Nam
             if name not in by_name or name not in defined or _defined_twice(facts, name):
                 continue
             for forwarder in by_name[name]:
-                if forwarder.method != method:
+                if forwarder.method != method or not binds(call, forwarder.function, method):
                     continue
                 expr = call_argument(call, forwarder.position, forwarder.param)
                 if expr is None:
@@ -195,6 +195,28 @@ def _forwarded(facts: ModuleFacts, forwarders: list[_Forwarder]) -> Iterator[Nam
                 if further is not None and further.function is not forwarder.function:
                     found.append(further)
         forwarders = found
+
+
+def binds(call: ast.Call, function: FunctionDef, method: bool) -> bool:
+    """Python can bind the call's arguments to the function's parameters (`self` left out of a method's): a call
+    that raises TypeError (an argument missing, one too many, an unknown keyword) passes no name anywhere.
+    A call with `*args` or `**kwargs` may bind."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return True
+    args = function.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)][1 if method else 0:]
+    posonly = {a.arg for a in args.posonlyargs}
+    if len(call.args) > len(positional) and args.vararg is None:
+        return False
+    given = set(positional[: len(call.args)])
+    keywords = [k.arg for k in call.keywords if k.arg is not None]
+    known = set(positional) - posonly | {a.arg for a in args.kwonlyargs}
+    if any(k in given or (k not in known and args.kwarg is None) for k in keywords):
+        return False
+    given |= set(keywords)
+    required = positional[: len(positional) - len(args.defaults)] if args.defaults else positional
+    required += [a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is None]
+    return all(name in given for name in required)
 
 
 def _defined_twice(facts: ModuleFacts, name: str) -> bool:

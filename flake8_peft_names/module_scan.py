@@ -223,7 +223,8 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
             value = keyword.value
             facts.all_linear_targets |= isinstance(value, ast.Constant) and value.value == "all-linear"
         elif keyword.arg == "modules_to_save":
-            facts.mentions_modules_to_save = True
+            unset = isinstance(keyword.value, ast.Constant) and keyword.value.value is None
+            facts.mentions_modules_to_save |= not unset
             facts.modules_to_save.update(_plain_names(keyword.value))
         elif keyword.arg == "bias" and isinstance(keyword.value, ast.Constant):
             facts.biases.add(str(keyword.value.value))

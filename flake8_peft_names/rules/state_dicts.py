@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope, call_argument, called_name
@@ -10,11 +11,11 @@ from .. import peft_facts
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, effects_text, hitting, finding_at
 from ..settings import Settings
 from ..model_adapters import adapter_argument, adapter_of
-from ..state_dict.context import imports_peft, peft_in_use, refuses_modules_to_save, skipped_module
+from ..state_dict.checkpoints import callers_flows, checkpoint_uses
+from ..state_dict.context import has_modules_to_save, imports_peft, peft_in_use, skipped_module
 from ..state_dict.filtered import Filtered, Form
 from ..state_dict.flows import Flows
-from ..state_dict.snapshots import only_inspected
-from ..state_dict.models import ModelRef, loaded_for_inference, verbatim
+from ..state_dict.models import loaded_for_inference, verbatim
 from ..state_dict.values import MODEL_KINDS, Kind
 from ..state_dict.view import StateDicts, state_dicts
 
@@ -24,11 +25,6 @@ SET = "set_peft_model_state_dict"
 
 def _in_order(items):
     return sorted(items, key=lambda f: (f.node.lineno, f.node.col_offset))
-
-
-def _callers(sources: StateDicts, flows: Flows) -> list[Flows]:
-    """Where the results of the helpers that return this collection go (one level)."""
-    return [f for scope in flows.returned_from for f in sources.callers_flows(scope)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,51 +97,39 @@ def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
         return  # without peft in the module, hand-filtered LoRA keys are no PEFT mistake (a fix's import would fail)
     if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
         return
+    groups: dict[tuple[int, str], list[Finding]] = {}
+    for key, finding in _manual_findings(facts, settings):
+        groups.setdefault(key, []).append(finding)
+    for found in groups.values():
+        same = [f for f in found[1:] if f.message == found[0].message]
+        applied = any(f.fix is not None and f.fix.applicability is not Applicability.DISPLAY_ONLY for f in found)
+        if len(same) < len(found) - 1 or applied:
+            yield from found  # different problems, or fixes that each must apply
+            continue
+        first = found[0]
+        if same:
+            lines = ", ".join(str(f.line) for f in same)
+            plural = "s" * (len(same) > 1)
+            first = replace(first, message=f"{first.message}; the same dict is built on line{plural} {lines}")
+        yield first
+
+
+def _manual_findings(facts: ModuleFacts, settings: Settings) -> Iterator[tuple[tuple[int, str], Finding]]:
+    """Each PFT201 finding with the value it builds (the branches of a helper that build the same `to_return`
+    share one)."""
     sources = state_dicts(facts)
-    for item in _in_order(sources.filtered):
-        if not item.needles:
-            continue
-        flows = sources.flows(item)
-        callers = _callers(sources, flows)
-        if flows.into_peft() or any(f.into_peft() for f in callers) or flows.only_counted():
-            continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
-        if item.form is Form.KEYS and flows.bookkeeping_only():
-            continue  # key names for a check (`missing_keys.remove(key)`), not a checkpoint
-        if not callers and only_inspected(sources, item, flows):
-            continue  # a snapshot compared or asserted where it is taken, never saved, loaded or handed on
-        every = [flows, *callers, *filter(None, [sources.list_flows(item)])]
-        if not (any(f.checkpoint() for f in every) or (flows.returned_from and not callers)):
-            continue  # never saved, loaded, handed to a save or returned to unknown callers: not a checkpoint
-        restored = _restored_where_taken(item.iteration.walked.model, every)
-        if restored and not _has_modules_to_save(facts):
-            continue  # an in-memory copy (best epoch, EMA) loaded back into its own model: it round-trips
-        prefilter = flows.into_save_pretrained() or any(f.into_save_pretrained() for f in callers)
-        if prefilter and (
-            any(t.needle and t.needle.modules_to_save for t in item.needles) or refuses_modules_to_save(facts)
-        ):
-            continue  # a pre-filter finished by save_pretrained that keeps modules_to_save, or never meets them
+    for use in checkpoint_uses(facts, sources):
+        item = use.item
         via = "named_parameters()" if item.iteration.walked.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
-        if prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
-            problem = PREFILTER_PROBLEM if _has_modules_to_save(facts) else PREFILTER_LATENT
+        if use.prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
+            problem = PREFILTER_PROBLEM if has_modules_to_save(facts) else PREFILTER_LATENT
             values = {"source": via, "problem": problem, "replacement": PREFILTER_ADVICE}
-            yield finding_at(MANUAL, item.node, values)
+            yield use.built, finding_at(MANUAL, item.node, values)
             continue
-        fix, replacement = _manual_fix(facts, item, flows, _method_prefixes(facts, settings))
-        problem = RESTORE_PROBLEM if restored else MANUAL_PROBLEM if _has_modules_to_save(facts) else MANUAL_LATENT
-        yield finding_at(MANUAL, item.node, {"source": via, "problem": problem, "replacement": replacement}, fix)
-
-
-def _restored_where_taken(model: Optional[ModelRef], every: list[Flows]) -> bool:
-    """Every use as a checkpoint is `model.load_state_dict(copy)` into the model it was taken from: the copy's
-    keys are that model's, and only what the key filter left behind (modules_to_save) is not restored."""
-    uses = [f for f in every if f.checkpoint() or f.returned_from]
-    return model is not None and bool(uses) and all(
-        f.only_restored() and f.restored_into() == {model.text} for f in uses
-    )
-
-
-def _has_modules_to_save(facts: ModuleFacts) -> bool:
-    return bool(facts.modules_to_save) or facts.mentions_modules_to_save
+        fix, replacement = _manual_fix(facts, item, use.flows, _method_prefixes(facts, settings))
+        problem = RESTORE_PROBLEM if use.restored else MANUAL_PROBLEM if has_modules_to_save(facts) else MANUAL_LATENT
+        values = {"source": via, "problem": problem, "replacement": replacement}
+        yield use.built, finding_at(MANUAL, item.node, values, fix)
 
 
 def _method_prefixes(facts: ModuleFacts, settings: Settings) -> frozenset[str]:
@@ -181,7 +165,7 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
         return
     for item in _in_order(candidates):
         flows = sources.flows(item)
-        every = [flows, *_callers(sources, flows)]
+        every = [flows, *callers_flows(sources, flows)]
         if not any(f.saved(pre_filters=False) for f in every) and not any(
             loaded_for_inference(facts, call.func.value, scope)  # type: ignore[attr-defined]
             for f in every
@@ -229,7 +213,7 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
             }
             yield finding_at(LOAD, call, values, fix)
         elif source.kind is Kind.MANUAL and manual:
-            if source.model is not None and source.model.text == receiver and not _has_modules_to_save(facts):
+            if source.model is not None and source.model.text == receiver and not has_modules_to_save(facts):
                 continue  # an in-memory copy loaded back into the model it was taken from: it round-trips
             shown = f"{SET}({receiver}, {GET}(...))"
             fix = Fix(
@@ -391,7 +375,9 @@ MANUAL = Rule(
         "into a container from elsewhere are not. A copy loaded back into the model it was taken from (a best "
         "epoch, an EMA) round-trips and is reported only when a config in the module sets `modules_to_save`, "
         "which the key filter leaves behind; where no config in the module sets them, the message says that "
-        "hazard is latent. A needle that cannot be resolved statically is never guessed."
+        "hazard is latent. Branches that build the same variable or return value (a helper's `if bias == ...` "
+        "arms) give one finding that names the other lines. A needle that cannot be resolved statically is "
+        "never guessed."
     ),
     why_bad=(
         "Such a dict holds PEFT's in-memory layout, not its checkpoint format: every key keeps the adapter "

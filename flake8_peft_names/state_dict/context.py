@@ -36,6 +36,11 @@ def skipped_module(facts: ModuleFacts) -> bool:
     return vendored or foreign
 
 
+def has_modules_to_save(facts: ModuleFacts) -> bool:
+    """A config in the module sets `modules_to_save` (not to None), or names a task type that adds them."""
+    return bool(facts.modules_to_save) or facts.mentions_modules_to_save
+
+
 def refuses_modules_to_save(facts: ModuleFacts) -> bool:
     """The module raises when a config has `modules_to_save` (`if config.modules_to_save: raise ...`), so a
     pre-filter without them never meets a model that has them. Walks the tree: only asked about a finding."""

@@ -39,7 +39,7 @@ def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: froz
     model = source.model
     needles = item.needles
     needle = needles[0].needle if len(needles) == 1 else None
-    shown = f"{GET}({model.text if model else 'model'}, adapter_name=...)"
+    shown = f"{GET}({model.text if model else UNNAMED_MODEL}, adapter_name=...)"
     if not peft_in_use(facts):
         return _shown(shown, f"not applied, {NOT_PEFT}; with peft, build it with"), shown
     if not (model is not None and model.verbatim and item.simple and needle is not None):
@@ -61,6 +61,8 @@ def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: froz
     return Fix(Applicability.UNSAFE, ReplaceExpression(replacement, (GET,)), described), replacement
 
 
+# The model a collection comes from when the code does not name it (a helper that receives `named_params`).
+UNNAMED_MODEL = "<the model>"
 NOT_PEFT = "the module does not use peft (no peft import or PEFT API), so no peft call is added"
 
 
@@ -174,7 +176,7 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
         ):
             continue  # save_pretrained(state_dict=...) picks the adapter out of a trainable model's parameters
         model = item.iteration.walked.model
-        shown = f"{GET}({model.text if model else 'model'})"
+        shown = f"{GET}({model.text if model else UNNAMED_MODEL})"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}")
         yield finding_at(REQUIRES_GRAD, item.node, {"replacement": shown}, fix)
 

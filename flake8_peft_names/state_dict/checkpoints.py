@@ -16,7 +16,6 @@ from .context import has_modules_to_save, refuses_modules_to_save
 from .filtered import Filtered, Form
 from .flows import Flows
 from .models import ModelRef
-from .snapshots import only_inspected
 from .view import StateDicts
 
 
@@ -40,8 +39,6 @@ def checkpoint_uses(facts: ModuleFacts, sources: StateDicts) -> Iterator[Checkpo
             continue  # a pre-filter PEFT finishes (FSDP, ZeRO-3), or only counted or printed
         if item.form is Form.KEYS and flows.bookkeeping_only():
             continue  # key names for a check (`missing_keys.remove(key)`)
-        if not callers and only_inspected(sources, item, flows):
-            continue  # a snapshot compared or asserted where it is taken
         every = [flows, *callers, *filter(None, [sources.list_flows(item)])]
         if not (any(f.checkpoint() for f in every) or (flows.returned_from and not callers)):
             continue  # never saved, loaded, handed to a save or returned to unknown callers

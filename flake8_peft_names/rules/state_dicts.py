@@ -83,8 +83,8 @@ def _blocker(facts: ModuleFacts, flows: Flows) -> Optional[str]:
     for call, _ in flows.calls:
         if called_name(call.func) == "load_state_dict":
             return f"line {call.lineno} loads it with load_state_dict, which expects these keys"
-    for call, _ in facts.calls:
-        if called_name(call.func) == "load_state_dict" and _not_strict(call):
+    for call, scope in facts.calls:
+        if called_name(call.func) == "load_state_dict" and _not_strict(facts, call, scope):
             state = call_argument(call, 0, "state_dict")
             if state is not None and _read_from_file(state):
                 return f"line {call.lineno} reads a saved file back with load_state_dict, which expects these keys"
@@ -174,7 +174,9 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
     calls = [
         (call, scope)
         for call, scope in facts.calls
-        if isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict" and _not_strict(call)
+        if isinstance(call.func, ast.Attribute)
+        and call.func.attr == "load_state_dict"
+        and _not_strict(facts, call, scope)
     ]
     if not calls or skipped_module(facts):
         return
@@ -232,14 +234,10 @@ def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) ->
     return Fix(Applicability.UNSAFE, intent, f"replace with {replacement}{_importing(facts, SET)}")
 
 
-def _not_strict(call: ast.Call) -> bool:
-    strict = None
-    for keyword in call.keywords:
-        if keyword.arg == "strict":
-            strict = keyword.value
-    if strict is None and len(call.args) >= 2:
-        strict = call.args[1]
-    return isinstance(strict, ast.Constant) and strict.value is False
+def _not_strict(facts: ModuleFacts, call: ast.Call, scope: Scope) -> bool:
+    """`strict=False`, given as a literal or a variable statically bound to one (`strict = False`)."""
+    strict = call_argument(call, 1, "strict")
+    return strict is not None and facts.resolve_bool(strict, scope) is False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,7 +449,10 @@ LOAD = Rule(
     what_it_does=(
         "Finds `X.load_state_dict(sd, strict=False)` where `sd` comes from `get_peft_model_state_dict`, "
         "`load_peft_weights`, a file named `adapter_model.safetensors`/`adapter_model.bin` (`load_file`, "
-        "`torch.load`, `safe_open`), or a dict filtered by hand by an adapter key marker (PFT201)."
+        "`torch.load`, `safe_open`; a local path, or one `hf_hub_download` fetched), or a dict filtered by hand "
+        "by an adapter key marker (PFT201). `strict=False` may be written as a literal or a variable every "
+        "binding of which is `False` (`strict = False`); a parameter (even with a default) or a command-line "
+        "option is only known at run time and is not reported."
     ),
     why_bad=(
         "PEFT's checkpoint format has no adapter names in its keys (`q_proj.lora_A.weight`), while the model's "
@@ -498,7 +499,8 @@ ADAPTER_FILE = Rule(
         "Finds `torch.save`, `safetensors.torch.save_file` or `save_model` writing a model's `state_dict()`, "
         "its `named_parameters()`, a dict filtered by an adapter key marker or by `requires_grad`, to a file "
         "named `adapter_model.safetensors` or `adapter_model.bin` (a literal path, `os.path.join`, an f-string, "
-        "`Path / ...`, or peft's `SAFETENSORS_WEIGHTS_NAME`/`WEIGHTS_NAME`). A dict from "
+        "`str.format` or `%` with the file name known statically, `Path / ...`, or peft's "
+        "`SAFETENSORS_WEIGHTS_NAME`/`WEIGHTS_NAME`). A dict from "
         "`get_peft_model_state_dict` or a loaded adapter file, or one whose origin is unknown, is not reported."
     ),
     why_bad=(

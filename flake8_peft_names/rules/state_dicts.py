@@ -331,7 +331,9 @@ MANUAL = Rule(
     message="adapter state dict filtered by key from {source}: {problem}; use {replacement}",
     what_it_does=(
         "Finds adapter state dicts written by hand: a dict, list or set comprehension, `dict(...)` over a "
-        "generator, `filter(lambda ...)` or a `for` loop filling a dict, that keeps the entries of a model's "
+        "generator, `filter(lambda ...)`, a `for` loop filling a dict (`d[k] = v`, `d.update({k: v})`) or one "
+        "deleting the other entries from a model's dict (`for k in list(sd): if ... : del sd[k]`, "
+        "`sd.pop(k)`), that keeps the entries of a model's "
         '`state_dict()` or `named_parameters()` whose key holds a PEFT marker (`"lora"`, `"lora_"`, '
         '`"lora_A"`, `"ia3_"`, `"hada_"`, ...) or an adapter name, tested with `in`, `startswith`, '
         "`endswith`, `find`, `split` or `re.search`/`match`/`fullmatch`. The source may be a variable "
@@ -341,7 +343,8 @@ MANUAL = Rule(
         "`save_pretrained(..., state_dict=...)` or `Trainer._save`, directly or through a loop that copies it (an "
         "FSDP gather), is a pre-filter PEFT finishes itself; it is reported only when it drops `modules_to_save` "
         "and the module does not refuse configs that have them (`if config.modules_to_save: raise ...`). Not "
-        "reported: complement filters (`not in`), values computed from the parameters (`p.grad`, `p.shape`), "
+        "reported: complement filters (`not in`, or deleting the adapters' own entries), values computed from "
+        "the parameters (`p.grad`, `p.shape`), "
         "filters that keep an entry whatever its key under some condition (`or not adapters_only`, "
         "`or id(v) in embeddings`), filters that pick only `modules_to_save` copies, sets or lists of key names "
         "kept for a check (`missing_keys.remove(key)`), dicts that are not a model's (loaded files, configs, "

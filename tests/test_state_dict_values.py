@@ -195,7 +195,7 @@ def test_uses_after_a_rebinding_see_another_value() -> None:
 # The package's modules in phase order: each may import only modules before it (no cycle, not even a lazy one).
 PHASES = [
     "models", "markers", "context", "index", "adapter_files", "values", "key_tests", "filtered", "flows", "view",
-    "snapshots",
+    "snapshots", "name_tests",
 ]
 
 

@@ -182,7 +182,7 @@ class _Finder:
 
     def loops(self) -> Iterator[Filtered]:
         for loop, scope in self.facts.loops:
-            conditions = [s.test for s in _ifs(loop.body)]
+            conditions = [s.test for s in if_statements(loop.body)]
             if not conditions or not self._might_filter(loop.target, conditions, scope):
                 continue
             iteration = self.values.iteration(loop.target, loop.iter, scope)
@@ -393,12 +393,12 @@ def _updated(
     return call.func.value.id
 
 
-def _ifs(body: list[ast.stmt]) -> Iterator[ast.If]:
+def if_statements(body: list[ast.stmt]) -> Iterator[ast.If]:
     """The `if` statements of a block and their `elif`/`else` branches (not nested loops or bodies)."""
     for statement in body:
         if isinstance(statement, ast.If):
             yield statement
-            yield from _ifs(statement.orelse)
+            yield from if_statements(statement.orelse)
 
 
 def _is_plain_key(expr: ast.expr, it: Iteration) -> bool:

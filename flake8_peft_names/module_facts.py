@@ -185,7 +185,7 @@ class ModuleFacts:
         if depth > MAX_DEPTH:
             return None
         if isinstance(expr, ast.Constant):
-            return expr.value if isinstance(expr.value, bool) and expr is not UNKNOWN else None
+            return expr.value if isinstance(expr.value, bool) else None
         if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
             inner = self.resolve_bool(expr.operand, scope, depth + 1)
             return None if inner is None else not inner

@@ -350,7 +350,7 @@ MANUAL = Rule(
         "kept for a check (`missing_keys.remove(key)`), dicts that are not a model's (loaded files, configs, "
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
         "counted or printed (or looped over only to print each entry), modules that define their own "
-        "`get_peft_model_state_dict`, and modules that use "
+        "`get_peft_model_state_dict` (PFT205 reports their substring tests of an adapter name), and modules that use "
         "another LoRA library (loralib, their own LoRA layers) instead of peft, or do not import peft at all. "
         "Nor are snapshots only looked at where they are taken: a collection compared, asserted, counted, "
         "indexed or looped over (or appended to a list used so) and never saved, loaded, returned, copied out or "

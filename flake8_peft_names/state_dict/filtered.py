@@ -92,9 +92,13 @@ def _build_filtered_collections(facts: ModuleFacts) -> FilteredCollections:
     by_deleted: dict[Place, Filtered] = {}
     for item in found:
         by_node[id(item.node)] = item
-        if item.target is not None and (item.needles or item.grad):
-            targets = by_deleted if item.deleting is not None else by_loop_target
-            targets.setdefault((id(item.target[1]), item.target[0]), item)
+        if item.target is None or not (item.needles or item.grad):
+            continue
+        place = (id(item.target[1]), item.target[0])
+        if item.deleting is None:
+            by_loop_target[place] = item
+        elif item.deleting in getattr(item.scope.node, "body", []):  # runs whenever its scope does: later reads
+            by_deleted.setdefault(place, item)  # see what it leaves
     return FilteredCollections(by_node, by_loop_target, by_deleted)
 
 

@@ -51,8 +51,8 @@ NAME_TEST = Rule(
         "PFT201 leaves alone. Not reported: the name between dots (`f\".{adapter_name}.\" in k`), at the end "
         "after a dot (`k.endswith(f\".{adapter_name}\")`), among the split components "
         '(`adapter_name in k.split(".")`), a needle that is no adapter name (`"lora_" in k`, `prefix in k`), '
-        "text next to the name that is not known statically, and dicts loaded from PEFT-format files (their keys "
-        "hold no adapter name)."
+        "text next to the name that is not known statically, and dicts loaded from PEFT-format files "
+        "(`get_peft_model_state_dict`, `adapter_model.*`: their keys hold no adapter name)."
     ),
     why_bad=(
         "PEFT writes the adapter name into a key as one whole component: `q_proj.lora_A.<name>.weight`, "

@@ -18,10 +18,11 @@ from ..module_facts import ModuleFacts, Scope
 from .filtered import if_statements
 from .key_tests import ConditionReader, KeyTestKind, is_key
 from .markers import adapter_like
-from .values import FILE_KINDS, MODEL_KINDS, Iteration, Kind, Value
+from .values import MODEL_KINDS, Iteration, Kind, Value
 from .view import state_dicts
 
 _PARAMETER_KINDS = MODEL_KINDS | {Kind.MANUAL, Kind.GRAD}
+_PEFT_FORMAT = frozenset({Kind.PEFT_STATE, Kind.ADAPTER_FILE})
 _RELATIONS = {(False, False): "contain", (True, False): "start with", (False, True): "end with"}
 
 
@@ -55,7 +56,7 @@ def _build(facts: ModuleFacts) -> list[NameTest]:
     for conditions, target, iterable, scope in candidates:
         iteration = values.iteration(target, iterable, scope)
         known = iteration is not None and iteration.walked.kind in _PARAMETER_KINDS
-        if iteration is not None and iteration.walked.kind in FILE_KINDS:
+        if iteration is not None and iteration.walked.kind in _PEFT_FORMAT:
             continue  # PEFT's checkpoint format has no adapter name in its keys
         iteration = iteration or _syntactic(target, iterable)
         if iteration is None or iteration.key is None and iteration.pair is None:

@@ -4,8 +4,8 @@ PEFT puts the adapter name into a key as one whole component (`q_proj.lora_A.<na
 `q_proj.ia3_l.<name>`), so `adapter_name in k` also holds for the keys of every adapter whose name contains
 it, and of modules whose path does (`"ad" in "base_model.model.head.weight"`). A test counts when the keys are
 a model's parameter keys: the walked dict is a model's state_dict()/named_parameters() or one filtered from it,
-or the same condition tests the key for a PEFT marker (`"lora_" in k and adapter_name in k`, the old
-`get_peft_model_state_dict` projects copy).
+or the same condition tests the key for a PEFT marker (`"lora_" in k and adapter_name in k`, as in the old
+`get_peft_model_state_dict` that projects copied).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope
 from .filtered import if_statements
-from .key_tests import ConditionReader, KeyTestKind, is_key
+from .key_tests import ConditionReader, KeyTestKind, int_value, is_key
 from .markers import adapter_like
 from .values import MODEL_KINDS, Iteration, Kind, Value
 from .view import state_dicts
@@ -59,7 +59,7 @@ def _build(facts: ModuleFacts) -> list[NameTest]:
         if iteration is not None and iteration.walked.kind in _PEFT_FORMAT:
             continue  # PEFT's checkpoint format has no adapter name in its keys
         iteration = iteration or _syntactic(target, iterable)
-        if iteration is None or iteration.key is None and iteration.pair is None:
+        if iteration is None or (iteration.key is None and iteration.pair is None):
             continue
         for condition in conditions:
             tests = reader.tests(condition, iteration, scope)
@@ -121,29 +121,22 @@ def _substring_test(facts: ModuleFacts, node: ast.expr, it: Iteration, scope: Sc
         and len(left.args) == 1
     ):
         needle, key = left.args[0], left.func.value
-        bound = right.value if isinstance(right, ast.Constant) else -1 if _minus_one(right) else None
-        if isinstance(op, (ast.NotEq, ast.Gt)) and bound == -1 or isinstance(op, ast.GtE) and bound == 0:
+        bound = int_value(right)
+        if (isinstance(op, (ast.NotEq, ast.Gt)) and bound == -1) or (isinstance(op, ast.GtE) and bound == 0):
             holds = True
-        elif isinstance(op, ast.Eq) and bound == -1 or isinstance(op, ast.Lt) and bound == 0:
+        elif (isinstance(op, ast.Eq) and bound == -1) or (isinstance(op, ast.Lt) and bound == 0):
             holds = False
         else:
             return None
     else:
         return None
     sides = _delimited(facts, needle, scope)
-    if sides is None or sides[0] and sides[1]:
+    if sides is None:
         return None
-    adapter, left_dot, right_dot, bare = sides[2], sides[0], sides[1], sides[3]
+    left_dot, right_dot, adapter, bare = sides
+    if left_dot and right_dot:
+        return None
     return NameTest(node, ast.unparse(adapter), ast.unparse(key), _RELATIONS[(left_dot, right_dot)], holds, bare)
-
-
-def _minus_one(node: ast.expr) -> bool:
-    return (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, ast.USub)
-        and isinstance(node.operand, ast.Constant)
-        and node.operand.value == 1
-    )
 
 
 def _delimited(facts: ModuleFacts, needle: ast.expr, scope: Scope) -> Optional[tuple[bool, bool, ast.expr, bool]]:

@@ -178,6 +178,25 @@ class ModuleFacts:
             return self._call_value(expr, scope, depth)
         return None
 
+    def resolve_bool(self, expr: ast.expr, scope: Scope, depth: int = 0) -> Optional[bool]:
+        """The one bool `expr` has wherever it runs: a `True`/`False` literal, `not` of one, or a variable every
+        binding of which gives the same one. A parameter (even with a default: callers may pass another value),
+        an attribute (`args.strict`) or anything computed is unknown."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Constant):
+            return expr.value if isinstance(expr.value, bool) else None
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = self.resolve_bool(expr.operand, scope, depth + 1)
+            return None if inner is None else not inner
+        if not isinstance(expr, ast.Name) or expr.id in self.imports:
+            return None
+        found = self._lookup(expr.id, scope)
+        if found is None or expr.id in found[1].params:
+            return None
+        values = {self.resolve_bool(value, where, depth + 1) for value, where in found[0]}
+        return values.pop() if len(values) == 1 else None
+
     def resolve_each(self, expr: ast.expr, scope: Scope, depth: int = 0) -> list[Resolved]:
         """Every statically known value an expression may take: both arms of `a if c else b`, each item a
         `for` variable takes from a literal list or dict, else its one value (`resolve`)."""

@@ -357,6 +357,16 @@ HAND_WRITTEN_ADAPTER_FILE = _hazard(
     (">=0.15", f"PeftModel.from_pretrained raises KeyError {_MTS}", "from-pretrained-raises"),
     ("<0.21", f"PeftModel.from_pretrained loads nothing {_NO_MTS}", "from-pretrained-lost"),
 )
+# A key test of the user's code, measured on the same model with adapters `ad` and `adapter` in peft 0.17.1,
+# 0.20.0 and 0.21.2 (tests/runtime/test_name_key_tests.py): PEFT writes the name as a whole key component.
+SUBSTRING_ADAPTER_KEY_TEST = _hazard(
+    "substring-adapter-key-test",
+    (
+        "",
+        "also matches the keys of other adapters and modules whose names contain the adapter name",
+        "others-matched",
+    ),
+)
 
 # Every hazard, by key (the runtime proofs and their ids name hazards by key; the rules hold the objects).
 HAZARDS: dict[str, Hazard] = {
@@ -382,6 +392,7 @@ HAZARDS: dict[str, Hazard] = {
         PEFT_DICT_IN_LOAD_STATE_DICT,
         MANUAL_DICT_IN_LOAD_STATE_DICT,
         HAND_WRITTEN_ADAPTER_FILE,
+        SUBSTRING_ADAPTER_KEY_TEST,
     )
 }
 

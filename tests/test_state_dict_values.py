@@ -192,10 +192,69 @@ def test_uses_after_a_rebinding_see_another_value() -> None:
     assert _flows(LORA + "lora = {k: v.cpu() for k, v in lora.items()}\ntorch.save(lora, 'x.pt')").saved()
 
 
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ('"{}/adapter_model.bin".format(out)', "adapter_model.bin"),
+        ('"{0}/{1}".format(out, "adapter_model.safetensors")', "adapter_model.safetensors"),
+        ('"{d}/{f}".format(d=out, f=WEIGHTS_NAME)', "adapter_model.bin"),
+        ('"%s/adapter_model.bin" % out', "adapter_model.bin"),
+        ('"%s/%s" % (out, "adapter_model.bin")', "adapter_model.bin"),
+        ('"%s" % NAME', "adapter_model.safetensors"),
+        ('"%d%%/%s" % (n, "adapter_model.bin")', "adapter_model.bin"),
+        ('hf_hub_download(repo, "adapter_model.bin")', "adapter_model.bin"),
+        ("hf_hub_download(repo_id=repo, filename=NAME)", "adapter_model.safetensors"),
+        ('"{}adapter_model.bin".format(out)', None),  # `lora_adapter_model.bin` as well
+        ('"%s_%s" % (out, "adapter_model.bin")', None),
+        ('"%s/%r" % (out, "adapter_model.bin")', None),
+        ('"{}/{!r}".format(out, "adapter_model.bin")', None),
+        ('"%(d)s/%(f)s" % {"d": out, "f": "adapter_model.bin"}', None),
+        ('"%s/%s" % parts', None),
+        ('"{}/pytorch_model.bin".format(out)', None),
+        ('hf_hub_download(repo, "model.safetensors")', None),
+        ('other_download(repo, "adapter_model.bin")', None),
+    ],
+)
+def test_adapter_file_paths(path: str, expected: Optional[str]) -> None:
+    header = (
+        "from huggingface_hub import hf_hub_download\nfrom peft.utils import WEIGHTS_NAME\n"
+        'NAME = "adapter_model.safetensors"\n'
+    )
+    facts, expr, scope = _last(header + path)
+    assert state_dicts(facts).adapter_file(expr, scope) == expected
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("False", False),
+        ("strict = False\nstrict", False),
+        ("strict = not True\nstrict", False),
+        ("a = False\nb = a\nb", False),
+        ("strict = False\nstrict = True\nstrict", None),  # bindings that disagree
+        ("def f(strict=False):\n    return strict", None),  # callers may pass another value
+        ("args.strict", None),
+        ("for strict in (True, False):\n    pass\nstrict", None),
+        ("strict = 0\nstrict", None),
+    ],
+)
+def test_resolve_bool(source: str, expected: Optional[bool]) -> None:
+    facts, expr, scope = _last(source)
+    assert facts.resolve_bool(expr, scope) is expected
+
+
+def test_a_dict_read_after_a_loop_deleting_its_other_entries_is_filtered() -> None:
+    deleting = "sd = model.state_dict()\nfor k in list(sd):\n    if 'lora_' not in k:\n        del sd[k]\n"
+    assert _final(deleting + "sd") == Value(Kind.MANUAL, MODEL)
+    assert _final(deleting.replace("not in", "in") + "sd") == Value(Kind.MODEL_STATE, MODEL)  # the base is left
+    before = "sd = model.state_dict()\nkept = sd\nfor k in list(sd):\n    if 'lora_' not in k:\n        sd.pop(k)\n"
+    assert _final(before + "kept") == Value(Kind.MODEL_STATE, MODEL)  # bound before the loop ran
+
+
 # The package's modules in phase order: each may import only modules before it (no cycle, not even a lazy one).
 PHASES = [
     "models", "markers", "context", "index", "adapter_files", "values", "key_tests", "filtered", "flows", "view",
-    "checkpoints",
+    "checkpoints", "name_tests",
 ]
 
 

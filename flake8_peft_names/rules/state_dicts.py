@@ -81,8 +81,8 @@ def _blocker(facts: ModuleFacts, flows: Flows) -> Optional[str]:
     for call, _ in flows.calls:
         if called_name(call.func) == "load_state_dict":
             return f"line {call.lineno} loads it with load_state_dict, which expects these keys"
-    for call, _ in facts.calls:
-        if called_name(call.func) == "load_state_dict" and _not_strict(call):
+    for call, scope in facts.calls:
+        if called_name(call.func) == "load_state_dict" and _not_strict(facts, call, scope):
             state = call_argument(call, 0, "state_dict")
             if state is not None and _read_from_file(state):
                 return f"line {call.lineno} reads a saved file back with load_state_dict, which expects these keys"
@@ -189,7 +189,9 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
     calls = [
         (call, scope)
         for call, scope in facts.calls
-        if isinstance(call.func, ast.Attribute) and call.func.attr == "load_state_dict" and _not_strict(call)
+        if isinstance(call.func, ast.Attribute)
+        and call.func.attr == "load_state_dict"
+        and _not_strict(facts, call, scope)
     ]
     if not calls or skipped_module(facts):
         return
@@ -249,14 +251,10 @@ def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) ->
     return Fix(Applicability.UNSAFE, intent, f"replace with {replacement}{_importing(facts, SET)}")
 
 
-def _not_strict(call: ast.Call) -> bool:
-    strict = None
-    for keyword in call.keywords:
-        if keyword.arg == "strict":
-            strict = keyword.value
-    if strict is None and len(call.args) >= 2:
-        strict = call.args[1]
-    return isinstance(strict, ast.Constant) and strict.value is False
+def _not_strict(facts: ModuleFacts, call: ast.Call, scope: Scope) -> bool:
+    """`strict=False`, given as a literal or a variable statically bound to one (`strict = False`)."""
+    strict = call_argument(call, 1, "strict")
+    return strict is not None and facts.resolve_bool(strict, scope) is False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,7 +348,9 @@ MANUAL = Rule(
     message="adapter state dict filtered by key from {source}: {problem}; use {replacement}",
     what_it_does=(
         "Finds adapter state dicts written by hand: a dict, list or set comprehension, `dict(...)` over a "
-        "generator, `filter(lambda ...)` or a `for` loop filling a dict, that keeps the entries of a model's "
+        "generator, `filter(lambda ...)`, a `for` loop filling a dict (`d[k] = v`, `d.update({k: v})`) or one "
+        "deleting the other entries from a model's dict (`for k in list(sd): if ... : del sd[k]`, "
+        "`sd.pop(k)`), that keeps the entries of a model's "
         '`state_dict()` or `named_parameters()` whose key holds a PEFT marker (`"lora"`, `"lora_"`, '
         '`"lora_A"`, `"ia3_"`, `"hada_"`, ...) or an adapter name, tested with `in`, `startswith`, '
         "`endswith`, `find`, `split` or `re.search`/`match`/`fullmatch`. The source may be a variable "
@@ -360,13 +360,14 @@ MANUAL = Rule(
         "`save_pretrained(..., state_dict=...)` or `Trainer._save`, directly or through a loop that copies it (an "
         "FSDP gather), is a pre-filter PEFT finishes itself; it is reported only when it drops `modules_to_save` "
         "and the module does not refuse configs that have them (`if config.modules_to_save: raise ...`). Not "
-        "reported: complement filters (`not in`), values computed from the parameters (`p.grad`, `p.shape`), "
+        "reported: complement filters (`not in`, or deleting the adapters' own entries), values computed from "
+        "the parameters (`p.grad`, `p.shape`), "
         "filters that keep an entry whatever its key under some condition (`or not adapters_only`, "
         "`or id(v) in embeddings`), filters that pick only `modules_to_save` copies, sets or lists of key names "
         "kept for a check (`missing_keys.remove(key)`), dicts that are not a model's (loaded files, configs, "
         "LoRA converters), a pre-filter handed to `get_peft_model_state_dict(model, state_dict=...)`, filters only "
         "counted or printed (or looped over only to print each entry), modules that define their own "
-        "`get_peft_model_state_dict`, and modules that use "
+        "`get_peft_model_state_dict` (PFT205 reports their substring tests of an adapter name), and modules that use "
         "another LoRA library (loralib, their own LoRA layers) instead of peft, or do not import peft at all. "
         "Only a collection used as a checkpoint is reported: saved (`torch.save`, `save_file`, a call whose name "
         "says it saves or checkpoints, each entry in a loop), loaded into a model (`load_state_dict`, "
@@ -476,9 +477,12 @@ LOAD = Rule(
     what_it_does=(
         "Finds `X.load_state_dict(sd, strict=False)` where `sd` comes from `get_peft_model_state_dict`, "
         "`load_peft_weights`, a file named `adapter_model.safetensors`/`adapter_model.bin` (`load_file`, "
-        "`torch.load`, `safe_open`), or a dict filtered by hand by an adapter key marker (PFT201). A hand-filtered "
-        "copy loaded back into the model it was taken from (a best epoch, an EMA) has that model's keys and is "
-        "reported only when a config in the module sets `modules_to_save`, which the filter leaves behind."
+        "`torch.load`, `safe_open`; a local path, or one `hf_hub_download` fetched), or a dict filtered by hand "
+        "by an adapter key marker (PFT201). `strict=False` may be written as a literal or a variable every "
+        "binding of which is `False` (`strict = False`); a parameter (even with a default) or a command-line "
+        "option is only known at run time and is not reported. A hand-filtered copy loaded back into the model "
+        "it was taken from (a best epoch, an EMA) has that model's keys and is reported only when a config in "
+        "the module sets `modules_to_save`, which the filter leaves behind."
     ),
     why_bad=(
         "PEFT's checkpoint format has no adapter names in its keys (`q_proj.lora_A.weight`), while the model's "
@@ -525,7 +529,8 @@ ADAPTER_FILE = Rule(
         "Finds `torch.save`, `safetensors.torch.save_file` or `save_model` writing a model's `state_dict()`, "
         "its `named_parameters()`, a dict filtered by an adapter key marker or by `requires_grad`, to a file "
         "named `adapter_model.safetensors` or `adapter_model.bin` (a literal path, `os.path.join`, an f-string, "
-        "`Path / ...`, or peft's `SAFETENSORS_WEIGHTS_NAME`/`WEIGHTS_NAME`). A dict from "
+        "`str.format` or `%` with the file name known statically, `Path / ...`, or peft's "
+        "`SAFETENSORS_WEIGHTS_NAME`/`WEIGHTS_NAME`). A dict from "
         "`get_peft_model_state_dict` or a loaded adapter file, or one whose origin is unknown, is not reported."
     ),
     why_bad=(

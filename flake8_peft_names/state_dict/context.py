@@ -28,12 +28,20 @@ def _imports_peft(facts: ModuleFacts) -> bool:
 def skipped_module(facts: ModuleFacts) -> bool:
     """Modules where hand-written LoRA state dicts are no PEFT mistake: a vendored copy of PEFT's own
     save/load functions, or a module that uses another LoRA library (loralib, its own LoRA layers)."""
-    vendored = bool({"get_peft_model_state_dict", "set_peft_model_state_dict"} & facts.local_defs)
-    foreign = not _imports_peft(facts) and (
+    return vendors_peft(facts) or foreign_lora(facts)
+
+
+def vendors_peft(facts: ModuleFacts) -> bool:
+    """The module defines its own copy of PEFT's `get_peft_model_state_dict`/`set_peft_model_state_dict`."""
+    return bool({"get_peft_model_state_dict", "set_peft_model_state_dict"} & facts.local_defs)
+
+
+def foreign_lora(facts: ModuleFacts) -> bool:
+    """The module uses another LoRA library (loralib, its own LoRA layers), not peft."""
+    return not _imports_peft(facts) and (
         any(origin.split(".")[0] in NON_PEFT_LORA_LIBRARIES for origin in facts.imports.values())
         or any("lora" in name.lower() for name in facts.classes)
     )
-    return vendored or foreign
 
 
 def has_modules_to_save(facts: ModuleFacts) -> bool:

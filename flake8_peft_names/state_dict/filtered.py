@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope, called_name
@@ -43,6 +43,7 @@ class Filtered:
     simple: bool = False  # a plain `{k: v ... if <one test>}`: a fix can replace it
     target: Optional[tuple[str, Scope]] = None  # for loops: the dict variable they fill
     escapes: bool = False  # an entry may be kept without any key test (`or not adapters_only`, `or id(v) in S`)
+    deleting: Optional[ast.For] = None  # the loop that deletes the other entries from `target`, its own source
 
     @property
     def needles(self) -> list[KeyTest]:
@@ -76,6 +77,7 @@ class Filtered:
 class FilteredCollections:
     by_node: dict[int, Filtered]  # id(node) -> the collection, in the order found
     by_loop_target: dict[Place, Filtered]  # the dict variable a loop fills with a key or grad filter
+    by_deleted: dict[Place, Filtered]  # a model's dict variable a loop deletes the other entries from
 
 
 def filtered_collections(facts: ModuleFacts) -> FilteredCollections:
@@ -84,14 +86,20 @@ def filtered_collections(facts: ModuleFacts) -> FilteredCollections:
 
 def _build_filtered_collections(facts: ModuleFacts) -> FilteredCollections:
     finder = _Finder(facts, RawValues(facts))
-    found = [*finder.comprehensions(), *finder.filter_calls(), *finder.loops()]
+    found = [*finder.comprehensions(), *finder.filter_calls(), *finder.loops(), *finder.deletions()]
     by_node: dict[int, Filtered] = {}
     by_loop_target: dict[Place, Filtered] = {}
+    by_deleted: dict[Place, Filtered] = {}
     for item in found:
         by_node[id(item.node)] = item
-        if item.target is not None and (item.needles or item.grad):
-            by_loop_target[(id(item.target[1]), item.target[0])] = item
-    return FilteredCollections(by_node, by_loop_target)
+        if item.target is None or not (item.needles or item.grad):
+            continue
+        place = (id(item.target[1]), item.target[0])
+        if item.deleting is None:
+            by_loop_target[place] = item
+        elif item.deleting in getattr(item.scope.node, "body", []):  # runs whenever its scope does: later reads
+            by_deleted.setdefault(place, item)  # see what it leaves
+    return FilteredCollections(by_node, by_loop_target, by_deleted)
 
 
 class _Finder:
@@ -178,7 +186,7 @@ class _Finder:
 
     def loops(self) -> Iterator[Filtered]:
         for loop, scope in self.facts.loops:
-            conditions = [s.test for s in _ifs(loop.body)]
+            conditions = [s.test for s in if_statements(loop.body)]
             if not conditions or not self._might_filter(loop.target, conditions, scope):
                 continue
             iteration = self.values.iteration(loop.target, loop.iter, scope)
@@ -197,6 +205,37 @@ class _Finder:
         else:
             return False
         return any(self.conditions.tests(condition, names, scope) for condition in conditions)
+
+    def deletions(self) -> Iterator[Filtered]:
+        """`for k in list(sd): if "lora_" not in k: del sd[k]` (or `sd.pop(k)`), where `sd` is a model's dict
+        bound once in the loop's scope: what is left is filtered by the opposite of the test."""
+        for loop, scope in self.facts.loops:
+            source = _copied_keys_of(loop.iter)
+            if source is None or len(scope.bindings.get(source, [])) != 1 or source in scope.params:
+                continue
+            iteration = self.values.iteration(loop.target, loop.iter, scope)
+            if iteration is None or iteration.walked.kind not in MODEL_KINDS or iteration.key is None:
+                continue
+            guard: Optional[ast.expr] = None  # `if "lora_" in k: continue` keeps what passes it
+            for statement in loop.body:
+                if isinstance(statement, ast.If) and not statement.orelse:
+                    if len(statement.body) == 1 and isinstance(statement.body[0], ast.Continue):
+                        guard = statement.test
+                    elif _deletes(statement.body, source, iteration):
+                        yield self._deletion(loop, statement.test, True, source, iteration, scope)
+                elif guard is not None and _deletes([statement], source, iteration):
+                    yield self._deletion(loop, guard, False, source, iteration, scope)
+                    guard = None
+
+    def _deletion(
+        self, loop: ast.For, test: ast.expr, deletes_if: bool, source: str, iteration: Iteration, scope: Scope
+    ) -> Filtered:
+        """Entries for which `test` is `deletes_if` are deleted: the kept ones pass the opposite tests."""
+        tests = [replace(t, positive=t.positive != deletes_if) for t in self.conditions.tests(test, iteration, scope)]
+        escapes = self.conditions.escapes([test], not deletes_if, iteration, scope)
+        return Filtered(
+            test, scope, Form.LOOP, iteration, tests, target=(source, scope), escapes=escapes, deleting=loop
+        )
 
     def _loop_body(self, body: list[ast.stmt], iteration: Iteration, scope: Scope) -> Iterator[Filtered]:
         guard: Optional[list[KeyTest]] = None  # `if "lora" not in k: continue` guards what follows
@@ -281,6 +320,10 @@ def fills_dict(
                     and keeps_values(values, statement.value, it, scope, copied=copied)
                 ):
                     return target.value.id
+        elif isinstance(statement, ast.Expr):
+            filled = _updated(values, statement.value, it, scope, copied)
+            if filled is not None:
+                return filled
         elif isinstance(statement, ast.If):
             found = fills_dict(values, statement.body, it, scope, copied)
             if found is not None:
@@ -288,12 +331,78 @@ def fills_dict(
     return None
 
 
-def _ifs(body: list[ast.stmt]) -> Iterator[ast.If]:
+def _copied_keys_of(iterable: ast.expr) -> Optional[str]:
+    """`D` of `list(D)`, `list(D.keys())`, `list(D.items())` (or `tuple`, `sorted`): a copy of its keys, so
+    that the loop may delete from `D` (deleting while walking `D` itself raises)."""
+    if not (
+        isinstance(iterable, ast.Call)
+        and isinstance(iterable.func, ast.Name)
+        and iterable.func.id in ("list", "tuple", "sorted")
+        and len(iterable.args) == 1
+    ):
+        return None
+    walked = iterable.args[0]
+    if isinstance(walked, ast.Call) and isinstance(walked.func, ast.Attribute) and not walked.args:
+        walked = walked.func.value if walked.func.attr in ("keys", "items") else walked
+    return walked.id if isinstance(walked, ast.Name) else None
+
+
+def _deletes(body: list[ast.stmt], source: str, it: Iteration) -> bool:
+    """A block that deletes the walked entry from `source`: `del source[k]` or `source.pop(k)`."""
+    for statement in body:
+        if isinstance(statement, ast.Delete):
+            if any(
+                isinstance(t, ast.Subscript)
+                and isinstance(t.value, ast.Name)
+                and t.value.id == source
+                and is_key(t.slice, it)
+                for t in statement.targets
+            ):
+                return True
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            if (
+                isinstance(call.func, ast.Attribute)
+                and call.func.attr == "pop"
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == source
+                and 1 <= len(call.args) <= 2
+                and is_key(call.args[0], it)
+            ):
+                return True
+    return False
+
+
+def _updated(
+    values: RawValues, call: ast.expr, it: Iteration, scope: Scope, copied: Optional[str]
+) -> Optional[str]:
+    """`D.update({<key expression>: <the parameter>, ...})`, every entry so: the name D."""
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "update"
+        and isinstance(call.func.value, ast.Name)
+        and len(call.args) == 1
+        and not call.keywords
+        and isinstance(call.args[0], ast.Dict)
+        and call.args[0].keys
+    ):
+        return None
+    entries = call.args[0]
+    for key, value in zip(entries.keys, entries.values):
+        if key is None or not any(isinstance(n, ast.Name) and n.id == it.key for n in ast.walk(key)):
+            return None
+        if not keeps_values(values, value, it, scope, copied=copied):
+            return None
+    return call.func.value.id
+
+
+def if_statements(body: list[ast.stmt]) -> Iterator[ast.If]:
     """The `if` statements of a block and their `elif`/`else` branches (not nested loops or bodies)."""
     for statement in body:
         if isinstance(statement, ast.If):
             yield statement
-            yield from _ifs(statement.orelse)
+            yield from if_statements(statement.orelse)
 
 
 def _is_plain_key(expr: ast.expr, it: Iteration) -> bool:

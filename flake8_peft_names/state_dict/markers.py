@@ -94,7 +94,7 @@ def _quoted(text: str) -> str:
     return f'"{text}"' if not any(c in text for c in '"\\\n') else repr(text)
 
 
-def _adapter_like(expr: ast.expr) -> bool:
+def adapter_like(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Name):
         return bool(_ADAPTER_VARIABLE.search(expr.id))
     if isinstance(expr, ast.Attribute):
@@ -104,7 +104,7 @@ def _adapter_like(expr: ast.expr) -> bool:
 
 def needle_of(facts: ModuleFacts, expr: ast.expr, scope: Scope, regex: bool = False) -> Optional[Needle]:
     """What `expr` looks for in a key, when that is statically clear; None when it is not (never a guess)."""
-    if _adapter_like(expr):
+    if adapter_like(expr):
         return Needle(adapter=ast.unparse(expr))
     resolved = facts.resolve(expr, scope)
     if resolved is not None:
@@ -116,7 +116,7 @@ def needle_of(facts: ModuleFacts, expr: ast.expr, scope: Scope, regex: bool = Fa
         parts = [p.value if isinstance(p, ast.FormattedValue) else p for p in expr.values]
     elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
         parts = [expr.left, expr.right]
-    adapter = next((part for part in parts if _adapter_like(part)), None)
+    adapter = next((part for part in parts if adapter_like(part)), None)
     marker = None
     for part in parts:
         known = facts.resolve(part, scope) if part is not adapter else None

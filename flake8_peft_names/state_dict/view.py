@@ -26,6 +26,12 @@ class Values(RawValues):
             filtered = self.collections.by_node.get(id(expr))
             if filtered is not None:
                 return filtered.value
+        if isinstance(expr, ast.Name):
+            deleted = self.collections.by_deleted.get((id(scope), expr.id))
+            if deleted is not None and deleted.deleting is not None:
+                loop = deleted.deleting
+                if (expr.lineno, expr.col_offset) > (loop.end_lineno or 0, loop.end_col_offset or 0):
+                    return deleted.value  # read after the loop that left only the adapter's entries
         return super()._classify(expr, scope, depth)
 
     def _filled(self, name: str, scope: Scope) -> Optional[Value]:

@@ -5,7 +5,8 @@ PEFT puts the adapter name into a key as one whole component (`q_proj.lora_A.<na
 it, and of modules whose path does (`"ad" in "base_model.model.head.weight"`). A test counts when the keys are
 a model's parameter keys: the walked dict is a model's state_dict()/named_parameters() or one filtered from it,
 or the same condition tests the key for a PEFT marker (`"lora_" in k and adapter_name in k`, as in the old
-`get_peft_model_state_dict` that projects copied).
+`get_peft_model_state_dict` that projects copied) while building a dict or walking (key, value) pairs: a list
+of key names (the `unexpected_keys` a loader warns about) selects no tensor.
 """
 
 from __future__ import annotations
@@ -44,16 +45,16 @@ def substring_name_tests(facts: ModuleFacts) -> list[NameTest]:
 
 def _build(facts: ModuleFacts) -> list[NameTest]:
     candidates = []
-    for conditions, target, iterable, scope in _walks(facts):
+    for conditions, target, iterable, scope, names_only in _walks(facts):
         named = [c for c in conditions if any(isinstance(n, ast.expr) and adapter_like(n) for n in ast.walk(c))]
         if named:
-            candidates.append((named, target, iterable, scope))
+            candidates.append((named, target, iterable, scope, names_only))
     if not candidates:
         return []  # no condition names an adapter: the state-dict phases are not built
     values = state_dicts(facts).values
     reader = ConditionReader(facts, values)
     found: dict[int, NameTest] = {}
-    for conditions, target, iterable, scope in candidates:
+    for conditions, target, iterable, scope, names_only in candidates:
         iteration = values.iteration(target, iterable, scope)
         known = iteration is not None and iteration.walked.kind in _PARAMETER_KINDS
         if iteration is not None and iteration.walked.kind in _PEFT_FORMAT:
@@ -67,8 +68,8 @@ def _build(facts: ModuleFacts) -> list[NameTest]:
                 t.kind is KeyTestKind.NEEDLE and t.needle is not None and t.needle.marker and not t.needle.adapter
                 for t in tests
             )
-            if not (known or marked):
-                continue
+            if not (known or (marked and not (names_only and iteration.value is None and iteration.pair is None))):
+                continue  # a list of key names (`unexpected_keys` for a warning) selects no tensor
             for test in tests:
                 if test.kind is KeyTestKind.NEEDLE and test.needle is not None and test.needle.adapter:
                     name_test = _substring_test(facts, test.node, iteration, scope)
@@ -77,16 +78,18 @@ def _build(facts: ModuleFacts) -> list[NameTest]:
     return sorted(found.values(), key=lambda t: (t.node.lineno, t.node.col_offset))
 
 
-def _walks(facts: ModuleFacts) -> Iterator[tuple[list[ast.expr], ast.expr, ast.expr, Scope]]:
-    """(conditions, target, iterable, scope) of every comprehension generator and `for` loop with conditions."""
+def _walks(facts: ModuleFacts) -> Iterator[tuple[list[ast.expr], ast.expr, ast.expr, Scope, bool]]:
+    """(conditions, target, iterable, scope, names only) of every comprehension generator and `for` loop with
+    conditions; `names only`: a list, set or generator comprehension, which keeps what it walks (key names,
+    unless it walks pairs)."""
     for comp, scope in facts.comprehensions:
         for generator in getattr(comp, "generators", []):
             if generator.ifs:
-                yield generator.ifs, generator.target, generator.iter, scope
+                yield generator.ifs, generator.target, generator.iter, scope, not isinstance(comp, ast.DictComp)
     for loop, scope in facts.loops:
         conditions = [s.test for s in if_statements(loop.body)]
         if conditions:
-            yield conditions, loop.target, loop.iter, scope
+            yield conditions, loop.target, loop.iter, scope, False
 
 
 def _syntactic(target: ast.expr, iterable: ast.expr) -> Optional[Iteration]:

@@ -18,12 +18,19 @@ def adapter_of(facts: ModuleFacts, model: str) -> Optional[NameUse]:
     """The one adapter name that the module gives the model written `model` (a `get_peft_model` or
     `PeftModel` result assigned to it, or `model.add_adapter/load_adapter`), None when it gives none or
     several. The use says whether the name is implicit (`default`) and where it is written."""
-    found: dict[str, NameUse] = {}
-    for use in adapter_name_uses(facts):
-        if use.api.name not in CREATING or _holder(facts, use.call) != model:
-            continue
-        found.setdefault(use.value, use)
+    found = facts.derived(_adapters_by_model).get(model, {})
     return next(iter(found.values())) if len(found) == 1 else None
+
+
+def _adapters_by_model(facts: ModuleFacts) -> dict[str, dict[str, NameUse]]:
+    """model as written -> its adapter names (the first use of each), from the creating calls."""
+    found: dict[str, dict[str, NameUse]] = {}
+    for use in adapter_name_uses(facts):
+        if use.api.name in CREATING:
+            holder = _holder(facts, use.call)
+            if holder is not None:
+                found.setdefault(holder, {}).setdefault(use.value, use)
+    return found
 
 
 def _holder(facts: ModuleFacts, call: ast.Call) -> Optional[str]:
@@ -44,12 +51,18 @@ def _holder(facts: ModuleFacts, call: ast.Call) -> Optional[str]:
 
 
 def _assigned_calls(facts: ModuleFacts) -> dict[int, tuple[str, ...]]:
-    """id(call) -> the targets of `target = call(...)`."""
+    """id(call) -> the targets of `target = call(...)`: statements only, not every expression."""
     found: dict[int, tuple[str, ...]] = {}
-    for node in ast.walk(facts.tree):
+    stack: list[ast.AST] = [facts.tree]
+    while stack:
+        node = stack.pop()
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             found[id(node.value)] = tuple(ast.unparse(t) for t in targets)
+        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                stack.extend(block)
     return found
 
 

@@ -22,6 +22,9 @@ ADAPTER_KEYED = frozenset({"peft_config", "scaling", "r", "lora_alpha", "modules
 ACTIVE = frozenset({"active_adapter", "active_adapters", "peft_config"})
 PREFIXES = tuple(sorted({m.prefix for m in METHODS if m.prefix}))
 PRINTING = frozenset({"print", "debug", "info", "warning", "warn", "error", "exception", "log"})
+# Fields that hold no node: names, operators, contexts (`_index` skips them).
+_LEAF_FIELDS = frozenset("ctx op ops id attr arg name names module level conversion kind type_comment is_async".split())
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 Site = tuple[int, int, int, int]  # line, col, end_line, end_col of a literal (as `ast` gives them)
 
 
@@ -105,13 +108,28 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
 
 
 def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, str]]:
-    """Each variable or attribute read whose string value is known statically, with that value."""
+    """Each variable or attribute read whose string value is known statically, with that value. A read of a
+    name no statement or parameter default of the module binds (a builtin, an import) is not resolved."""
+    bound = facts.derived(_bound_names)
     found: list[tuple[ast.expr, str]] = []
     for node, scope in facts.derived(_index).loads:
+        if (node.id if isinstance(node, ast.Name) else node.attr) not in bound:
+            continue
         resolved = facts.resolve(node, scope)
         if resolved is not None:
             found.append((node, resolved.value))
     return found
+
+
+def _bound_names(facts: ModuleFacts) -> frozenset[str]:
+    """Every name a scope of the module binds or gives a parameter default, and every attribute it assigns."""
+    names: set[str] = set(facts.loose_attrs)
+    for scope in (facts.module_scope, *facts.scope_of.values()):
+        names.update(scope.bindings)
+        names.update(name for name, default in scope.params.items() if default is not None)
+    for attrs in facts.instance_attrs.values():
+        names.update(attrs)
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -234,23 +252,43 @@ def _short(node: ast.AST) -> str:
 
 
 def _index(facts: ModuleFacts) -> _Index:
-    """Parents, string literals and loads of the module, each load with its scope."""
+    """Parents, string literals and loads of the module, each load with its scope. One pass over every node,
+    written out (no generators, fields that hold no node skipped): it is the costliest step of a fix's
+    analysis."""
     index = _Index()
+    parents, strings, loads = index.parents, index.strings, index.loads
+    name_loads, attr_loads = index.name_loads, index.attr_loads
+    scope_of, load, node_type, fields_of = facts.scope_of, ast.Load, ast.AST, _CHILD_FIELDS
     stack: list[tuple[ast.AST, Scope]] = [(facts.tree, facts.module_scope)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, scope = stack.pop()
-        inner = facts.scope_of.get(id(node), scope)
-        body = getattr(node, "body", None)
-        inside = set(map(id, body)) if isinstance(body, list) else {id(body)}
-        for child in ast.iter_child_nodes(node):
-            index.parents[id(child)] = node
-            stack.append((child, inner if inner is not scope and id(child) in inside else scope))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            index.strings.append(node)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            index.loads.append((node, scope))
-            index.name_loads.setdefault(node.id, []).append(node)
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-            index.loads.append((node, scope))
-            index.attr_loads.setdefault(node.attr, []).append(node)
+        node, scope = pop()
+        kind = type(node)
+        if isinstance(node, ast.Constant):
+            if type(node.value) is str:
+                strings.append(node)
+            continue
+        if isinstance(node, ast.Name):
+            if type(node.ctx) is load:
+                loads.append((node, scope))
+                name_loads.setdefault(node.id, []).append(node)
+            continue
+        if isinstance(node, ast.Attribute) and type(node.ctx) is load:
+            loads.append((node, scope))
+            attr_loads.setdefault(node.attr, []).append(node)
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        inner = scope_of.get(id(node))
+        for name in fields:
+            value = getattr(node, name, None)
+            child_scope = inner if inner is not None and name == "body" else scope
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        parents[id(item)] = node
+                        push((item, child_scope))
+            elif isinstance(value, node_type):
+                parents[id(value)] = node
+                push((value, child_scope))
     return index

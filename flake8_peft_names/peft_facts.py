@@ -333,6 +333,13 @@ MANUAL_STATE_DICT = _hazard(
     (">=0.15", f"reloading it raises KeyError {_MTS}", "reload-raises-with-modules-to-save"),
     ("<0.21", f"reloading it loads nothing {_NO_MTS}", "reload-lost"),
 )
+# A key filter without modules_to_save handed to save_pretrained(state_dict=...) (the LLaVA ZeRO-3 helper), on a
+# model that has them; peft 0.15.0 takes them from the model itself.
+PREFILTER_WITHOUT_MODULES_TO_SAVE = _hazard(
+    "prefilter-without-modules-to-save",
+    ("<0.15", f"saving writes no modules_to_save, silently, {_MTS}", "prefilter-drops-modules-to-save"),
+    (">=0.15.1", f"saving raises KeyError {_MTS}", "prefilter-raises"),
+)
 REQUIRES_GRAD_CHECKPOINT = _hazard(
     "requires-grad-checkpoint",
     ("", "holds no LoRA weight for a model loaded for inference", "no-lora-weights-for-inference"),
@@ -388,6 +395,7 @@ HAZARDS: dict[str, Hazard] = {
         RELOADED_NAME,
         RE_ADDED_NAME,
         MANUAL_STATE_DICT,
+        PREFILTER_WITHOUT_MODULES_TO_SAVE,
         REQUIRES_GRAD_CHECKPOINT,
         PEFT_DICT_IN_LOAD_STATE_DICT,
         MANUAL_DICT_IN_LOAD_STATE_DICT,

@@ -124,7 +124,10 @@ def _manual_findings(facts: ModuleFacts, settings: Settings) -> Iterator[tuple[t
         item = use.item
         via = "named_parameters()" if item.iteration.walked.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
         if use.prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
-            problem = PREFILTER_PROBLEM if has_modules_to_save(facts) else PREFILTER_LATENT
+            effects = effects_text(hitting([peft_facts.PREFILTER_WITHOUT_MODULES_TO_SAVE], settings.supported))
+            problem = f"{PREFILTER_PROBLEM}: {effects}" if effects else PREFILTER_PROBLEM
+            if not has_modules_to_save(facts):
+                problem += f" ({LATENT_MODULES_TO_SAVE})"
             values = {"source": via, "problem": problem, "replacement": PREFILTER_ADVICE}
             yield use.built, finding_at(MANUAL, item.node, values)
             continue
@@ -145,10 +148,8 @@ MANUAL_LATENT = (
     "here yet)"
 )
 RESTORE_PROBLEM = "restored into its own model it leaves modules_to_save as they are (a config here sets them)"
-PREFILTER_PROBLEM = "as a pre-filter for save_pretrained(state_dict=...) it drops modules_to_save"
-PREFILTER_LATENT = (
-    "as a pre-filter for save_pretrained(state_dict=...) it would drop modules_to_save (latent: none set here yet)"
-)
+PREFILTER_PROBLEM = "as a pre-filter for save_pretrained(state_dict=...) it leaves out modules_to_save"
+LATENT_MODULES_TO_SAVE = "latent: no config here sets modules_to_save yet"
 PREFILTER_ADVICE = 'a filter that keeps "modules_to_save" keys too'
 
 
@@ -414,7 +415,7 @@ MANUAL = Rule(
     ),
     fix_applicability=Applicability.UNSAFE,
     fix_safety=FILTER_FIX_SAFETY,
-    hazards=(peft_facts.MANUAL_STATE_DICT,),
+    hazards=(peft_facts.MANUAL_STATE_DICT, peft_facts.PREFILTER_WITHOUT_MODULES_TO_SAVE),
     check=_check_manual,
 )
 

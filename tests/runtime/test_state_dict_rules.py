@@ -257,7 +257,35 @@ def adapter_file_lost(tmp_path: Path) -> bool:
     return everything_lost
 
 
+def _save_prefiltered(tmp_path: Path) -> tuple[Optional[KeyError], bool]:
+    """The LLaVA ZeRO-3 helper's `"lora_" in k` pre-filter handed to save_pretrained on a model with
+    modules_to_save: (the KeyError saving raised, whether the reloaded adapter lacks the head)."""
+    model = trained(modules_to_save=True)
+    before = snapshot(model, "default")
+    pre = {k: t for k, t in model.named_parameters() if "lora_" in k}
+    try:
+        model.save_pretrained(str(tmp_path), selected_adapters=["default"], state_dict=pre)
+    except KeyError as error:
+        return error, False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded = PeftModel.from_pretrained(make_tiny_model(), str(tmp_path))
+    head = [k for k in before if ".modules_to_save." in k]
+    return None, bool(head) and set(head) <= set(lost(before, loaded, "default"))
+
+
+def prefilter_raises(tmp_path: Path) -> bool:
+    return _save_prefiltered(tmp_path)[0] is not None
+
+
+def prefilter_drops_modules_to_save(tmp_path: Path) -> bool:
+    error, head_lost = _save_prefiltered(tmp_path)
+    return error is None and head_lost
+
+
 MEASUREMENTS: dict[tuple[str, str], Callable[[Path], bool]] = {
+    ("prefilter-without-modules-to-save", "prefilter-raises"): prefilter_raises,
+    ("prefilter-without-modules-to-save", "prefilter-drops-modules-to-save"): prefilter_drops_modules_to_save,
     ("manual-state-dict", "wrong-keys"): manual_wrong_keys,
     ("manual-state-dict", "reload-raises-with-modules-to-save"): manual_reload_raises_with_modules_to_save,
     ("manual-state-dict", "reload-lost-with-modules-to-save"): manual_reload_lost_with_modules_to_save,

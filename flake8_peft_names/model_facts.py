@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Hashable, Iterable, Optional
+from typing import Hashable, Iterable, Optional, Union
 
 from .adapter_sites import NameUse, adapter_name_uses
 from .module_facts import UNKNOWN, ModuleFacts, Scope, call_argument, called_name
@@ -48,6 +48,8 @@ _ML_LIBRARIES = frozenset(
     "deepspeed vllm sentence_transformers".split()
 )
 _MAX_ALIASES = 6
+_MAX_HELPER_DEPTH = 3  # functions of the module a model is passed through, read for whether they keep it
+FunctionDef = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,10 @@ class _Builder:
             for arg in [*call.args, *(k.value for k in call.keywords)]:
                 arg = arg.value if isinstance(arg, ast.Starred) else arg
                 if isinstance(arg, (ast.Name, ast.Attribute)) and _root(arg) in roots:
-                    if isinstance(arg, ast.Name) or name in _SAVING_FUNCTIONS or arg.attr in _SAME_MODEL_ATTRIBUTES:
+                    handed = (
+                        isinstance(arg, ast.Name) or name in _SAVING_FUNCTIONS or arg.attr in _SAME_MODEL_ATTRIBUTES
+                    )
+                    if handed and self._may_keep(call, arg, 0):
                         self._mark(models, arg, scope, call)
         for ret, scope in self.facts.returns:
             value = ret.value
@@ -302,6 +307,49 @@ class _Builder:
             model = models[key]
             if key[3] is None and _is_module_scope(key[1], self.facts):  # type: ignore[index]
                 model.always_saved = True
+
+    def _may_keep(self, call: ast.Call, arg: ast.expr, depth: int) -> bool:
+        """Whether the call may save the model passed as `arg`, or keep it where the rules cannot follow it.
+        A function of this module is read (`evaluate(model, data)` that only calls `model(...)`): it keeps the
+        model when its parameter is saved, returned, stored, bound to another name or handed to another
+        call that may keep it. Anything else may."""
+        function = self._local_function(call.func)
+        if function is None or depth >= _MAX_HELPER_DEPTH:
+            return True
+        param = _parameter_for(call, arg, function)
+        inner = self.facts.scope_of.get(id(function))
+        if param is None or inner is None or any(s.parent is inner for s in self.facts.scope_of.values()):
+            return True  # not bound to a named parameter, or nested functions that may capture it
+        if any(_root(v) == param for values in inner.bindings.values() for v in values if v is not UNKNOWN):
+            return True
+        if _stores(function, param):
+            return True
+        if any(ret.value is not None and _root(ret.value) == param for ret, s in self.facts.returns if s is inner):
+            return True
+        for inner_call, scope in self.facts.calls:
+            if scope is not inner:
+                continue
+            func, name = inner_call.func, called_name(inner_call.func)
+            if isinstance(func, ast.Attribute) and name in _SAVES and _root(func.value) == param:
+                return True
+            if name in _INERT:
+                continue
+            for passed in [*inner_call.args, *(k.value for k in inner_call.keywords)]:
+                passed = passed.value if isinstance(passed, ast.Starred) else passed
+                if isinstance(passed, (ast.Name, ast.Attribute)) and _root(passed) == param:
+                    if self._may_keep(inner_call, passed, depth + 1):
+                        return True
+        return False
+
+    def _local_function(self, func: ast.expr) -> Optional[FunctionDef]:
+        """The module-level or nested function a plain call names, when exactly one is so named."""
+        if not isinstance(func, ast.Name):
+            return None
+        found = [
+            f for f, _ in self.facts.functions
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == func.id
+        ]
+        return found[0] if len(found) == 1 else None
 
     def _names_of_models(self, local: set[ModelKey]) -> set[str]:
         """The variables that hold these models, and those bound to them (`m = model`, `unwrap_model(model)`)."""
@@ -386,6 +434,42 @@ def _binding_scope(name: str, scope: Scope) -> Scope:
             return current
         current = current.parent
     return scope
+
+
+def _stores(function: FunctionDef, param: str) -> bool:
+    """The function puts its parameter somewhere a name does not hold it: an item or attribute of another
+    object (`cache[k] = model`, `trainer.model = model`), a yield, a lambda, a global."""
+    for node in ast.walk(function):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            stored = not all(isinstance(t, ast.Name) for t in targets)
+            if stored and node.value is not None and _mentions(node.value, param):
+                return True
+        elif isinstance(node, (ast.Yield, ast.YieldFrom, ast.Lambda)) and _mentions(node, param):
+            return True
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            return True
+    return False
+
+
+def _mentions(node: ast.AST, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node))
+
+
+def _parameter_for(call: ast.Call, arg: ast.expr, function: FunctionDef) -> Optional[str]:
+    """The parameter of `function` that `arg` of `call` binds, if Python's binding rules say so plainly."""
+    args = function.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    for index, passed in enumerate(call.args):
+        if isinstance(passed, ast.Starred):
+            return None
+        if passed is arg:
+            return positional[index] if index < len(positional) else None
+    for keyword in call.keywords:
+        if keyword.value is arg and keyword.arg is not None:
+            names = set(positional[len(args.posonlyargs):]) | {a.arg for a in args.kwonlyargs}
+            return keyword.arg if keyword.arg in names else None
+    return None
 
 
 def _root(expr: ast.expr) -> Optional[str]:

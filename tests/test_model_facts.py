@@ -75,3 +75,50 @@ def test_modules_without_an_ml_library_hold_no_peft_model() -> None:
     facts = _facts('registry.load_adapter("a.json", adapter_name="lora")\n')
     assert peft_uses(facts) == []
     assert not model_facts(facts).peft_module
+
+
+def test_a_model_passed_to_a_helper_of_the_module_is_saved_only_if_the_helper_may_keep_it() -> None:
+    facts = _facts(
+        """
+        import torch
+        from peft import LoraConfig, get_peft_model
+
+        def evaluate(model, batches):
+            model.eval()
+            with torch.no_grad():
+                return sum(model(**b).loss.item() for b in batches)
+
+        def export(model, out):
+            model.save_pretrained(out)
+
+        def export_later(model, out):
+            prepare(out)
+            export(model, out)
+
+        def prepare(out):
+            print(out)
+
+        def remember(model, cache):
+            cache["model"] = model
+
+        def inspect(base, batches):
+            model = get_peft_model(base, LoraConfig(), adapter_name="evaluated")
+            evaluate(model, batches)
+
+        def train(base, out):
+            model = get_peft_model(base, LoraConfig(), adapter_name="exported")
+            export_later(model, out)
+
+        def keep(base, cache):
+            model = get_peft_model(base, LoraConfig(), adapter_name="stored")
+            remember(model, cache)
+
+        def hand_on(base, trainer_cls):
+            model = get_peft_model(base, LoraConfig(), adapter_name="handed")
+            trainer_cls(model=model).train()
+        """
+    )
+    found = model_facts(facts)
+    uses = {u.value: u for u in peft_uses(facts)}
+    saved = {name: found.model_of(uses[name]).saved for name in ("evaluated", "exported", "stored", "handed")}
+    assert saved == {"evaluated": False, "exported": True, "stored": True, "handed": True}

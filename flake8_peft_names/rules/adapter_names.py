@@ -533,7 +533,9 @@ OVERLAPPING = _rule(
         "`unwrap_model(...)`; a name deleted (`delete_adapter`) before the other is added, or given in a call "
         "inside `with pytest.raises(...)`, is not held. Names given to no model the code can follow are paired "
         "within their function. On a model that is never saved nor handed on while both names exist, the "
-        "finding is latent, and the message says so."
+        "finding is latent, and the message says so. A model passed to a function of the same module is handed "
+        "on only if that function may keep it (saves it, returns it, stores it or passes it on); one that only "
+        "runs or evaluates it does not."
     ),
     why_bad=(
         "Up to peft 0.17.x, saving one adapter selected every key that contained its name, so the checkpoint "

@@ -27,6 +27,7 @@ from ..rule import (
     used_on,
 )
 from ..settings import Settings
+from ..statements import NEW_SCOPES, assigned_targets, blocks, calls_in
 
 RENAME_SAFETY = (
     "Unsafe, and offered only when every use of the value in the file is an adapter name (an argument of "
@@ -231,15 +232,15 @@ def _reuse_in_block(
     """Walk statements in order. A branch or loop body sees a copy, so what it does is forgotten
     after it: a name used in both branches of an `if` is no reuse."""
     for stmt in body:
-        if isinstance(stmt, _NEW_SCOPES):
+        if isinstance(stmt, NEW_SCOPES):
             continue
-        targets = _assigned_targets(stmt)
+        targets = assigned_targets(stmt)
         for target in targets:
             state.forget(target)
-        for call in _calls_in(stmt):
+        for call in calls_in(stmt):
             for use in by_call.get(id(call), []):
                 yield from _reuse_at(use, targets, state, settings)
-        for block in _blocks(stmt):
+        for block in blocks(stmt):
             inner = state if isinstance(stmt, (ast.With, ast.AsyncWith)) else state.copy()
             yield from _reuse_in_block(block, inner, by_call, settings)
 
@@ -282,45 +283,6 @@ def _creates_peft_model(func: ast.expr) -> bool:
         return True
     last = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     return last in PEFT_MODEL_CLASSES or last.startswith("AutoPeftModel")
-
-
-def _blocks(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(stmt, name, None)
-        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-            yield block
-    for handler in getattr(stmt, "handlers", []):
-        yield handler.body
-    for case in getattr(stmt, "cases", []):
-        yield case.body
-
-
-_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _assigned_targets(stmt: ast.stmt) -> list[str]:
-    if isinstance(stmt, ast.Assign):
-        return [ast.unparse(t) for t in stmt.targets]
-    if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) and getattr(stmt, "value", None) is not None:
-        return [ast.unparse(stmt.target)]
-    return []
-
-
-def _calls_in(stmt: ast.stmt) -> Iterator[ast.Call]:
-    """Calls in a statement's own expressions, in source order, not in nested blocks or scopes."""
-    roots: list[ast.AST] = []
-    for name, value in ast.iter_fields(stmt):
-        if name in ("body", "orelse", "finalbody", "handlers", "cases", "decorator_list"):
-            continue
-        roots.extend(value if isinstance(value, list) else [value])
-    calls = [
-        node
-        for root in roots
-        if isinstance(root, ast.AST)
-        for node in ast.walk(root)
-        if isinstance(node, ast.Call)
-    ]
-    return iter(sorted(calls, key=lambda c: (c.lineno, c.col_offset)))
 
 
 def _rule(code: str, name: str, *, hazards: tuple[Hazard, ...], check: Optional[Check] = None, **fields: Any) -> Rule:

@@ -40,6 +40,9 @@ _INERT = frozenset(
 # Attributes and calls that give the same model back.
 _SAME_MODEL_ATTRIBUTES = frozenset({"module", "_orig_mod"})
 _UNWRAP = frozenset({"unwrap_model", "extract_model_from_parallel"})
+# A diffusers pipeline's adapted components: diffusers names adapters per pipeline (`load_lora_weights`,
+# `set_adapters`), so `pipe.unet.add_adapter(...)` gives `pipe` the adapter (in modules that import diffusers).
+_PIPELINE_COMPONENTS = frozenset({"unet", "transformer", "text_encoder", "text_encoder_2", "text_encoder_3", "prior"})
 # Libraries whose `add_adapter` is not PEFT's: AdapterHub (`adapters`, `transformers.adapters` of old).
 _OTHER_ADAPTER_LIBRARIES = frozenset({"adapters"})
 # A module that uses none of these does not hold PEFT models: its `.load_adapter(...)` is something else.
@@ -171,6 +174,7 @@ def _is_peft_module(facts: ModuleFacts) -> bool:
 class _Builder:
     def __init__(self, facts: ModuleFacts) -> None:
         self.facts = facts
+        self.diffusers = any(origin.split(".")[0] == "diffusers" for origin in facts.imports.values())
 
     def expected_to_fail(self, uses: Iterable[NameUse]) -> set[int]:
         blocks = [
@@ -211,7 +215,9 @@ class _Builder:
     ) -> tuple[Optional[ModelKey], str]:
         if depth > _MAX_ALIASES:
             return None, ""
-        if isinstance(expr, ast.Attribute) and expr.attr in _SAME_MODEL_ATTRIBUTES:
+        if isinstance(expr, ast.Attribute) and (
+            expr.attr in _SAME_MODEL_ATTRIBUTES or (expr.attr in _PIPELINE_COMPONENTS and self.diffusers)
+        ):
             return self._key_of_expr(expr.value, scope, at, depth + 1)
         if isinstance(expr, ast.Call) and called_name(expr.func) in _UNWRAP and expr.args:
             return self._key_of_expr(expr.args[0], scope, at, depth + 1)

@@ -122,3 +122,25 @@ def test_a_model_passed_to_a_helper_of_the_module_is_saved_only_if_the_helper_ma
     uses = {u.value: u for u in peft_uses(facts)}
     saved = {name: found.model_of(uses[name]).saved for name in ("evaluated", "exported", "stored", "handed")}
     assert saved == {"evaluated": False, "exported": True, "stored": True, "handed": True}
+
+
+def test_a_diffusers_pipeline_and_its_components_are_one_model() -> None:
+    facts = _facts(
+        """
+        from diffusers import DiffusionPipeline
+        from peft import LoraConfig
+
+        def train(path):
+            pipe = DiffusionPipeline.from_pretrained(path)
+            pipe.load_lora_weights("style", adapter_name="style")
+            pipe.unet.add_adapter(LoraConfig(target_modules=["to_q"]), adapter_name="subject")
+            pipe.text_encoder.add_adapter(LoraConfig(target_modules=["q_proj"]), adapter_name="subject")
+            pipe.set_adapters(["style", "subject"])
+            pipe.unet.save_pretrained("out")
+        """
+    )
+    found = model_facts(facts)
+    models = {id(found.model_of(u)) for u in peft_uses(facts)}
+    assert len(models) == 1
+    (model,) = {id(m): m for m in (found.model_of(u) for u in peft_uses(facts))}.values()
+    assert model is not None and model.text == "pipe" and model.saved

@@ -14,6 +14,7 @@ import re
 from typing import Iterator, Optional, Sequence
 
 from .doc_blocks import Block, markdown_blocks, rst_blocks, strip_ending
+from .line_mentions import with_lines_renamed
 from .engine import may_have_findings
 from .ipython_syntax import mask, unmask
 from .rule import Finding
@@ -24,7 +25,6 @@ RST = (".rst",)
 DOCS = MARKDOWN + RST
 BLOCK_MARK = "# <flake8-peft-names block {}>"
 BLOCK_MARK_RE = re.compile(r"^# <flake8-peft-names block (\d+)>$")
-LINE_IN_MESSAGE = re.compile(r"(\b(?:on|at) |\()line (\d+)\b")
 TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # async tutorials await at the top, as notebooks do
 
 
@@ -90,15 +90,13 @@ class DocFile:
         same_block = first is not None and last is not None and first[0] == last[0]
         end = self._position(finding.end_line, finding.end_col) if same_block else None
 
-        def document_line(match: re.Match) -> str:  # "defined here, used ... on line 9"
-            where = self._position(int(match.group(2)), 0)
-            return match.group(0) if where is None else f"{match.group(1)}line {where[0]}"
+        def document_line(line: int) -> Optional[str]:  # "defined here, used ... on line 9"
+            where = self._position(line, 0)
+            return None if where is None else f"line {where[0]}"
 
-        message = LINE_IN_MESSAGE.sub(document_line, finding.message)
+        named = with_lines_renamed(finding, document_line)
         end_line, end_col = end or start
-        return dataclasses.replace(
-            finding, line=start[0], col=start[1], end_line=end_line, end_col=end_col, message=message
-        )
+        return dataclasses.replace(named, line=start[0], col=start[1], end_line=end_line, end_col=end_col)
 
     def position_lines(self) -> tuple[Sequence[str], dict[int, Sequence[str]]]:
         return self.lines, {}

@@ -22,6 +22,7 @@ from typing import Any, Optional, Sequence
 
 from .engine import may_have_findings
 from .errors import error_line
+from .line_mentions import with_lines_renamed
 from .ipython_syntax import mask, unmask
 from .results import CellFinding
 from .rule import Finding
@@ -29,7 +30,6 @@ from .source_files import ParseError, SourceError, SourceFile, parse
 
 CELL_MARK = "# <flake8-peft-names cell {}>"
 CELL_MARK_RE = re.compile(r"^# <flake8-peft-names cell (\d+)>$")
-LINE_IN_MESSAGE = re.compile(r"(\b(?:on|at) |\()line (\d+)\b")
 TOP_LEVEL_AWAIT = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT  # the kernel runs it
 
 
@@ -165,12 +165,12 @@ def _to_cell(notebook: Notebook, finding: Finding) -> Optional[CellFinding]:
         return None
     end_line, end_col = (end[1], finding.end_col) if end and end[0] == start[0] else (start[1], finding.col)
 
-    def cell_line(match: re.Match) -> str:  # messages that name another line ("defined here, used ... on line 9")
-        where = _place(notebook, int(match.group(2)))
-        return match.group(0) if where is None else f"{match.group(1)}cell {where[0]} line {where[1]}"
+    def cell_line(line: int) -> Optional[str]:
+        where = _place(notebook, line)
+        return None if where is None else f"cell {where[0]} line {where[1]}"
 
-    message = LINE_IN_MESSAGE.sub(cell_line, finding.message)
-    return CellFinding(finding.code, start[1], finding.col, end_line, end_col, message, finding.fix, cell=start[0])
+    named = with_lines_renamed(finding, cell_line)
+    return CellFinding(finding.code, start[1], finding.col, end_line, end_col, named.message, named.fix, cell=start[0])
 
 
 def module_source(notebook: Notebook, filename: str) -> Optional[SourceFile]:

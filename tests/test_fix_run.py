@@ -38,6 +38,7 @@ from flake8_peft_names.settings import build_settings
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS_DIR = Path(__file__).parent / "fix_scripts"
 HARNESS = SCRIPTS_DIR / "harness.py"
+TINY_MODEL = SCRIPTS_DIR.parent / "tiny_model.py"
 SCRIPTS = sorted(p for p in SCRIPTS_DIR.glob("*.py") if p != HARNESS)
 UNSAFE = frozenset({Applicability.SAFE, Applicability.UNSAFE})
 HEADER = re.compile(r'# fixrun: (fixed|display-only "(.*)"|not-reported "(.*)")$')
@@ -141,6 +142,7 @@ def fix_with_cli(path: Path) -> None:
 def copy_to(directory: Path, path: Path) -> Path:
     directory.mkdir()
     shutil.copy(HARNESS, directory / HARNESS.name)
+    shutil.copy(TINY_MODEL, directory / TINY_MODEL.name)
     return Path(shutil.copy(path, directory / path.name))
 
 

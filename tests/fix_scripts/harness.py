@@ -10,18 +10,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tiny_model import TinyModel  # copied beside this file (tests/tiny_model.py)
+
 MARKERS = ("lora_", "ia3_")
-
-
-class TinyModel(nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.q_proj = nn.Linear(8, 8)
-        self.v_proj = nn.Linear(8, 8)
-        self.head = nn.Linear(8, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.relu(self.v_proj(torch.relu(self.q_proj(x)))))
 
 
 def base() -> TinyModel:

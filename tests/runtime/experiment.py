@@ -16,6 +16,8 @@ from peft import IA3Config, LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from ..tiny_model import TinyModel
+
 PEFT_VERSION = Version(peft.__version__)
 SEED = 0
 # Every attribute under which a PEFT layer keeps one entry per adapter (LoRA, IA3, modules_to_save).
@@ -30,19 +32,6 @@ ADAPTER_ATTRS = (
 )
 TARGETS = ["q_proj", "v_proj"]
 CHECKPOINT = "adapter_model.safetensors"
-
-
-class TinyModel(nn.Module):
-    """Two LoRA targets (`q_proj`, `v_proj`) and a `head` for `modules_to_save`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.q_proj = nn.Linear(8, 8)
-        self.v_proj = nn.Linear(8, 8)
-        self.head = nn.Linear(8, 4)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.relu(self.v_proj(torch.relu(self.q_proj(x)))))
 
 
 def make_tiny_model() -> TinyModel:

@@ -52,6 +52,8 @@ class NameContext:
     def _build(cls, facts: ModuleFacts, settings: Settings) -> NameContext:
         methods = settings.methods or facts.methods
         components = set(STRUCTURAL_KEY_COMPONENTS)
+        if not facts.biases - {"none"} and not facts.mentions_modules_to_save:
+            components.discard("bias")  # nothing in the file sets a bias to train: the default "none" keeps none
         components.update(n for m in methods if m.names_reach_keys for n in m.param_names)
         components.update(facts.target_modules or COMMON_TARGET_MODULES)
         components.update(facts.modules_to_save)

@@ -24,6 +24,6 @@ def train(script_args: ScriptArguments, model):
 
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--lora-name", type=str, default="bias")
+parser.add_argument("--lora-name", type=str, default="weight")
 args = parser.parse_args()
 model.load_adapter("out", adapter_name=args.lora_name)

@@ -1,4 +1,4 @@
-"""Measurement: do the structural names `base_model`, `modules_to_save` and `model` break anything?
+"""Measurement: do the structural names `base_model`, `modules_to_save`, `model` and `bias` break anything?
 
 They decide whether these names stay in `peft_facts.STRUCTURAL_KEY_COMPONENTS`. Each scenario runs the
 standard round trip and is described in a few words; the description must match what was measured for the
@@ -20,6 +20,10 @@ SCENARIOS = {
     "modules_to_save second": (("default", "modules_to_save"), ["head"]),
     "model alone": (("model",), None),
     "model second": (("default", "model"), None),
+    # `bias` and its prefixes on a config with bias="none" and no modules_to_save: no key has a `bias` component
+    "bias alone": (("bias",), None),
+    "bias second": (("default", "bias"), None),
+    "b second": (("default", "b"), None),
 }
 
 OK = "ok"
@@ -33,6 +37,11 @@ MEASURED = {
         # `.model` is stripped from every key (base_model.model.q_proj -> base_model.q_proj): all lost.
         "model alone": "'model' lost 4/4; 'model' checkpoint -4 keys +4 keys",
         "model second": "'model' lost 4/4; 'model' checkpoint -4 keys +8 keys",
+        # no tensor is lost: saving keeps every key with "bias" in it, so default's file also carries the
+        # `bias` adapter's tensors (reload ignores them); `b` is inside `base_model`, like `base_model` above.
+        "bias alone": OK,
+        "bias second": "'default' checkpoint +4 keys",
+        "b second": "'b' checkpoint +4 keys",
     },
     "0.20.0": {
         "base_model alone": OK,
@@ -42,6 +51,9 @@ MEASURED = {
         "model alone": OK,
         # default's checkpoint also carries the tensors of `model` (lora_A.model.weight); reload ignores them.
         "model second": "'default' checkpoint +4 keys",
+        "bias alone": OK,
+        "bias second": OK,
+        "b second": OK,
     },
 }
 MEASURED["0.21.2"] = MEASURED["0.20.0"]

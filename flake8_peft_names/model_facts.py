@@ -159,6 +159,7 @@ def _build(facts: ModuleFacts) -> ModelFacts:
         if id(use.call) not in model.configs:
             model.configs[id(use.call)] = builder.config_of_call(use)
     builder.find_saves(result.models)
+    builder.parameters_saved_by_callers(result.models)
     return result
 
 
@@ -313,6 +314,39 @@ class _Builder:
             model = models[key]
             if key[3] is None and _is_module_scope(key[1], self.facts):  # type: ignore[index]
                 model.always_saved = True
+
+    def parameters_saved_by_callers(self, models: dict[ModelKey, Model]) -> None:
+        """A model a function receives as a parameter comes from its callers: saved after the call unless
+        every caller in the module passes a model of its own that is known and never saved after it (a
+        function the module never calls is called from elsewhere: saved, as far as the rules know)."""
+        scopes = {id(s): s for s in self.facts.scope_of.values()}
+        for key, model in models.items():
+            if model.saved or not (isinstance(key, tuple) and len(key) == 4):
+                continue
+            kind, scope_id, name, binding = key
+            scope = scopes.get(scope_id)
+            if kind != "local" or binding is not None or scope is None or name not in scope.params:
+                continue
+            if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                model.always_saved = not self._callers_never_save(scope.node, name, models)
+
+    def _callers_never_save(self, function: FunctionDef, param: str, models: dict[ModelKey, Model]) -> bool:
+        callers = [
+            (call, scope)
+            for call, scope in self.facts.calls
+            if isinstance(call.func, ast.Name) and call.func.id == function.name
+        ]
+        if not callers or self._local_function(ast.Name(function.name)) is not function:
+            return False
+        for call, scope in callers:
+            passed = _argument_for(call, param, function)
+            if passed is None:
+                return False
+            key, _ = self._key_of_expr(passed, scope, position(call))
+            caller_model = models.get(key) if key is not None else None
+            if caller_model is None or caller_model.saved_after(position(call)):
+                return False
+        return True
 
     def _may_keep(self, call: ast.Call, arg: ast.expr, depth: int) -> bool:
         """Whether the call may save the model passed as `arg`, or keep it where the rules cannot follow it.
@@ -476,6 +510,18 @@ def _parameter_for(call: ast.Call, arg: ast.expr, function: FunctionDef) -> Opti
             names = set(positional[len(args.posonlyargs):]) | {a.arg for a in args.kwonlyargs}
             return keyword.arg if keyword.arg in names else None
     return None
+
+
+def _argument_for(call: ast.Call, param: str, function: FunctionDef) -> Optional[ast.expr]:
+    """The argument of `call` that binds `param` of `function`, positionally or by keyword."""
+    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    for keyword in call.keywords:
+        if keyword.arg == param:
+            return keyword.value
+    index = positional.index(param) if param in positional else None
+    return call.args[index] if index is not None and index < len(call.args) else None
 
 
 def _root(expr: ast.expr) -> Optional[str]:

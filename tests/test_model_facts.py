@@ -144,3 +144,51 @@ def test_a_diffusers_pipeline_and_its_components_are_one_model() -> None:
     assert len(models) == 1
     (model,) = {id(m): m for m in (found.model_of(u) for u in peft_uses(facts))}.values()
     assert model is not None and model.text == "pipe" and model.saved
+
+
+def test_a_model_received_as_a_parameter_is_saved_as_its_callers_save_it() -> None:
+    facts = _facts(
+        """
+        from peft import LoraConfig, get_peft_model
+
+        def attach(model, config):
+            model.add_adapter("saved_by_caller", config)
+
+        def exported(model):
+            model.add_adapter("nobody_calls_me", LoraConfig())
+
+        def train(base, out):
+            model = get_peft_model(base, LoraConfig())
+            attach(model, LoraConfig())
+            model.save_pretrained(out)
+
+        def probe(base):
+            model = get_peft_model(base, LoraConfig())
+            attach(model, LoraConfig())
+        """
+    )
+    found = model_facts(facts)
+    uses = {u.value: u for u in peft_uses(facts)}
+    # `attach` is called by `train`, whose model is saved after the call: not latent (though `probe` never saves)
+    assert found.model_of(uses["saved_by_caller"]).saved
+    # a function the module never calls is called from elsewhere: nothing says its model is never saved
+    assert found.model_of(uses["nobody_calls_me"]).saved
+
+
+def test_a_parameter_model_is_unsaved_only_if_every_caller_never_saves() -> None:
+    facts = _facts(
+        """
+        from peft import LoraConfig, get_peft_model
+
+        def attach(model, config):
+            model.add_adapter("inner", config)
+
+        def probe(base):
+            model = get_peft_model(base, LoraConfig())
+            attach(model, LoraConfig())
+            print(model)
+        """
+    )
+    found = model_facts(facts)
+    uses = {u.value: u for u in peft_uses(facts)}
+    assert not found.model_of(uses["inner"]).saved

@@ -47,7 +47,8 @@ MODEL_CONFIG_NOTE = (
 )
 LATENT_NOTE = (
     " A model the code never saves nor hands on after the name is given makes the finding latent (the loss "
-    "happens on save), and the message says so."
+    "happens on save), and the message says so; a model a function receives as a parameter only when every "
+    "caller in the file passes one it never saves afterwards."
 )
 NO_FIX = "No automatic fix: which name to change, and to what, is the user's choice."
 

@@ -293,15 +293,16 @@ class ModuleFacts:
     def _agree(self, values: list[tuple[ast.expr, Scope]], depth: int) -> Optional[Resolved]:
         """The one value all these bindings give, if they agree and are all known. Stops at the first binding
         that is unknown or differs, so an unknown (a cycle, a cut) costs one path, not every branch."""
-        if not values or any(v is UNKNOWN for v, _ in values):
-            return None
         first: Optional[Resolved] = None
         for value, scope in values:
+            if value is UNKNOWN:
+                return None
             resolved = self.resolve(value, scope, depth + 1)
             if resolved is None or (first is not None and resolved.value != first.value):
                 return None
             first = first or resolved
-        assert first is not None
+        if first is None:
+            return None  # no binding
         return first if len(values) == 1 else Resolved(first.value, None)
 
     def _lookup(self, name: str, scope: Scope) -> Optional[tuple[list[tuple[ast.expr, Scope]], Scope]]:

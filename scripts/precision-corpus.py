@@ -242,6 +242,8 @@ def attach_verdicts(findings: list[dict], triage: list[dict]) -> list[dict]:
 def count_lines(root: Path) -> tuple[int, int, int]:
     py = nb = lines = 0
     for path in root.rglob("*"):
+        if not path.is_file():  # llmcompressor's sdist has a folder named ast_utils.py
+            continue
         if path.suffix == ".py":
             py += 1
             lines += path.read_bytes().count(b"\n")

@@ -24,14 +24,14 @@ from flake8_peft_names.settings import build_settings
 from .experiment import ConfigFactory, adapter_tensors, ia3, lora, make_tiny_model, randomise
 
 INSTALLED = frozenset({Version(peft.__version__)})
-NAME, OTHER = "ad", "adapter"
+NAME, OTHER = "ad", "adapter"  # noqa: PFT106 (names that overlap on purpose: the hazard PFT205 is about)
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 def two_adapters(config: ConfigFactory) -> nn.Module:
     model = get_peft_model(make_tiny_model(), config(), adapter_name=NAME)
-    model.add_adapter(OTHER, config())
+    model.add_adapter(OTHER, config())  # noqa: PFT106
     randomise(model, NAME, seed=1)
     randomise(model, OTHER, seed=2)
     return model

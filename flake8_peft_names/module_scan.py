@@ -188,6 +188,7 @@ def _import(facts: ModuleFacts, node: ast.Import, scope: Scope) -> None:
     for alias in node.names:
         local = alias.asname or alias.name.split(".")[0]
         facts.imports[local] = alias.name if alias.asname else local
+        facts.import_sources.setdefault(local, []).append((0, facts.imports[local], None))
         scope.bind(local, UNKNOWN)
 
 
@@ -195,12 +196,18 @@ def _import_from(facts: ModuleFacts, node: ast.ImportFrom, scope: Scope) -> None
     module = node.module or ""
     for alias in node.names:
         if alias.name == "*":
+            facts.star_import = True
             continue
         local = alias.asname or alias.name
         facts.imports[local] = f"{module}.{alias.name}" if module and not node.level else alias.name
+        facts.import_sources.setdefault(local, []).append((node.level, module, alias.name))
         scope.bind(local, UNKNOWN)
         if module.split(".")[0] == "peft" and alias.name in METHODS_BY_CONFIG:
             facts.config_methods.add(METHODS_BY_CONFIG[alias.name].peft_type)
+
+
+def _global(facts: ModuleFacts, node: ast.Global, scope: Scope) -> None:
+    facts.declared_global.update(node.names)
 
 
 def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
@@ -287,6 +294,7 @@ _HANDLERS: dict[type[ast.AST], Callable[[ModuleFacts, Any, Scope], Optional[Scop
     ast.Import: _import,
     ast.ImportFrom: _import_from,
     ast.Call: _call,
+    ast.Global: _global,
     ast.DictComp: _comprehension,
     ast.ListComp: _comprehension,
     ast.SetComp: _comprehension,

@@ -375,7 +375,6 @@ def dotted(expr: ast.expr) -> tuple[str, ...]:
     return (expr.id, *reversed(parts)) if isinstance(expr, ast.Name) else ()
 
 
-
 def called_name(func: ast.expr) -> Optional[str]:
     """`f` of `f(...)` and of `obj.f(...)`."""
     if isinstance(func, ast.Name):

@@ -183,6 +183,8 @@ class _Builder:
     # -- which model -------------------------------------------------------------------------------
 
     def model_key(self, use: NameUse) -> tuple[Optional[ModelKey], str]:
+        if use.through:
+            return None, ""  # the receiver of another module's wrapper need not be the model it changes
         call, func = use.call, use.call.func
         creator = _creator_name(func)
         if creator is not None:

@@ -58,7 +58,7 @@ def _module_in(base: Path, parts: Sequence[str]) -> Optional[Path]:
         return folder.with_suffix(".py")
     if (folder / INIT).is_file():
         return folder / INIT
-    return folder if parts and folder.is_dir() else None
+    return folder if folder.is_dir() else None
 
 
 def find_project(path: str) -> Project:

@@ -46,6 +46,11 @@ class ProjectView(Protocol):
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
         """The string constant the path names."""
 
+    def attribute(self, name: str) -> Optional[ImportedValue]:
+        """The value an attribute so named has on any object (`args.adapter_name`): the one every class
+        attribute, `self.` assignment and argparse option of that name agrees on in the project modules this
+        module imports."""
+
     def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
         """How the function the path names forwards its parameters (as seen from this module)."""
 

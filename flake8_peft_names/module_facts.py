@@ -100,6 +100,7 @@ class ModuleFacts:
     import_sources: dict[str, list[ImportSource]] = field(default_factory=dict)  # local name -> each import of it
     star_import: bool = False  # `from m import *`: any imported name may be rebound by it
     declared_global: set[str] = field(default_factory=set)  # names a function declares `global`
+    assigned_attrs: set[str] = field(default_factory=set)  # attributes set on other objects than `self` ("*": any)
     project: Optional[ProjectView] = None  # the rest of the project, when the front end analyses it
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False
@@ -335,7 +336,11 @@ class ModuleFacts:
                     return self._agree(values, depth)
             if owner.id in self.imports:
                 return self.imported_value(dotted(expr), scope)
-        return self._agree(self.loose_attrs.get(attr, []), depth)
+        loose = self.loose_attrs.get(attr, [])
+        if not loose and self.project is not None and not {attr, "*"} & self.assigned_attrs:
+            found = self.project.attribute(attr)
+            return Resolved(found.value, None, found.note, imported=True) if found is not None else None
+        return self._agree(loose, depth)
 
     # ----------------------------------------------------------------------------------------
     # Names taken from other modules of the project

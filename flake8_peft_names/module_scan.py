@@ -129,6 +129,8 @@ def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: S
         if cls is not None:
             facts.instance_attrs.setdefault(id(cls), {}).setdefault(target.attr, []).append(value)
             facts.loose_attrs.setdefault(target.attr, []).append((value, scope))
+    elif isinstance(target, ast.Attribute):
+        facts.assigned_attrs.add(target.attr)  # `args.adapter_name = ...`: on an object of unknown class
 
 
 def _assign(facts: ModuleFacts, node: ast.Assign, scope: Scope) -> None:
@@ -219,6 +221,9 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
         facts.config_methods.add(LORA.peft_type)
     elif name == "add_argument":
         _argparse_option(facts, node, scope)
+    elif name == "setattr" and len(node.args) >= 2:
+        attr = node.args[1]
+        facts.assigned_attrs.add(attr.value if isinstance(attr, ast.Constant) and isinstance(attr.value, str) else "*")
     for keyword in node.keywords:
         if keyword.arg == "peft_type":
             _peft_type(facts, keyword.value)

@@ -44,13 +44,15 @@ class Project:
             own = () if (importer.parent / INIT).is_file() else (importer.parent,)
             bases = (*self.roots, *own)
         for base in bases:
-            found = _module_in(base, parts)
+            found = _module_in(base, tuple(parts))
             if found is not None and found.is_relative_to(self.root):
                 return found
         return None
 
 
-def _module_in(base: Path, parts: Sequence[str]) -> Optional[Path]:
+@functools.lru_cache(maxsize=4096)
+def _module_in(base: Path, parts: tuple[str, ...]) -> Optional[Path]:
+    """Cached for the run: a run may change what files say (`--fix`), never which files there are."""
     if any(not part.isidentifier() for part in parts):
         return None
     folder = base.joinpath(*parts)

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 from .adapter_sites import MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
-from .module_facts import UNKNOWN, ImportSource, ModuleFacts
+from .module_facts import UNKNOWN, ImportSource, ModuleFacts, Resolved
 from .module_scan import collect
 from .project import INIT, Project, find_project
 from .source_files import SourceError, read_source
@@ -40,10 +41,12 @@ Member = tuple[str, Optional[str], str]  # (module shown, class or None, name) o
 class ModuleSummary:
     path: Path
     shown: str
-    constants: dict[str, ImportedValue]
+    constants: dict[str, ImportedValue]  # module-level names, and `Class.attr` of module-level classes
+    attributes: dict[str, Optional[ImportedValue]]  # what `obj.attr` is here, for any object; None: not known
     forwarders: tuple[Forwarder, ...]  # as an importer sees them: `modules` starts with this module
     members: frozenset[Member]  # the module-level functions and methods of module-level classes, defined once
     reexports: dict[str, ImportSource]  # module-level names imported once, that an importer may take from here
+    imports: tuple[Path, ...]  # the project modules it imports
 
     def functions(self, name: str) -> tuple[Forwarder, ...]:
         return tuple(f for f in self.forwarders if f.name == name and not f.method)
@@ -87,13 +90,15 @@ class ProjectIndex:
             for f in forwarders(facts)
             if (shown, f.owner, f.name) in members
         )
-        reexported: tuple[Forwarder, ...] = ()
-        methods_there: frozenset[Member] = frozenset()
-        if path.name == INIT and hops > 0:  # a package passes on the methods of the modules it imports
-            reexported = tuple(f for s in view.imported_summaries() for f in s.forwarders if f.method)
-            methods_there = frozenset(m for s in view.imported_summaries() for m in s.members if m[1] is not None)
         return ModuleSummary(
-            path, shown, _constants(facts, shown), own + reexported, members | methods_there, _reexports(facts)
+            path,
+            shown,
+            {**_constants(facts, shown), **_class_constants(facts, shown)},
+            _attributes(facts, shown),
+            own,
+            members,
+            _reexports(facts),
+            tuple(dict.fromkeys(p for p in (view.module_of(src) for src in _sources(facts)) if p is not None)),
         )
 
 
@@ -116,10 +121,44 @@ def _constants(facts: ModuleFacts, shown: str) -> dict[str, ImportedValue]:
         if value is UNKNOWN:
             continue  # a def, a class, an import (passed on by `reexports`), an unpacked tuple ...
         resolved = facts.resolve(ast.Name(id=name, ctx=ast.Load()), facts.module_scope)
-        if resolved is not None:
+        if resolved is not None:  # a value of another module names that module already
             where = f"defined as {name} in {shown}"
-            note = resolved.note if resolved.imported else "; ".join(n for n in (resolved.note, where) if n)
-            found[name] = ImportedValue(resolved.value, note or where)
+            found[name] = ImportedValue(resolved.value, resolved.note or where) if resolved.imported else _value(
+                resolved, where
+            )
+    return found
+
+
+def _class_constants(facts: ModuleFacts, shown: str) -> dict[str, ImportedValue]:
+    """`Class.attr` of each module-level class bound once: its class attributes bound once (a dataclass
+    field's default), when nothing in the module sets that attribute elsewhere."""
+    found: dict[str, ImportedValue] = {}
+    for name, value in _bound_once(facts).items():
+        cls = facts.classes.get(name)
+        if value is not UNKNOWN or cls is None or cls.parent is not facts.module_scope:
+            continue
+        changed = facts.instance_attrs.get(id(cls), {})
+        for attr, values in cls.bindings.items():
+            if len(values) != 1 or attr in changed or {attr, "*"} & facts.assigned_attrs:
+                continue
+            resolved = facts.resolve(values[0], cls)
+            if resolved is not None:
+                found[f"{name}.{attr}"] = _value(resolved, f"defined as {name}.{attr} in {shown}")
+    return found
+
+
+def _value(resolved: Resolved, where: str) -> ImportedValue:
+    return ImportedValue(resolved.value, "; ".join(n for n in (resolved.note, where) if n))
+
+
+def _attributes(facts: ModuleFacts, shown: str) -> dict[str, Optional[ImportedValue]]:
+    """What an attribute read on any object takes from this module: the one value all its class attributes,
+    `self.` assignments and argparse options of that name agree on; None when they do not, or one is not
+    known statically, or the module sets it on another object."""
+    found: dict[str, Optional[ImportedValue]] = {}
+    for attr, values in facts.loose_attrs.items():
+        resolved = None if {attr, "*"} & facts.assigned_attrs else facts._agree(values, 0)
+        found[attr] = _value(resolved, f"the value of .{attr} in {shown}") if resolved is not None else None
     return found
 
 
@@ -160,22 +199,41 @@ class FileLookup:
 
 
 class ModuleView:
-    """What one module's imports name in the project (forwarding.ProjectView), summarised `hops` deep."""
+    """What one module's imports name in the project (forwarding.ProjectView), summarised `hops` deep. It
+    lives for one analysis of one module: each file it reads is read once."""
 
     def __init__(self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts, hops: int) -> None:
         self.index, self.project, self.path, self.facts, self.hops = index, project, path, facts, hops
-        self._imported: Optional[list[ModuleSummary]] = None
+        self._summaries: dict[tuple[Path, int], Optional[ModuleSummary]] = {}
+        self._texts: dict[Path, bytes] = {}
+        self._imported: Optional[list[Path]] = None
+        self._methods: dict[str, tuple[Forwarder, ...]] = {}
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
         found = self._member(path)
         return found[0].constants.get(found[1]) if found is not None else None
+
+    def attribute(self, name: str) -> Optional[ImportedValue]:
+        summaries = self._mentioning(re.compile(re.escape(name.encode()) + rb"\b"))
+        values = [s.attributes[name] for s in summaries if name in s.attributes]
+        known = [v for v in values if v is not None]
+        if not values or len(known) != len(values) or len({v.value for v in known}) != 1:
+            return None
+        if len(known) > 1:
+            return ImportedValue(known[0].value, f"the value of .{name} in {len(known)} modules it imports")
+        return known[0]
 
     def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
         found = self._member(path)
         return found[0].functions(found[1]) if found is not None else ()
 
     def methods(self, name: str) -> tuple[Forwarder, ...]:
-        summaries = [s for s in self.imported_summaries() if any(m[2] == name and m[1] for m in s.members)]
+        if name not in self._methods:
+            self._methods[name] = self._find_methods(name)
+        return self._methods[name]
+
+    def _find_methods(self, name: str) -> tuple[Forwarder, ...]:
+        summaries = self._mentioning(re.compile(rb"def\s+" + re.escape(name.encode()) + rb"\s*\("))
         defined = {(m[0], m[1]) for s in summaries for m in s.members if m[2] == name and m[1] is not None}
         groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
         for summary in summaries:
@@ -190,18 +248,37 @@ class ModuleView:
         first = min(groups)
         return tuple(sorted(groups[first], key=lambda f: (f.param, f.api.name)))
 
-    def imported_summaries(self) -> list[ModuleSummary]:
-        """The summaries of the project modules this module imports, and of the modules a package's
-        `__init__.py` it imports from imports (each once)."""
+    def _mentioning(self, pattern: re.Pattern[bytes]) -> list[ModuleSummary]:
+        """The summaries of the imported modules (`imported`) whose text matches: a cheap search spares
+        summarising the modules that cannot define what is looked for."""
+        found = [self._summary(p, self.hops) for p in self.imported() if pattern.search(self._text(p))]
+        return [s for s in found if s is not None]
+
+    def imported(self) -> list[Path]:
+        """The project modules this module imports, and those that the `__init__.py` of a package it
+        imports from imports (each once)."""
         if self._imported is None:
-            seen: dict[Path, ModuleSummary] = {}
-            for source in _sources(self.facts):
-                found = self.module_of(source)
-                summary = self.index.summary(self.project, found, self.hops) if found is not None else None
-                if summary is not None:
-                    seen.setdefault(summary.path, summary)
-            self._imported = list(seen.values())
+            direct = [p for p in (self.module_of(source) for source in _sources(self.facts)) if p is not None]
+            found = dict.fromkeys(p for p in direct if p.is_file())
+            for path in direct:
+                summary = self._summary(path, self.hops) if path.name == INIT else None
+                found.update(dict.fromkeys(summary.imports if summary is not None else ()))
+            self._imported = [p for p in found if p.is_file()]
         return self._imported
+
+    def _text(self, path: Path) -> bytes:
+        if path not in self._texts:
+            try:
+                self._texts[path] = path.read_bytes()
+            except OSError:
+                self._texts[path] = b""
+        return self._texts[path]
+
+    def _summary(self, path: Path, hops: int) -> Optional[ModuleSummary]:
+        key = (path, hops)
+        if key not in self._summaries:
+            self._summaries[key] = self.index.summary(self.project, path, hops)
+        return self._summaries[key]
 
     def module_of(self, source: ImportSource) -> Optional[Path]:
         """The project module an import statement reads: `from a import b` reads `a/b.py` when it exists,
@@ -217,15 +294,15 @@ class ModuleView:
         importer, source, attrs, hops = self.path, sources[0], path[1:], self.hops
         while hops >= 0:
             found = self._walk(importer, source, attrs)
-            if found is None or len(found[1]) != 1:
-                return None
-            module, (name,) = found
-            summary = self.index.summary(self.project, module, hops)
+            if found is None or not 1 <= len(found[1]) <= 2:
+                return None  # a module, or deeper than `Class.attr`
+            module, rest = found
+            summary = self._summary(module, hops)
             if summary is None:
                 return None
-            if name not in summary.reexports:
-                return summary, name
-            importer, source, attrs, hops = module, summary.reexports[name], (), hops - 1  # a package's name
+            if rest[0] not in summary.reexports:
+                return summary, ".".join(rest)
+            importer, source, attrs, hops = module, summary.reexports[rest[0]], rest[1:], hops - 1  # passed on
         return None
 
     def _walk(

@@ -275,21 +275,30 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
         func = call.func
         path = dotted(func)
         found: tuple[Forwarder, ...] = ()
+        if not (path and path[0] in facts.imports) and not isinstance(func, ast.Attribute):
+            continue
+        if not _may_pass_name(facts, call, scope):
+            continue  # no argument is a known string or a parameter: nothing to look up
         if path and path[0] in facts.imports:
             if facts.project_name(path, scope):
                 found = project.functions(path)
-        elif isinstance(func, ast.Attribute) and func.attr not in defined and _may_pass_name(call):
+        elif isinstance(func, ast.Attribute) and func.attr not in defined:
             if func.attr not in METHODS_TAKING_NAMES and func.attr not in PEFT_CALLABLES:
                 found = tuple(f for f in project.methods(func.attr) if f.method)
         for forwarder in found:
             yield _Forwarded(call, scope, forwarder, imported=True)
 
 
-def _may_pass_name(call: ast.Call) -> bool:
-    """Whether any argument may hold a string: spares looking up methods for calls that pass none."""
-    values = [*call.args, *(k.value for k in call.keywords)]
-    return any(isinstance(v, (ast.Name, ast.Attribute, ast.IfExp, ast.JoinedStr)) or (
-        isinstance(v, ast.Constant) and isinstance(v.value, str)) for v in values)
+def _may_pass_name(facts: ModuleFacts, call: ast.Call, scope: Scope) -> bool:
+    """Whether an argument may be an adapter name: a parameter of the calling function (which makes that
+    function a forwarder too), an attribute (resolved only if the call forwards it: looking up what an
+    attribute holds reads other modules), or a string known statically."""
+    for value in (*call.args, *(k.value for k in call.keywords)):
+        if isinstance(value, ast.Attribute) or (isinstance(value, ast.Name) and value.id in scope.params):
+            return True
+        if not isinstance(value, ast.Starred) and facts.resolve_each(value, scope):
+            return True
+    return False
 
 
 def _defined_names(facts: ModuleFacts) -> dict[str, int]:

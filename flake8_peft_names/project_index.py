@@ -24,7 +24,7 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .adapter_sites import MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
@@ -34,6 +34,7 @@ from .project import INIT, Project, find_project
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
+KEPT_TREES = 32
 Member = tuple[str, Optional[str], str]  # (module shown, class or None, name) of a function or method
 
 
@@ -57,6 +58,15 @@ class ProjectIndex:
 
     def __init__(self) -> None:
         self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
+        self._words: dict[bytes, Words] = {}
+        self._trees: dict[bytes, Optional[ast.Module]] = {}
+
+    def words(self, raw: bytes) -> Words:
+        """What a module's text may define, by the hash of its bytes."""
+        key = hashlib.blake2b(raw, digest_size=16).digest()
+        if key not in self._words:
+            self._words[key] = _words(raw)
+        return self._words[key]
 
     def lookup(self, path: str) -> FileLookup:
         """What the engine asks for the file at `path` (which need not exist: stdin by its display name)."""
@@ -70,16 +80,26 @@ class ProjectIndex:
             raw = path.read_bytes()
         except OSError:
             return None
-        key = (path, hashlib.blake2b(raw, digest_size=16).digest(), hops)
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
+        key = (path, digest, hops)
         if key not in self._summaries:
-            self._summaries[key] = self._summarise(project, path, raw, hops)
+            tree = self._tree(path, raw, digest)
+            self._summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
         return self._summaries[key]
 
-    def _summarise(self, project: Project, path: Path, raw: bytes, hops: int) -> Optional[ModuleSummary]:
-        try:
-            tree = read_source(raw, str(path)).tree
-        except SourceError:
-            return None
+    def _tree(self, path: Path, raw: bytes, digest: bytes) -> Optional[ast.Module]:
+        """The module's `ast`, parsed once for all its depths (the last few kept: the facts of each depth are
+        built from it, never changing it)."""
+        if digest not in self._trees:
+            try:
+                self._trees[digest] = read_source(raw, str(path)).tree
+            except SourceError:
+                self._trees[digest] = None
+            while len(self._trees) > KEPT_TREES:
+                del self._trees[next(iter(self._trees))]
+        return self._trees[digest]
+
+    def _summarise(self, project: Project, path: Path, tree: ast.Module, hops: int) -> ModuleSummary:
         facts = collect(tree)
         view = ModuleView(self, project, path, facts, hops - 1)
         facts.project = view if hops > 0 else None
@@ -188,6 +208,25 @@ def _members(facts: ModuleFacts, shown: str) -> frozenset[Member]:
     return frozenset(found)
 
 
+@dataclass(frozen=True)
+class Words:
+    """What a cheap search of a module's text says it may define: the names after `def`, and the attributes it
+    may set (`name = ` or `name: T = ` at the start of an indented line, `self.name = `, an argparse option
+    `--name`, `dest="name"`). A superset: only the modules it names are summarised."""
+
+    defs: frozenset[str]
+    sets: frozenset[str]
+
+
+_DEF = re.compile(rb"def\s+(\w+)\s*\(")
+_SETS = re.compile(rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]")
+
+
+def _words(text: bytes) -> Words:
+    sets = {g.decode("latin-1").replace("-", "_") for groups in _SETS.findall(text) for g in groups if g}
+    return Words(frozenset(m.decode("latin-1") for m in _DEF.findall(text)), frozenset(sets))
+
+
 class FileLookup:
     """The engine's door to the project of one checked file (engine.ProjectLookup)."""
 
@@ -205,16 +244,17 @@ class ModuleView:
     def __init__(self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts, hops: int) -> None:
         self.index, self.project, self.path, self.facts, self.hops = index, project, path, facts, hops
         self._summaries: dict[tuple[Path, int], Optional[ModuleSummary]] = {}
-        self._texts: dict[Path, bytes] = {}
+        self._texts: dict[Path, Words] = {}
         self._imported: Optional[list[Path]] = None
         self._methods: dict[str, tuple[Forwarder, ...]] = {}
+        self._members: dict[tuple[tuple[str, ...], bool], Optional[tuple[ModuleSummary, str]]] = {}
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
         found = self._member(path)
         return found[0].constants.get(found[1]) if found is not None else None
 
     def attribute(self, name: str) -> Optional[ImportedValue]:
-        summaries = self._mentioning(re.compile(re.escape(name.encode()) + rb"\b"))
+        summaries = self._defining(lambda words: name in words.sets)
         values = [s.attributes[name] for s in summaries if name in s.attributes]
         known = [v for v in values if v is not None]
         if not values or len(known) != len(values) or len({v.value for v in known}) != 1:
@@ -224,7 +264,7 @@ class ModuleView:
         return known[0]
 
     def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
-        found = self._member(path)
+        found = self._member(path, defines=True)
         return found[0].functions(found[1]) if found is not None else ()
 
     def methods(self, name: str) -> tuple[Forwarder, ...]:
@@ -233,7 +273,9 @@ class ModuleView:
         return self._methods[name]
 
     def _find_methods(self, name: str) -> tuple[Forwarder, ...]:
-        summaries = self._mentioning(re.compile(rb"def\s+" + re.escape(name.encode()) + rb"\s*\("))
+        if name.startswith("__"):
+            return ()  # `super().__init__(...)`: every class has one; which one runs is not known here
+        summaries = self._defining(lambda words: name in words.defs)
         defined = {(m[0], m[1]) for s in summaries for m in s.members if m[2] == name and m[1] is not None}
         groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
         for summary in summaries:
@@ -248,10 +290,9 @@ class ModuleView:
         first = min(groups)
         return tuple(sorted(groups[first], key=lambda f: (f.param, f.api.name)))
 
-    def _mentioning(self, pattern: re.Pattern[bytes]) -> list[ModuleSummary]:
-        """The summaries of the imported modules (`imported`) whose text matches: a cheap search spares
-        summarising the modules that cannot define what is looked for."""
-        found = [self._summary(p, self.hops) for p in self.imported() if pattern.search(self._text(p))]
+    def _defining(self, wanted: Callable[[Words], bool]) -> list[ModuleSummary]:
+        """The summaries of the imported modules (`imported`) whose text may define what is wanted."""
+        found = [self._summary(p, self.hops) for p in self.imported() if wanted(self._words(p))]
         return [s for s in found if s is not None]
 
     def imported(self) -> list[Path]:
@@ -266,12 +307,13 @@ class ModuleView:
             self._imported = [p for p in found if p.is_file()]
         return self._imported
 
-    def _text(self, path: Path) -> bytes:
+    def _words(self, path: Path) -> Words:
         if path not in self._texts:
             try:
-                self._texts[path] = path.read_bytes()
+                raw = path.read_bytes()
             except OSError:
-                self._texts[path] = b""
+                raw = b""
+            self._texts[path] = self.index.words(raw)
         return self._texts[path]
 
     def _summary(self, path: Path, hops: int) -> Optional[ModuleSummary]:
@@ -286,8 +328,16 @@ class ModuleView:
         found = self._walk(self.path, source, ())
         return found[0] if found is not None else None
 
-    def _member(self, path: tuple[str, ...]) -> Optional[tuple[ModuleSummary, str]]:
-        """The summary of the module that defines what `path` names, and its name there."""
+    def _member(self, path: tuple[str, ...], defines: bool = False) -> Optional[tuple[ModuleSummary, str]]:
+        """The summary of the module that defines what `path` names, and its name there; with `defines`, only a
+        module whose text may define a function of that name, or a package's `__init__.py` (which may pass it
+        on), is summarised."""
+        key = (path, defines)
+        if key not in self._members:
+            self._members[key] = self._find_member(path, defines)
+        return self._members[key]
+
+    def _find_member(self, path: tuple[str, ...], defines: bool) -> Optional[tuple[ModuleSummary, str]]:
         sources = self.facts.import_sources.get(path[0], []) if path else []
         if len(sources) != 1:
             return None
@@ -297,6 +347,8 @@ class ModuleView:
             if found is None or not 1 <= len(found[1]) <= 2:
                 return None  # a module, or deeper than `Class.attr`
             module, rest = found
+            if defines and module.name != INIT and rest[0] not in self._words(module).defs:
+                return None
             summary = self._summary(module, hops)
             if summary is None:
                 return None

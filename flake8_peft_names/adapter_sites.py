@@ -277,8 +277,8 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
         found: tuple[Forwarder, ...] = ()
         if not (path and path[0] in facts.imports) and not isinstance(func, ast.Attribute):
             continue
-        if not _may_pass_name(facts, call, scope):
-            continue  # no argument is a known string or a parameter: nothing to look up
+        if not _may_pass_name(call, scope, project.checked):
+            continue  # no argument may be a name: nothing to look up
         if path and path[0] in facts.imports:
             if facts.project_name(path, scope):
                 found = project.functions(path)
@@ -289,16 +289,14 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
             yield _Forwarded(call, scope, forwarder, imported=True)
 
 
-def _may_pass_name(facts: ModuleFacts, call: ast.Call, scope: Scope) -> bool:
-    """Whether an argument may be an adapter name: a parameter of the calling function (which makes that
-    function a forwarder too), an attribute (resolved only if the call forwards it: looking up what an
-    attribute holds reads other modules), or a string known statically."""
-    for value in (*call.args, *(k.value for k in call.keywords)):
-        if isinstance(value, ast.Attribute) or (isinstance(value, ast.Name) and value.id in scope.params):
-            return True
-        if not isinstance(value, ast.Starred) and facts.resolve_each(value, scope):
-            return True
-    return False
+def _may_pass_name(call: ast.Call, scope: Scope, checked: bool) -> bool:
+    """Whether the call may pass a name on: in the module checked, any argument (what it holds is resolved
+    only if the callee forwards it); in a module read for what it forwards, a parameter of the calling
+    function (which makes that function a forwarder too)."""
+    values = [*call.args, *(k.value for k in call.keywords)]
+    if checked:
+        return bool(values)
+    return any(isinstance(v, ast.Name) and v.id in scope.params for v in values)
 
 
 def _defined_names(facts: ModuleFacts) -> dict[str, int]:

@@ -43,6 +43,8 @@ class ProjectView(Protocol):
     """What one module's imports name in its project, read lazily. `path` is a name this module imports
     followed by attributes (`("constants", "ADAPTER_NAME")`); anything not known statically is None or ()."""
 
+    checked: bool  # the module is the one checked (its names are reported), not one read for what it forwards
+
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
         """The string constant the path names."""
 

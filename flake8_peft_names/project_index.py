@@ -1,21 +1,23 @@
 """The project analysis of `check`, `--fix` and the codemod: what the other modules of a checked file's
 project tell the rules, read lazily, only for the modules the file imports and only as far as it uses them.
 
-Each module is summarised once per run (per process) from one pass over its `ast` (never imported, never
-run): its string constants, its forwarders (functions and methods that pass a parameter on as an adapter
-name, adapter_sites.forwarders), the methods it defines, and the names it imports. A summary is keyed by the
-file's path, the hash of its bytes and its `hops`: how many further imports deep its own analysis may look.
-A checked file looks MAX_HOPS - 1 imports deep, the modules it imports one less, and so on, so that a chain
-of wrappers across modules is followed as deep as one within a module, and import cycles end.
+Modules are read (never imported, never run) in three steps, each done only when the one before says it may
+matter: `Words`, a regex pass over the text (the names a module may define or set); `ModuleTable`, one pass
+over its `ast` (its functions and methods, the names it passes on, the project modules it imports);
+`ModuleSummary`, its string constants, attribute values and forwarders (functions and methods that pass a
+parameter on as an adapter name, adapter_sites.forwarders). Each is made once per run (per process), by the
+hash of the file's bytes; a summary also by its `hops`: how many further imports deep its own analysis may
+look. A checked file looks MAX_HOPS - 1 imports deep, the modules it imports one less, and so on, so that a
+chain of wrappers across modules is followed as deep as one within a module, and import cycles end.
 
 What a module takes from another: a name it imports once (`from .constants import ADAPTER_NAME`,
 `from mypkg.model import wrappers`, `import mypkg.constants as c`), never rebound, in a module without a star
 import, that the project defines: a module-level string constant bound once (and no function declares it
-`global`), a module-level function or a method of a module-level class defined once. A package's
-`__init__.py` passes on the names it imports. Methods are matched by name on any receiver (the receiver's
-class is not known statically), and only when the name is defined as a method in a module this one imports
-(directly, or through the `__init__.py` of a package it imports from), by no class there that does not
-forward it, not differently by two classes, and not in this module.
+`global`), a class attribute, a module-level function or a method of a module-level class defined once. A
+package's `__init__.py` passes on the names it imports. Methods are matched by name on any receiver (the
+receiver's class is not known statically), and only when the name is defined as a method in a module this one
+imports (directly, or through the `__init__.py` of a package it imports from), by no class there that does
+not forward it, not differently by two classes, and not in this module.
 """
 from __future__ import annotations
 
@@ -24,9 +26,10 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from .adapter_sites import MAX_FORWARDING, forwarders
+from .engine import may_have_findings
 from .forwarding import Forwarder, ImportedValue
 from .module_facts import UNKNOWN, ImportSource, ModuleFacts, Resolved
 from .module_scan import collect
@@ -34,92 +37,163 @@ from .project import INIT, Project, find_project
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
-KEPT_TREES = 32
-Member = tuple[str, Optional[str], str]  # (module shown, class or None, name) of a function or method
+KEPT_TREES = 128
+Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a regex pass over a module's text says it may define: the names after `def`, the names assigned at
+    the start of a line, and the attributes it may set (`name = ` or `name: T = ` at the start of an indented
+    line, `self.name = `, an argparse option `--name`, `dest="name"`). A superset: only the modules it names
+    are read further."""
+
+    defs: frozenset[str]
+    top: frozenset[str]
+    sets: frozenset[str]
+    mentions: bool  # of adapters, peft, LoRA or state dicts (engine.may_have_findings)
+
+
+_DEF = re.compile(rb"def\s+(\w+)\s*\(")
+_TOP = re.compile(rb"(?m)^(\w+)\s*(?::[^=\n]*)?=")
+_SETS = re.compile(rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]")
+NO_WORDS = Words(frozenset(), frozenset(), frozenset(), False)
+
+
+def _words(text: bytes) -> Words:
+    def names(pattern: re.Pattern[bytes]) -> frozenset[str]:
+        groups = [g for m in pattern.findall(text) for g in ((m,) if isinstance(m, bytes) else m) if g]
+        return frozenset(g.decode("latin-1").replace("-", "_") for g in groups)
+
+    return Words(names(_DEF), names(_TOP), names(_SETS), may_have_findings(text.decode("latin-1")))
+
+
+@dataclass(frozen=True)
+class ModuleTable:
+    """What one pass over a module's `ast` says, however deep it is read."""
+
+    members: frozenset[Member]  # module-level functions and methods of module-level classes, defined once
+    reexports: dict[str, ImportSource]  # module-level names imported once, that an importer may take from here
+    imports: tuple[Path, ...]  # the project modules it imports
 
 
 @dataclass(frozen=True)
 class ModuleSummary:
-    path: Path
-    shown: str
+    """What a module defines, read `hops` imports deep."""
+
     constants: dict[str, ImportedValue]  # module-level names, and `Class.attr` of module-level classes
     attributes: dict[str, Optional[ImportedValue]]  # what `obj.attr` is here, for any object; None: not known
     forwarders: tuple[Forwarder, ...]  # as an importer sees them: `modules` starts with this module
-    members: frozenset[Member]  # the module-level functions and methods of module-level classes, defined once
-    reexports: dict[str, ImportSource]  # module-level names imported once, that an importer may take from here
-    imports: tuple[Path, ...]  # the project modules it imports
 
     def functions(self, name: str) -> tuple[Forwarder, ...]:
         return tuple(f for f in self.forwarders if f.name == name and not f.method)
 
 
 class ProjectIndex:
-    """The summaries of one run, by (path, content hash, hops)."""
+    """What one run has read of the modules of its projects, by content hash."""
 
     def __init__(self) -> None:
-        self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
         self._words: dict[bytes, Words] = {}
+        self._tables: dict[tuple[Path, bytes], Optional[ModuleTable]] = {}
+        self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
         self._trees: dict[bytes, Optional[ast.Module]] = {}
-
-    def words(self, raw: bytes) -> Words:
-        """What a module's text may define, by the hash of its bytes."""
-        key = hashlib.blake2b(raw, digest_size=16).digest()
-        if key not in self._words:
-            self._words[key] = _words(raw)
-        return self._words[key]
+        self._digests: dict[Path, tuple[int, int, bytes]] = {}
 
     def lookup(self, path: str) -> FileLookup:
         """What the engine asks for the file at `path` (which need not exist: stdin by its display name)."""
         return FileLookup(self, find_project(path), Path(path).resolve())
 
+    def words(self, path: Path) -> Words:
+        digest = self._digest(path)
+        if digest is None:
+            return NO_WORDS
+        if digest not in self._words:
+            self._words[digest] = _words(path.read_bytes())
+        return self._words[digest]
+
+    def table(self, project: Project, path: Path) -> Optional[ModuleTable]:
+        """None for a namespace package, or a file that cannot be read or parsed."""
+        digest = self._digest(path)
+        key = (path, digest or b"")
+        if digest is not None and key not in self._tables:
+            tree = self._tree(path, digest)
+            self._tables[key] = _table(project, path, collect(tree)) if tree is not None else None
+        return self._tables.get(key)
+
     def summary(self, project: Project, path: Path, hops: int) -> Optional[ModuleSummary]:
-        """The summary of a project module; None for a namespace package, or a file that cannot be parsed."""
-        if hops < 0 or not path.is_file():
-            return None
+        """Forwarders only of a module that mentions adapters, peft, LoRA or state dicts (as the checked files:
+        engine.may_have_findings); constants and attributes of any."""
+        digest = self._digest(path) if hops >= 0 else None
+        key = (path, digest or b"", hops)
+        if digest is not None and key not in self._summaries:
+            tree = self._tree(path, digest)
+            self._summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
+        return self._summaries.get(key)
+
+    def _digest(self, path: Path) -> Optional[bytes]:
+        """The hash of a module file's bytes, read again when its size or modification time changed; None for a
+        folder (a namespace package) or a file that cannot be read."""
         try:
-            raw = path.read_bytes()
+            stat = path.stat()
+            known = self._digests.get(path)
+            if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
+                return known[2]
+            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
         except OSError:
             return None
-        digest = hashlib.blake2b(raw, digest_size=16).digest()
-        key = (path, digest, hops)
-        if key not in self._summaries:
-            tree = self._tree(path, raw, digest)
-            self._summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
-        return self._summaries[key]
+        self._digests[path] = (stat.st_mtime_ns, stat.st_size, digest)
+        return digest
 
-    def _tree(self, path: Path, raw: bytes, digest: bytes) -> Optional[ast.Module]:
-        """The module's `ast`, parsed once for all its depths (the last few kept: the facts of each depth are
-        built from it, never changing it)."""
-        if digest not in self._trees:
-            try:
-                self._trees[digest] = read_source(raw, str(path)).tree
-            except SourceError:
-                self._trees[digest] = None
-            while len(self._trees) > KEPT_TREES:
-                del self._trees[next(iter(self._trees))]
-        return self._trees[digest]
+    def _tree(self, path: Path, digest: bytes) -> Optional[ast.Module]:
+        """The module's `ast`, parsed once for its table and all its depths (the KEPT_TREES used last are kept:
+        the facts of each are built from it, never changing it)."""
+        if digest in self._trees:
+            self._trees[digest] = self._trees.pop(digest)  # the most recently used last
+            return self._trees[digest]
+        try:
+            tree: Optional[ast.Module] = read_source(path.read_bytes(), str(path)).tree
+        except (OSError, SourceError):
+            tree = None
+        self._trees[digest] = tree
+        while len(self._trees) > KEPT_TREES:
+            del self._trees[next(iter(self._trees))]
+        return tree
 
     def _summarise(self, project: Project, path: Path, tree: ast.Module, hops: int) -> ModuleSummary:
         facts = collect(tree)
-        view = ModuleView(self, project, path, facts, hops - 1)
-        facts.project = view if hops > 0 else None
+        facts.project = ModuleView(self, project, path, facts, hops - 1) if hops > 0 else None
         shown = project.shown(path)
-        members = _members(facts, shown)
-        own = tuple(
-            replace(f, modules=(shown, *f.modules))
-            for f in forwarders(facts)
-            if (shown, f.owner, f.name) in members
-        )
-        return ModuleSummary(
-            path,
-            shown,
-            {**_constants(facts, shown), **_class_constants(facts, shown)},
-            _attributes(facts, shown),
-            own,
-            members,
-            _reexports(facts),
-            tuple(dict.fromkeys(p for p in (view.module_of(src) for src in _sources(facts)) if p is not None)),
-        )
+        members = _members(facts)
+        found = forwarders(facts) if self.words(path).mentions else []
+        own = tuple(replace(f, modules=(shown, *f.modules)) for f in found if (f.owner, f.name) in members)
+        constants = {**_constants(facts, shown), **_class_constants(facts, shown)}
+        return ModuleSummary(constants, _attributes(facts, shown), own)
+
+
+def _table(project: Project, path: Path, facts: ModuleFacts) -> ModuleTable:
+    places = (_walk(project, path, source, ()) for source in _sources(facts))
+    imports = tuple(dict.fromkeys(p[0] for p in places if p is not None))
+    return ModuleTable(_members(facts), _reexports(facts), imports)
+
+
+def _walk(
+    project: Project, importer: Path, source: ImportSource, attrs: tuple[str, ...]
+) -> Optional[tuple[Path, tuple[str, ...]]]:
+    """The deepest module an import and the attributes read after it name, and the attributes left:
+    `from a import b` names `a/b.py` when it exists, else `b` of `a`."""
+    level, module, name = source
+    parts = module.split(".") if module else []
+    found = project.locate(importer, level, parts)
+    if found is None:
+        return None
+    rest = [*([name] if name else []), *attrs]
+    while rest:
+        deeper = project.locate(importer, level, [*parts, rest[0]])
+        if deeper is None:
+            break
+        parts.append(rest.pop(0))
+        found = deeper
+    return found, tuple(rest)
 
 
 def _sources(facts: ModuleFacts) -> list[ImportSource]:
@@ -193,7 +267,7 @@ def _reexports(facts: ModuleFacts) -> dict[str, ImportSource]:
     }
 
 
-def _members(facts: ModuleFacts, shown: str) -> frozenset[Member]:
+def _members(facts: ModuleFacts) -> frozenset[Member]:
     """Module-level functions and methods of module-level classes, each name defined once in its scope."""
     module = facts.module_scope
     found: set[Member] = set()
@@ -201,30 +275,11 @@ def _members(facts: ModuleFacts, shown: str) -> frozenset[Member]:
         if isinstance(function, ast.Lambda) or len(scope.bindings.get(function.name, ())) != 1:
             continue  # a lambda, or a name bound again in its scope
         if scope is module:
-            found.add((shown, None, function.name))
+            found.add((None, function.name))
         elif isinstance(scope.node, ast.ClassDef) and scope.parent is module:
             if len(module.bindings.get(scope.node.name, ())) == 1:
-                found.add((shown, scope.node.name, function.name))
+                found.add((scope.node.name, function.name))
     return frozenset(found)
-
-
-@dataclass(frozen=True)
-class Words:
-    """What a cheap search of a module's text says it may define: the names after `def`, and the attributes it
-    may set (`name = ` or `name: T = ` at the start of an indented line, `self.name = `, an argparse option
-    `--name`, `dest="name"`). A superset: only the modules it names are summarised."""
-
-    defs: frozenset[str]
-    sets: frozenset[str]
-
-
-_DEF = re.compile(rb"def\s+(\w+)\s*\(")
-_SETS = re.compile(rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]")
-
-
-def _words(text: bytes) -> Words:
-    sets = {g.decode("latin-1").replace("-", "_") for groups in _SETS.findall(text) for g in groups if g}
-    return Words(frozenset(m.decode("latin-1") for m in _DEF.findall(text)), frozenset(sets))
 
 
 class FileLookup:
@@ -234,27 +289,30 @@ class FileLookup:
         self.index, self.project, self.path = index, project, path
 
     def view(self, facts: ModuleFacts) -> ModuleView:
-        return ModuleView(self.index, self.project, self.path, facts, MAX_HOPS - 1)
+        return ModuleView(self.index, self.project, self.path, facts, MAX_HOPS - 1, checked=True)
 
 
 class ModuleView:
-    """What one module's imports name in the project (forwarding.ProjectView), summarised `hops` deep. It
-    lives for one analysis of one module: each file it reads is read once."""
+    """What one module's imports name in the project (forwarding.ProjectView), read `hops` deep. It lives for
+    one analysis of one module, and remembers what it found."""
 
-    def __init__(self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts, hops: int) -> None:
+    def __init__(
+        self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts, hops: int, checked: bool = False
+    ) -> None:
         self.index, self.project, self.path, self.facts, self.hops = index, project, path, facts, hops
-        self._summaries: dict[tuple[Path, int], Optional[ModuleSummary]] = {}
-        self._texts: dict[Path, Words] = {}
+        self.checked = checked
         self._imported: Optional[list[Path]] = None
         self._methods: dict[str, tuple[Forwarder, ...]] = {}
         self._members: dict[tuple[tuple[str, ...], bool], Optional[tuple[ModuleSummary, str]]] = {}
+        self._words: dict[Path, Words] = {}
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
-        found = self._member(path)
+        found = self._member(path, function=False)
         return found[0].constants.get(found[1]) if found is not None else None
 
     def attribute(self, name: str) -> Optional[ImportedValue]:
-        summaries = self._defining(lambda words: name in words.sets)
+        paths = [p for p in self.imported() if name in self.words(p).sets]
+        summaries = [s for s in (self.index.summary(self.project, p, self.hops) for p in paths) if s is not None]
         values = [s.attributes[name] for s in summaries if name in s.attributes]
         known = [v for v in values if v is not None]
         if not values or len(known) != len(values) or len({v.value for v in known}) != 1:
@@ -264,113 +322,82 @@ class ModuleView:
         return known[0]
 
     def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
-        found = self._member(path, defines=True)
+        found = self._member(path, function=True)
         return found[0].functions(found[1]) if found is not None else ()
 
     def methods(self, name: str) -> tuple[Forwarder, ...]:
         if name not in self._methods:
-            self._methods[name] = self._find_methods(name)
-        return self._methods[name]
+            self._methods[name] = self._find_methods(name) if not name.startswith("__") else ()
+        return self._methods[name]  # never a dunder: `super().__init__(...)` may be any class's
 
     def _find_methods(self, name: str) -> tuple[Forwarder, ...]:
-        if name.startswith("__"):
-            return ()  # `super().__init__(...)`: every class has one; which one runs is not known here
-        summaries = self._defining(lambda words: name in words.defs)
-        defined = {(m[0], m[1]) for s in summaries for m in s.members if m[2] == name and m[1] is not None}
+        paths = [p for p in self.imported() if name in self.words(p).defs]
+        if not any(self.words(p).mentions for p in paths):
+            return ()  # no module that defines it can forward (`ProjectIndex.summary`)
+        tables = [(p, self.index.table(self.project, p)) for p in paths]
+        defined = {(self.project.shown(p), m[0]) for p, t in tables if t for m in t.members if m[1] == name and m[0]}
+        if not defined:
+            return ()
         groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
-        for summary in summaries:
-            for f in summary.forwarders:
+        for path, _ in tables:
+            summary = self.index.summary(self.project, path, self.hops)
+            for f in summary.forwarders if summary is not None else ():
                 if f.method and f.name == name:
                     groups.setdefault((f.modules[0], f.owner), set()).add(f)
-        if not defined or set(groups) != defined:
+        if set(groups) != defined:
             return ()  # some class defines the name without forwarding it: the receiver may be of that class
         shapes = {frozenset((f.position, f.param) for f in group) for group in groups.values()}
         if len(shapes) != 1:
             return ()
-        first = min(groups)
-        return tuple(sorted(groups[first], key=lambda f: (f.param, f.api.name)))
-
-    def _defining(self, wanted: Callable[[Words], bool]) -> list[ModuleSummary]:
-        """The summaries of the imported modules (`imported`) whose text may define what is wanted."""
-        found = [self._summary(p, self.hops) for p in self.imported() if wanted(self._words(p))]
-        return [s for s in found if s is not None]
+        return tuple(sorted(groups[min(groups)], key=lambda f: (f.param, f.api.name)))
 
     def imported(self) -> list[Path]:
-        """The project modules this module imports, and those that the `__init__.py` of a package it
+        """The project module files this module imports, and those that the `__init__.py` of a package it
         imports from imports (each once)."""
         if self._imported is None:
-            direct = [p for p in (self.module_of(source) for source in _sources(self.facts)) if p is not None]
-            found = dict.fromkeys(p for p in direct if p.is_file())
+            places = (_walk(self.project, self.path, source, ()) for source in _sources(self.facts))
+            direct = [p[0] for p in places if p is not None]
+            found = dict.fromkeys(direct)
             for path in direct:
-                summary = self._summary(path, self.hops) if path.name == INIT else None
-                found.update(dict.fromkeys(summary.imports if summary is not None else ()))
+                table = self.index.table(self.project, path) if path.name == INIT else None
+                found.update(dict.fromkeys(table.imports if table is not None else ()))
             self._imported = [p for p in found if p.is_file()]
         return self._imported
 
-    def _words(self, path: Path) -> Words:
-        if path not in self._texts:
-            try:
-                raw = path.read_bytes()
-            except OSError:
-                raw = b""
-            self._texts[path] = self.index.words(raw)
-        return self._texts[path]
+    def words(self, path: Path) -> Words:
+        if path not in self._words:
+            self._words[path] = self.index.words(path)
+        return self._words[path]
 
-    def _summary(self, path: Path, hops: int) -> Optional[ModuleSummary]:
-        key = (path, hops)
-        if key not in self._summaries:
-            self._summaries[key] = self.index.summary(self.project, path, hops)
-        return self._summaries[key]
-
-    def module_of(self, source: ImportSource) -> Optional[Path]:
-        """The project module an import statement reads: `from a import b` reads `a/b.py` when it exists,
-        else `a`."""
-        found = self._walk(self.path, source, ())
-        return found[0] if found is not None else None
-
-    def _member(self, path: tuple[str, ...], defines: bool = False) -> Optional[tuple[ModuleSummary, str]]:
-        """The summary of the module that defines what `path` names, and its name there; with `defines`, only a
-        module whose text may define a function of that name, or a package's `__init__.py` (which may pass it
-        on), is summarised."""
-        key = (path, defines)
+    def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
+        """The summary of the module that defines what `path` names (a function, else a constant or a class
+        attribute), and its name there. A module is read only when its text may define that name, or when it
+        is a package's `__init__.py`, which may pass the name on."""
+        key = (path, function)
         if key not in self._members:
-            self._members[key] = self._find_member(path, defines)
+            self._members[key] = self._find_member(path, function)
         return self._members[key]
 
-    def _find_member(self, path: tuple[str, ...], defines: bool) -> Optional[tuple[ModuleSummary, str]]:
+    def _find_member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
         sources = self.facts.import_sources.get(path[0], []) if path else []
         if len(sources) != 1:
             return None
         importer, source, attrs, hops = self.path, sources[0], path[1:], self.hops
         while hops >= 0:
-            found = self._walk(importer, source, attrs)
+            found = _walk(self.project, importer, source, attrs)
             if found is None or not 1 <= len(found[1]) <= 2:
                 return None  # a module, or deeper than `Class.attr`
             module, rest = found
-            if defines and module.name != INIT and rest[0] not in self._words(module).defs:
+            if module.name == INIT:
+                table = self.index.table(self.project, module)
+                if table is not None and rest[0] in table.reexports:  # passed on
+                    importer, source, attrs, hops = module, table.reexports[rest[0]], rest[1:], hops - 1
+                    continue
+            words = self.words(module)
+            if function and not (rest[0] in words.defs and words.mentions):
+                return None  # no such function, or one that cannot forward (`ProjectIndex.summary`)
+            if not function and rest[-1] not in (words.top if len(rest) == 1 else words.sets):
                 return None
-            summary = self._summary(module, hops)
-            if summary is None:
-                return None
-            if rest[0] not in summary.reexports:
-                return summary, ".".join(rest)
-            importer, source, attrs, hops = module, summary.reexports[rest[0]], rest[1:], hops - 1  # passed on
+            summary = self.index.summary(self.project, module, hops)
+            return (summary, ".".join(rest)) if summary is not None else None
         return None
-
-    def _walk(
-        self, importer: Path, source: ImportSource, attrs: tuple[str, ...]
-    ) -> Optional[tuple[Path, tuple[str, ...]]]:
-        """The deepest module `source` and `attrs` name, and the attributes left after it."""
-        level, module, name = source
-        parts = module.split(".") if module else []
-        found = self.project.locate(importer, level, parts)
-        if found is None:
-            return None
-        rest = [*([name] if name else []), *attrs]
-        while rest:
-            deeper = self.project.locate(importer, level, [*parts, rest[0]])
-            if deeper is None:
-                break
-            parts.append(rest.pop(0))
-            found = deeper
-        return found, tuple(rest)

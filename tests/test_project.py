@@ -93,17 +93,25 @@ def test_relative_namespace_script_folder_and_outside_imports(tmp_path: Path) ->
 def test_a_summary_lists_constants_forwarders_and_methods() -> None:
     project = find_project(str(PROJECTS / "src_wrappers/scripts/train.py"))
     wrappers = project.root / "src/mypkg/model/wrappers.py"
-    summary = ProjectIndex().summary(project, wrappers, 0)
-    assert summary is not None and summary.shown == "src/mypkg/model/wrappers.py"
-    forwarded = {(f.owner, f.name, f.position, f.param, f.api.name) for f in summary.forwarders}
+    index = ProjectIndex()
+    summary = index.summary(project, wrappers, 0)
+    assert summary is not None
+    forwarded = {(f.owner, f.name, f.position, f.param, f.api.name, f.modules) for f in summary.forwarders}
+    shown = ("src/mypkg/model/wrappers.py",)
     assert forwarded == {
-        (None, "add_adapter_to_model", 1, "adapter_name", "get_peft_model"),
-        (None, "load_named", 2, "name", "from_pretrained"),
-        ("ModelWrapper", "add_adapter_to_model", 0, "adapter_name", "get_peft_model"),
-        ("ModelWrapper", "activate", 0, "name", "set_adapter"),
+        (None, "add_adapter_to_model", 1, "adapter_name", "get_peft_model", shown),
+        (None, "load_named", 2, "name", "from_pretrained", shown),
+        ("ModelWrapper", "add_adapter_to_model", 0, "adapter_name", "get_peft_model", shown),
+        ("ModelWrapper", "activate", 0, "name", "set_adapter", shown),
     }
-    assert ("src/mypkg/model/wrappers.py", "ModelWrapper", "describe") in summary.members
-    constants = ProjectIndex().summary(project, project.root.parent / "flat_constants/trainer/constants.py", 0)
+    table = index.table(project, wrappers)
+    assert table is not None and ("ModelWrapper", "describe") in table.members
+    package = index.table(project, project.root / "src/mypkg/model/__init__.py")
+    assert package is not None and package.imports == (wrappers,) and set(package.reexports) == {
+        "ModelWrapper", "add_adapter_to_model"
+    }
+    assert {"add_adapter_to_model", "activate"} <= index.words(wrappers).defs
+    constants = index.summary(project, project.root.parent / "flat_constants/trainer/constants.py", 0)
     assert constants is not None
     assert {n: v.value for n, v in constants.constants.items()} == {
         "ADAPTER_NAME": "lora", "SAFE_NAME": "sft", "EVAL_NAME": "q", "PREFIX": "lo", "JOINED": "lora"
@@ -188,10 +196,25 @@ def test_an_import_cycle_ends(tmp_path: Path) -> None:
         "pkg/__init__.py": "",
         "pkg/a.py": "from peft import get_peft_model\nfrom .b import relay\n\n"
         "def attach(m, c, name):\n    relay(m, c, name)\n    get_peft_model(m, c, adapter_name=name)\n",
-        "pkg/b.py": "from .a import attach\n\ndef relay(m, c, name):\n    attach(m, c, name)\n",
+        "pkg/b.py": "from .a import attach\n\ndef relay(m, c, adapter):\n    attach(m, c, adapter)\n",
         "run.py": "import torch\nfrom pkg.b import relay\nrelay(m, c, 'lora')\n",
     })
     assert _positions(_check(tmp_path / "run.py")) == [(3, 13, "PFT102")]
+
+
+def test_wrappers_are_read_only_in_modules_that_mention_adapters(tmp_path: Path) -> None:
+    """As the checked files themselves (engine.may_have_findings): a module whose text mentions neither
+    adapters, peft, LoRA nor state dicts is not read for wrappers, so a chain through it ends there."""
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from peft import get_peft_model\n\ndef attach(m, c, name):\n"
+        "    get_peft_model(m, c, adapter_name=name)\n",
+        "pkg/b.py": "from .a import attach\n\ndef relay(m, c, name):\n    attach(m, c, name)\n",
+        "run.py": "import torch\nfrom pkg.a import attach\nfrom pkg.b import relay\n"
+        "attach(m, c, 'lora')\nrelay(m, c, 'lora')\n",
+    })
+    assert _positions(_check(tmp_path / "run.py")) == [(4, 14, "PFT102")]
 
 
 def test_a_rename_does_not_leave_another_module_s_constant_behind(tmp_path: Path) -> None:

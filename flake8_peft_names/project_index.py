@@ -253,6 +253,11 @@ def _attributes(facts: ModuleFacts, shown: str) -> dict[str, Optional[ImportedVa
     for attr, values in facts.loose_attrs.items():
         resolved = None if {attr, "*"} & facts.assigned_attrs else facts._agree(values, 0)
         found[attr] = _value(resolved, f"the value of .{attr} in {shown}") if resolved is not None else None
+    for cls in facts.classes.values():  # a field without a default (`adapter_name: str`): set by the caller
+        for statement in getattr(cls.node, "body", ()):
+            if isinstance(statement, ast.AnnAssign) and statement.value is None:
+                if isinstance(statement.target, ast.Name):
+                    found[statement.target.id] = None
     return found
 
 

@@ -1,4 +1,5 @@
-# Negative: a safe default, a field this script sets itself, and a field two imported configs disagree on.
+# Negative: a field this script sets itself, a field two imported configs disagree on, and one (`lo` in
+# sft/arguments.py) that another imported config declares without a default.
 import os
 
 from peft import LoraConfig, get_peft_model

@@ -11,4 +11,4 @@ class ModelArguments:
 @dataclass
 class EvalArguments:
     eval_adapter: str = "q"
-    reference_adapter: str = "sft"
+    reference_adapter: str = "lo"

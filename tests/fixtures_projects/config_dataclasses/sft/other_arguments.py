@@ -5,3 +5,8 @@ from dataclasses import dataclass
 @dataclass
 class ServeArguments:
     eval_adapter: str = "served"
+
+
+@dataclass
+class ExportArguments:
+    reference_adapter: str  # no default: whoever builds it sets it

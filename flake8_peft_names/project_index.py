@@ -37,7 +37,7 @@ from .project import INIT, Project, find_project
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
-KEPT_TREES = 128
+KEPT_TREES = 64
 Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
 
 
@@ -101,7 +101,7 @@ class ProjectIndex:
 
     def lookup(self, path: str) -> FileLookup:
         """What the engine asks for the file at `path` (which need not exist: stdin by its display name)."""
-        return FileLookup(self, find_project(path), Path(path).resolve())
+        return FileLookup(self, path)
 
     def words(self, path: Path) -> Words:
         digest = self._digest(path)
@@ -288,13 +288,15 @@ def _members(facts: ModuleFacts) -> frozenset[Member]:
 
 
 class FileLookup:
-    """The engine's door to the project of one checked file (engine.ProjectLookup)."""
+    """The engine's door to the project of one checked file (engine.ProjectLookup): the project is looked for
+    only when the file is checked (most files of a folder are not: engine.may_have_findings)."""
 
-    def __init__(self, index: ProjectIndex, project: Project, path: Path) -> None:
-        self.index, self.project, self.path = index, project, path
+    def __init__(self, index: ProjectIndex, path: str) -> None:
+        self.index, self.path = index, path
 
     def view(self, facts: ModuleFacts) -> ModuleView:
-        return ModuleView(self.index, self.project, self.path, facts, MAX_HOPS - 1, checked=True)
+        project = find_project(self.path)
+        return ModuleView(self.index, project, Path(self.path).resolve(), facts, MAX_HOPS - 1, checked=True)
 
 
 class ModuleView:
@@ -317,7 +319,7 @@ class ModuleView:
 
     def attribute(self, name: str) -> Optional[ImportedValue]:
         paths = [p for p in self.imported() if name in self.words(p).sets]
-        summaries = [s for s in (self.index.summary(self.project, p, self.hops) for p in paths) if s is not None]
+        summaries = [s for s in (self.index.summary(self.project, p, 0) for p in paths) if s is not None]
         values = [s.attributes[name] for s in summaries if name in s.attributes]
         known = [v for v in values if v is not None]
         if not values or len(known) != len(values) or len({v.value for v in known}) != 1:
@@ -345,7 +347,7 @@ class ModuleView:
             return ()
         groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
         for path, _ in tables:
-            summary = self.index.summary(self.project, path, self.hops)
+            summary = self.index.summary(self.project, path, 0)  # a method is not followed into further modules
             for f in summary.forwarders if summary is not None else ():
                 if f.method and f.name == name:
                     groups.setdefault((f.modules[0], f.owner), set()).add(f)

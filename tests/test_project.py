@@ -170,6 +170,13 @@ def test_flake8_sees_no_other_module() -> None:
     assert list(Plugin(ast.parse("".join(lines)), lines, str(path)).run()) == []
 
 
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PROJECTS)) for p in FILES])
+def test_what_flake8_reports_the_command_reports_too(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    plugin = {(line, col, text.split()[0]) for line, col, text, _ in Plugin(ast.parse("".join(lines)), lines).run()}
+    assert plugin <= {(f.line, f.col, f.code) for f in _check(path).findings}
+
+
 def test_unknown_stays_unknown(tmp_path: Path) -> None:
     """A star import, a name imported twice or rebound, an import from outside the project: nothing."""
     _write(tmp_path, {

@@ -5,7 +5,7 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
-from .forwarding import Forwarder
+from .forwarding import Forwarder, ProjectView
 from .module_facts import ModuleFacts, Scope, call_argument, dotted
 from .peft_facts import (
     ADAPTER_LIBRARIES,
@@ -275,28 +275,33 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
         func = call.func
         path = dotted(func)
         found: tuple[Forwarder, ...] = ()
-        if not (path and path[0] in facts.imports) and not isinstance(func, ast.Attribute):
-            continue
-        if not _may_pass_name(call, scope, project.checked):
-            continue  # no argument may be a name: nothing to look up
         if path and path[0] in facts.imports:
-            if facts.project_name(path, scope):
+            if _may_pass_name(facts, project, call, scope) and facts.project_name(path, scope):
                 found = project.functions(path)
         elif isinstance(func, ast.Attribute) and func.attr not in defined:
             if func.attr not in METHODS_TAKING_NAMES and func.attr not in PEFT_CALLABLES:
-                found = tuple(f for f in project.methods(func.attr) if f.method)
+                if _may_pass_name(facts, project, call, scope):
+                    found = tuple(f for f in project.methods(func.attr) if f.method)
         for forwarder in found:
             yield _Forwarded(call, scope, forwarder, imported=True)
 
 
-def _may_pass_name(call: ast.Call, scope: Scope, checked: bool) -> bool:
-    """Whether the call may pass a name on: in the module checked, any argument (what it holds is resolved
-    only if the callee forwards it); in a module read for what it forwards, a parameter of the calling
-    function (which makes that function a forwarder too)."""
-    values = [*call.args, *(k.value for k in call.keywords)]
-    if checked:
-        return bool(values)
-    return any(isinstance(v, ast.Name) and v.id in scope.params for v in values)
+def _may_pass_name(facts: ModuleFacts, project: ProjectView, call: ast.Call, scope: Scope) -> bool:
+    """Whether the call may pass a name on: a parameter of the calling function (which makes that function a
+    forwarder too); in the module checked, also a value known statically, or an attribute that the modules
+    this one imports may set to a string (a cheap search, project_index.Words). A module read for what it
+    forwards needs only the first."""
+    for value in (*call.args, *(k.value for k in call.keywords)):
+        if isinstance(value, ast.Name) and value.id in scope.params:
+            return True
+        if not project.checked or isinstance(value, ast.Starred):
+            continue
+        if isinstance(value, ast.Attribute):
+            if project.may_hold_string(value.attr):
+                return True
+        elif facts.resolve_each(value, scope):
+            return True
+    return False
 
 
 def _defined_names(facts: ModuleFacts) -> dict[str, int]:

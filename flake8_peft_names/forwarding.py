@@ -53,6 +53,10 @@ class ProjectView(Protocol):
         attribute, `self.` assignment and argparse option of that name agrees on in the project modules this
         module imports."""
 
+    def may_hold_string(self, name: str) -> bool:
+        """Whether some module this one imports may set an attribute so named to a string (a cheap search
+        before `attribute`)."""
+
     def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
         """How the function the path names forwards its parameters (as seen from this module)."""
 

@@ -44,20 +44,30 @@ Member = tuple[Optional[str], str]  # (class or None, name) of a module-level fu
 @dataclass(frozen=True)
 class Words:
     """What a regex pass over a module's text says it may define: the names after `def`, the names assigned at
-    the start of a line, and the attributes it may set (`name = ` or `name: T = ` at the start of an indented
-    line, `self.name = `, an argparse option `--name`, `dest="name"`). A superset: only the modules it names
-    are read further."""
+    the start of a line, the attributes it may set (`name = ` or `name: T` at the start of an indented line,
+    `self.name = `, an argparse option `--name`, `dest="name"`), and those it may set to a string (a literal
+    or an upper-case constant, `field(default="...")`, an argparse option). Supersets: only the modules they
+    name are read further, and an attribute no imported module may set to a string has no known value."""
 
     defs: frozenset[str]
     top: frozenset[str]
     sets: frozenset[str]
+    strings: frozenset[str]
     mentions: bool  # of adapters, peft, LoRA or state dicts (engine.may_have_findings)
 
 
 _DEF = re.compile(rb"def\s+(\w+)\s*\(")
 _TOP = re.compile(rb"(?m)^(\w+)\s*(?::[^=\n]*)?=")
-_SETS = re.compile(rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]")
-NO_WORDS = Words(frozenset(), frozenset(), frozenset(), False)
+# what may set an attribute, and what may set it to a string (a literal or an upper-case constant)
+_VALUE = rb"\s*=\s*(?:field\(\s*default\s*=\s*)?(?:[rRbBuUfF]{0,2}['\"]|[A-Z][A-Z0-9_]*\b)"
+_SETS = re.compile(
+    rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]"
+)
+_STRINGS = re.compile(
+    rb"(?m)^[ \t]+(\w+)\s*(?::[^=\n]*)?" + _VALUE + rb"|self\.(\w+)" + _VALUE + rb"|--([A-Za-z][\w-]*)"
+    + rb"|dest\s*=\s*['\"](\w+)['\"]"
+)
+NO_WORDS = Words(frozenset(), frozenset(), frozenset(), frozenset(), False)
 
 
 def _words(text: bytes) -> Words:
@@ -65,7 +75,8 @@ def _words(text: bytes) -> Words:
         groups = [g for m in pattern.findall(text) for g in ((m,) if isinstance(m, bytes) else m) if g]
         return frozenset(g.decode("latin-1").replace("-", "_") for g in groups)
 
-    return Words(names(_DEF), names(_TOP), names(_SETS), may_have_findings(text.decode("latin-1")))
+    mentions = may_have_findings(text.decode("latin-1"))
+    return Words(names(_DEF), names(_TOP), names(_SETS), names(_STRINGS), mentions)
 
 
 @dataclass(frozen=True)
@@ -317,7 +328,12 @@ class ModuleView:
         found = self._member(path, function=False)
         return found[0].constants.get(found[1]) if found is not None else None
 
+    def may_hold_string(self, name: str) -> bool:
+        return any(name in self.words(p).strings for p in self.imported())
+
     def attribute(self, name: str) -> Optional[ImportedValue]:
+        if not self.may_hold_string(name):
+            return None
         paths = [p for p in self.imported() if name in self.words(p).sets]
         summaries = [s for s in (self.index.summary(self.project, p, 0) for p in paths) if s is not None]
         values = [s.attributes[name] for s in summaries if name in s.attributes]

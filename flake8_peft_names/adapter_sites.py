@@ -276,11 +276,12 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
         path = dotted(func)
         found: tuple[Forwarder, ...] = ()
         if path and path[0] in facts.imports:
-            if _may_pass_name(facts, project, call, scope) and facts.project_name(path, scope):
-                found = project.functions(path)
+            if facts.project_name(path, scope) and project.may_forward(path):
+                if _may_pass_name(facts, project, call, scope):
+                    found = project.functions(path)
         elif isinstance(func, ast.Attribute) and func.attr not in defined:
             if func.attr not in METHODS_TAKING_NAMES and func.attr not in PEFT_CALLABLES:
-                if _may_pass_name(facts, project, call, scope):
+                if project.may_forward_method(func.attr) and _may_pass_name(facts, project, call, scope):
                     found = tuple(f for f in project.methods(func.attr) if f.method)
         for forwarder in found:
             yield _Forwarded(call, scope, forwarder, imported=True)

@@ -57,6 +57,13 @@ class ProjectView(Protocol):
         """Whether some module this one imports may set an attribute so named to a string (a cheap search
         before `attribute`)."""
 
+    def may_forward(self, path: tuple[str, ...]) -> bool:
+        """Whether the path may name a function that forwards (a cheap search before `functions`)."""
+
+    def may_forward_method(self, name: str) -> bool:
+        """Whether a method so named may forward (a cheap search before `methods`); never a dunder
+        (`super().__init__(...)` may be any class's)."""
+
     def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
         """How the function the path names forwards its parameters (as seen from this module)."""
 

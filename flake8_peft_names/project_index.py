@@ -321,7 +321,7 @@ class ModuleView:
         self.checked = checked
         self._imported: Optional[list[Path]] = None
         self._methods: dict[str, tuple[Forwarder, ...]] = {}
-        self._members: dict[tuple[tuple[str, ...], bool], Optional[tuple[ModuleSummary, str]]] = {}
+        self._places: dict[tuple[tuple[str, ...], bool], Optional[tuple[Path, str, int]]] = {}
         self._words: dict[Path, Words] = {}
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
@@ -350,13 +350,13 @@ class ModuleView:
 
     def methods(self, name: str) -> tuple[Forwarder, ...]:
         if name not in self._methods:
-            self._methods[name] = self._find_methods(name) if not name.startswith("__") else ()
-        return self._methods[name]  # never a dunder: `super().__init__(...)` may be any class's
+            self._methods[name] = self._find_methods(name)
+        return self._methods[name]
 
     def _find_methods(self, name: str) -> tuple[Forwarder, ...]:
-        paths = [p for p in self.imported() if name in self.words(p).defs]
-        if not any(self.words(p).mentions for p in paths):
+        if not self.may_forward_method(name):
             return ()  # no module that defines it can forward (`ProjectIndex.summary`)
+        paths = [p for p in self.imported() if name in self.words(p).defs]
         tables = [(p, self.index.table(self.project, p)) for p in paths]
         defined = {(self.project.shown(p), m[0]) for p, t in tables if t for m in t.members if m[1] == name and m[0]}
         if not defined:
@@ -392,16 +392,32 @@ class ModuleView:
             self._words[path] = self.index.words(path)
         return self._words[path]
 
-    def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
-        """The summary of the module that defines what `path` names (a function, else a constant or a class
-        attribute), and its name there. A module is read only when its text may define that name, or when it
-        is a package's `__init__.py`, which may pass the name on."""
-        key = (path, function)
-        if key not in self._members:
-            self._members[key] = self._find_member(path, function)
-        return self._members[key]
+    def may_forward(self, path: tuple[str, ...]) -> bool:
+        return self._place(path, function=True) is not None
 
-    def _find_member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
+    def may_forward_method(self, name: str) -> bool:
+        return not name.startswith("__") and any(
+            name in self.words(p).defs and self.words(p).mentions for p in self.imported()
+        )
+
+    def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
+        """The summary of the module that defines what `path` names, and its name there."""
+        place = self._place(path, function)
+        if place is None:
+            return None
+        summary = self.index.summary(self.project, place[0], place[2])
+        return (summary, place[1]) if summary is not None else None
+
+    def _place(self, path: tuple[str, ...], function: bool) -> Optional[tuple[Path, str, int]]:
+        """The module that may define what `path` names (a function, else a constant or a class attribute),
+        its name there and the depth left to read it: only a module whose text may define that name, through
+        the `__init__.py` of packages that pass it on. Nothing is summarised yet."""
+        key = (path, function)
+        if key not in self._places:
+            self._places[key] = self._find_place(path, function)
+        return self._places[key]
+
+    def _find_place(self, path: tuple[str, ...], function: bool) -> Optional[tuple[Path, str, int]]:
         sources = self.facts.import_sources.get(path[0], []) if path else []
         if len(sources) != 1:
             return None
@@ -421,6 +437,5 @@ class ModuleView:
                 return None  # no such function, or one that cannot forward (`ProjectIndex.summary`)
             if not function and rest[-1] not in (words.top if len(rest) == 1 else words.sets):
                 return None
-            summary = self.index.summary(self.project, module, hops)
-            return (summary, ".".join(rest)) if summary is not None else None
+            return module, ".".join(rest), hops
         return None

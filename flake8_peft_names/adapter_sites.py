@@ -5,7 +5,8 @@ import ast
 from dataclasses import dataclass
 from typing import Iterator, Optional, Union
 
-from .module_facts import ModuleFacts, Scope, call_argument
+from .forwarding import Forwarder, ProjectView
+from .module_facts import ModuleFacts, Scope, call_argument, dotted
 from .peft_facts import (
     ADAPTER_LIBRARIES,
     CREATES_DEFAULT,
@@ -32,7 +33,8 @@ class NameUse:
     implicit: bool = False  # the API's default name "default", not written in the code
     note: Optional[str] = None  # where a fallback value comes from (the default of `os.environ.get`)
     exclusive: bool = False  # one arm of `a if c else b`: the other arm's name never exists next to it
-    via: Optional[str] = None  # the local function that forwards the name to `api` (`attach(m, p, "lora")`)
+    via: Optional[str] = None  # the function that forwards the name to `api` (`attach(m, p, "lora")`)
+    through: tuple[str, ...] = ()  # the other modules of the project the name goes through to `api`
 
     @property
     def defined_elsewhere(self) -> bool:
@@ -48,25 +50,63 @@ def _sorted_uses(facts: ModuleFacts) -> list[NameUse]:
     return sorted(_uses(facts), key=lambda u: (getattr(u.node, "lineno", 0), getattr(u.node, "col_offset", 0)))
 
 
-FunctionDef = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-# How many local functions deep a forwarded name is followed (`main` -> `attach` -> `load_adapter`).
+# How many functions deep a forwarded name is followed (`main` -> `attach` -> `load_adapter`), within the
+# module and across the modules of the project alike.
 MAX_FORWARDING = 3
 
 
 @dataclass(frozen=True)
-class _Forwarder:
-    """A local function that passes one of its parameters on as an adapter name."""
+class _Passed:
+    """One adapter-name argument of a call of the API itself, read in `where`; `at` as in `_name_uses`."""
 
-    function: FunctionDef
-    position: Optional[int]  # of the parameter, as callers pass it (`self` not counted for a method)
-    param: str
+    call: ast.Call
     api: Api
     many: bool
-    method: bool
+    expr: ast.expr
+    where: Scope
+    at: Optional[ast.expr]
+
+
+@dataclass(frozen=True)
+class _Forwarded:
+    """A call of a function that forwards an argument as an adapter name; `imported` from another module."""
+
+    call: ast.Call
+    scope: Scope
+    forwarder: Forwarder
+    imported: bool
+
+    def note(self) -> Optional[str]:
+        """Which other modules the name goes through, for messages; None when it stays in this one."""
+        f = self.forwarder
+        if self.imported:
+            rest = f" through {', '.join(f.modules[1:])}" if f.modules[1:] else ""
+            return f"passed to {f.name}() ({f.modules[0]}), which forwards it{rest} to {f.api.name}()"
+        if f.modules:
+            return f"passed to {f.name}(), which forwards it through {', '.join(f.modules)} to {f.api.name}()"
+        return None
 
 
 def _uses(facts: ModuleFacts) -> Iterator[NameUse]:
-    forwarders: list[_Forwarder] = []
+    passed, defaults = facts.derived(_direct)
+    for p in passed:
+        yield from _name_uses(facts, p.expr, p.where, p.call, p.api, p.many, at=p.at)
+    for call, scope, api in defaults:
+        yield NameUse("default", call, None, call, api, scope, implicit=True)
+    for forwarded in facts.derived(_forwarding)[1]:
+        f = forwarded.forwarder
+        expr = call_argument(forwarded.call, f.position, f.param)
+        if expr is not None:
+            yield from _name_uses(
+                facts, expr, forwarded.scope, forwarded.call, f.api, f.many, via=f.name, through=forwarded
+            )
+
+
+def _direct(facts: ModuleFacts) -> tuple[list[_Passed], list[tuple[ast.Call, Scope, Api]]]:
+    """The adapter-name arguments of the API's own calls, and the calls that create the adapter `default`
+    because they pass no name."""
+    passed: list[_Passed] = []
+    defaults: list[tuple[ast.Call, Scope, Api]] = []
     for call, scope in facts.calls:
         target, partial = _partial_target(facts, call)
         api, peft_class = _api_of(facts, target.func)
@@ -75,18 +115,13 @@ def _uses(facts: ModuleFacts) -> Iterator[NameUse]:
         found = False
         for arg in api.args:
             argument = _argument(facts, target, api, arg, scope, peft_class)
-            if argument is None:
-                continue
-            found = True
-            expr, where, at = argument
-            yield from _name_uses(facts, expr, where, call, api, arg.many, at=at)
-            forwarder = _forwarder(expr, where, api, arg.many)
-            if forwarder is not None:
-                forwarders.append(forwarder)
+            if argument is not None:
+                found = True
+                passed.append(_Passed(call, api, arg.many, *argument))
         creates_default = api.name in CREATES_DEFAULT or (api.name == "from_pretrained" and peft_class)
         if not found and creates_default and not partial:
-            yield NameUse("default", call, None, call, api, scope, implicit=True)
-    yield from _forwarded(facts, forwarders)
+            defaults.append((call, scope, api))
+    return passed, defaults
 
 
 def _name_uses(
@@ -98,6 +133,7 @@ def _name_uses(
     many: bool,
     via: Optional[str] = None,
     at: Optional[ast.expr] = None,
+    through: Optional[_Forwarded] = None,
 ) -> Iterator[NameUse]:
     """The names one argument passes: each item of a list, both arms of a conditional, each item of a loop
     over a literal list. A name whose literal is written inside the argument is reported at the literal;
@@ -106,12 +142,16 @@ def _name_uses(
     if not items:
         items = [(at or expr, r) for r in facts.resolve_each(expr, scope)]
     exclusive = _is_conditional(facts, expr, scope)
+    forwarded = through.note() if through is not None else None
+    modules = through.forwarder.modules if through is not None else ()
     for node, resolved in items:
         shown: ast.AST = node
         if resolved.literal is not None and _inside(resolved.literal, node):
             shown = resolved.literal
+        note = "; ".join(n for n in (resolved.note, forwarded) if n) or None
         yield NameUse(
-            resolved.value, shown, resolved.literal, call, api, scope, note=resolved.note, exclusive=exclusive, via=via
+            resolved.value, shown, resolved.literal, call, api, scope, note=note, exclusive=exclusive, via=via,
+            through=modules,
         )
 
 
@@ -144,60 +184,134 @@ def _partial_target(facts: ModuleFacts, call: ast.Call) -> tuple[ast.Call, bool]
     return ast.copy_location(target, call), True
 
 
-def _forwarder(expr: ast.expr, scope: Scope, api: Api, many: bool) -> Optional[_Forwarder]:
+def forwarders(facts: ModuleFacts) -> list[Forwarder]:
+    """Every function and method of the module that passes a parameter on as an adapter name, to the API
+    itself or through other forwarders, here or (with `facts.project`) in other modules of the project, up to
+    MAX_FORWARDING functions deep (memoised on `facts`)."""
+    return facts.derived(_forwarding)[0]
+
+
+def _forwarding(facts: ModuleFacts) -> tuple[list[Forwarder], list[_Forwarded]]:
+    """The module's forwarders, and each call of a forwarder, found breadth first: first the functions that
+    pass a parameter to the API or to a forwarder of another module, then those that pass one to these."""
+    passed, _ = facts.derived(_direct)
+    calls = list(_imported_calls(facts))
+    new = [f for p in passed for f in _forwarder(p.expr, p.where, p.api, p.many, 1, ())]
+    new += [g for c in calls for g in _further(facts, c)]
+    known: dict[tuple[str, Optional[str], str, str], Forwarder] = {}
+    while new:
+        by_name: dict[str, list[Forwarder]] = {}
+        for forwarder in new:
+            key = (forwarder.name, forwarder.owner, forwarder.param, forwarder.api.name)
+            if key not in known:
+                known[key] = forwarder
+                by_name.setdefault(forwarder.name, []).append(forwarder)
+        new = []
+        for call, scope in facts.calls if by_name else ():
+            for forwarder in _local_callee(facts, call, by_name):
+                found = _Forwarded(call, scope, forwarder, imported=False)
+                calls.append(found)
+                new.extend(_further(facts, found))
+    return list(known.values()), calls
+
+
+def _further(facts: ModuleFacts, forwarded: _Forwarded) -> list[Forwarder]:
+    """The caller's own parameter, when that is what it passes on."""
+    f = forwarded.forwarder
+    expr = call_argument(forwarded.call, f.position, f.param)
+    if expr is None or f.depth >= MAX_FORWARDING:
+        return []
+    return _forwarder(expr, forwarded.scope, f.api, f.many, f.depth + 1, f.modules)
+
+
+def _forwarder(
+    expr: ast.expr, scope: Scope, api: Api, many: bool, depth: int, modules: tuple[str, ...]
+) -> list[Forwarder]:
     """`def attach(model, path, name): model.load_adapter(path, adapter_name=name)`: `name` is forwarded."""
     function = scope.node
     if not isinstance(expr, ast.Name) or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return None
+        return []
     if expr.id not in scope.params or expr.id in scope.bindings:
-        return None
+        return []
     args = function.args
     positional = [a.arg for a in (*args.posonlyargs, *args.args)]
-    method = scope.enclosing_class is not None
+    owner = scope.enclosing_class
     position: Optional[int] = None
     if expr.id in positional:
-        position = positional.index(expr.id) - (1 if method else 0)
+        position = positional.index(expr.id) - (1 if owner is not None else 0)
         if position < 0:
-            return None
+            return []
     elif expr.id not in [a.arg for a in args.kwonlyargs]:
-        return None  # *args or **kwargs
-    return _Forwarder(function, position, expr.id, api, many, method)
+        return []  # *args or **kwargs
+    owner_name = owner.node.name if owner is not None and isinstance(owner.node, ast.ClassDef) else None
+    return [Forwarder(function.name, owner_name, position, expr.id, api, many, depth, modules)]
 
 
-def _forwarded(facts: ModuleFacts, forwarders: list[_Forwarder]) -> Iterator[NameUse]:
-    """The names the module passes to its own forwarding functions, reported at the caller's argument."""
-    for _ in range(MAX_FORWARDING):
-        if not forwarders:
-            return
-        by_name: dict[str, list[_Forwarder]] = {}
-        for forwarder in forwarders:
-            by_name.setdefault(forwarder.function.name, []).append(forwarder)
-        defined = {f.name for f, _ in facts.functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        found: list[_Forwarder] = []
-        for call, scope in facts.calls:
-            func = call.func
-            if isinstance(func, ast.Name):
-                name, method = func.id, False
-            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
-                name, method = func.attr, True
-            else:
-                continue
-            if name not in by_name or name not in defined or _defined_twice(facts, name):
-                continue
-            for forwarder in by_name[name]:
-                if forwarder.method != method or not binds(call, forwarder.function, method):
-                    continue
-                expr = call_argument(call, forwarder.position, forwarder.param)
-                if expr is None:
-                    continue
-                yield from _name_uses(facts, expr, scope, call, forwarder.api, forwarder.many, via=name)
-                further = _forwarder(expr, scope, forwarder.api, forwarder.many)
-                if further is not None and further.function is not forwarder.function:
-                    found.append(further)
-        forwarders = found
+def _local_callee(facts: ModuleFacts, call: ast.Call, by_name: dict[str, list[Forwarder]]) -> list[Forwarder]:
+    """The forwarders of this module a call may be: `attach(...)` for a function, `self.attach(...)` for a
+    method, when the module defines that name once."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        name, method = func.id, False
+    elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+        name, method = func.attr, True
+    else:
+        return []
+    if name not in by_name or facts.derived(_defined_names).get(name, 0) != 1:
+        return []
+    function = next(
+        (f for f, _ in facts.functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == name),
+        None,
+    )
+    if function is None or not binds(call, function, method):
+        return []  # a call Python cannot bind raises TypeError: it passes no name
+    return [f for f in by_name[name] if f.method == method]
 
 
-def binds(call: ast.Call, function: FunctionDef, method: bool) -> bool:
+def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
+    """Calls of forwarders other modules of the project define: functions by the name this module imports
+    them as (`add_adapter_to_model(...)`, `wrappers.add_adapter_to_model(...)`), and methods, on any
+    receiver, of a name that only forwarding methods have among the modules this module imports and that
+    this module does not define (project_index.py)."""
+    project = facts.project
+    if project is None:
+        return
+    defined = facts.derived(_defined_names)
+    for call, scope in facts.calls:
+        func = call.func
+        path = dotted(func)
+        found: tuple[Forwarder, ...] = ()
+        if path and path[0] in facts.imports:
+            if facts.project_name(path, scope) and project.may_forward(path):
+                if _may_pass_name(facts, project, call, scope):
+                    found = project.functions(path)
+        elif isinstance(func, ast.Attribute) and func.attr not in defined:
+            if func.attr not in METHODS_TAKING_NAMES and func.attr not in PEFT_CALLABLES:
+                if project.may_forward_method(func.attr) and _may_pass_name(facts, project, call, scope):
+                    found = tuple(f for f in project.methods(func.attr) if f.method)
+        for forwarder in found:
+            yield _Forwarded(call, scope, forwarder, imported=True)
+
+
+def _may_pass_name(facts: ModuleFacts, project: ProjectView, call: ast.Call, scope: Scope) -> bool:
+    """Whether the call may pass a name on: a parameter of the calling function (which makes that function a
+    forwarder too); in the module checked, also a value known statically, or an attribute that the modules
+    this one imports may set to a string (a cheap search, project_index.Words). A module read for what it
+    forwards needs only the first."""
+    for value in (*call.args, *(k.value for k in call.keywords)):
+        if isinstance(value, ast.Name) and value.id in scope.params:
+            return True
+        if not project.checked or isinstance(value, ast.Starred):
+            continue
+        if isinstance(value, ast.Attribute):
+            if project.may_hold_string(value.attr):
+                return True
+        elif facts.resolve_each(value, scope):
+            return True
+    return False
+
+
+def binds(call: ast.Call, function: Union[ast.FunctionDef, ast.AsyncFunctionDef], method: bool) -> bool:
     """Python can bind the call's arguments to the function's parameters (`self` left out of a method's): a call
     that raises TypeError (an argument missing, one too many, an unknown keyword) passes no name anywhere.
     A call with `*args` or `**kwargs` may bind."""
@@ -217,10 +331,6 @@ def binds(call: ast.Call, function: FunctionDef, method: bool) -> bool:
     required = positional[: len(positional) - len(args.defaults)] if args.defaults else positional
     required += [a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is None]
     return all(name in given for name in required)
-
-
-def _defined_twice(facts: ModuleFacts, name: str) -> bool:
-    return facts.derived(_defined_names).get(name, 0) > 1
 
 
 def _defined_names(facts: ModuleFacts) -> dict[str, int]:

@@ -4,8 +4,8 @@
 
 or, with `flake8_peft_names` in the `modules` list of `.libcst.codemod.yaml`,
 `python -m libcst.tool codemod codemod.FixPeftNames PATH ...`. The command runs the same checker as
-the flake8 plugin on each module and makes its edits through `fixer.apply_fixes`, as the
-`flake8-peft-names` command does.
+the `flake8-peft-names` command on each module, reading the other modules of its project as the command
+does (project_index.py), and makes its edits through `fixer.apply_fixes`, as the command does.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .config import ConfigError, load_config
 from .file_job import check_file
 from .fixer import NOT_REPRODUCED, FixError, apply_fixes, check_parses
 from .peft_options import add_argparse_options
+from .project_index import ProjectIndex
 from .rule import Applicability, Finding
 from .source_files import SourceError
 
@@ -57,11 +58,14 @@ class FixPeftNames(CodemodCommand):
             raise SystemExit(f"flake8-peft-names: {error}") from None
         tiers = {Applicability.SAFE, Applicability.UNSAFE} if unsafe_fixes else {Applicability.SAFE}
         self.applicable = frozenset(tiers)
+        self.index = ProjectIndex()  # what the modules of each file's project say, as `check` reads it
 
     def findings(self, code: str, encoding: str = "utf-8") -> List[Finding]:
-        """What flake8 would report on `code` with the config of the working directory."""
+        """What `flake8-peft-names check` would report on `code` with the config of the working directory: what
+        flake8 reports, and what the file's project tells (project_index.py)."""
+        path = self.context.filename or "<module>"
         try:
-            found, _ = check_file(code.encode(encoding), self.context.filename or "<module>", self.config)
+            found, _ = check_file(code.encode(encoding), path, self.config, self.index.lookup(path))
         except SourceError as error:
             raise SkipFile(f"Python cannot parse this file: {error}") from None
         return found

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import Sequence
+from typing import Optional, Protocol, Sequence
 
 from .errors import error_line
+from .forwarding import ProjectView
+from .module_facts import ModuleFacts
 from .module_scan import collect
 from .rule import Finding, RenameAdapter
 from .rules import RULES
@@ -29,11 +31,21 @@ class CheckError(SourceError):
     does the same here instead of aborting the whole run; the original exception is its __cause__."""
 
 
-def check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> list[Finding]:
-    """Findings in source order, one per code and position, with columns in characters.
-    Raises CheckError, never anything else (but KeyboardInterrupt and SystemExit)."""
+class ProjectLookup(Protocol):
+    """The rest of a checked module's project (project_index.FileLookup), for the front ends that see it."""
+
+    def view(self, facts: ModuleFacts) -> ProjectView:
+        """What the module's imports name in the project."""
+
+
+def check_tree(
+    tree: ast.Module, lines: Sequence[str], settings: Settings, project: Optional[ProjectLookup] = None
+) -> list[Finding]:
+    """Findings in source order, one per code and position, with columns in characters; with `project`,
+    also through what the module imports from its project. Raises CheckError, never anything else (but
+    KeyboardInterrupt and SystemExit)."""
     try:
-        return _check_tree(tree, lines, settings)
+        return _check_tree(tree, lines, settings, project)
     except RecursionError:
         raise CheckError("flake8-peft-names could not check this file: too deeply nested") from None
     except Exception as error:
@@ -41,8 +53,12 @@ def check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> li
         raise CheckError(f"flake8-peft-names could not check this file: {reason}") from error
 
 
-def _check_tree(tree: ast.Module, lines: Sequence[str], settings: Settings) -> list[Finding]:
+def _check_tree(
+    tree: ast.Module, lines: Sequence[str], settings: Settings, project: Optional[ProjectLookup]
+) -> list[Finding]:
     facts = collect(tree)
+    if project is not None:
+        facts.project = project.view(facts)
     found: dict[tuple[str, int, int], Finding] = {}
     for rule in RULES:
         for finding in rule.check(facts, settings):

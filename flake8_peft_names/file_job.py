@@ -12,10 +12,11 @@ from typing import Callable, Optional, Protocol, Sequence
 
 from .config import Config
 from .doc_file import DocFile, is_doc
-from .engine import may_have_findings
+from .engine import ProjectLookup, may_have_findings
 from .errors import error_line
 from .fix_output import STDIN, deliver
 from .notebook_codec import NotebookFile
+from .project_index import ProjectIndex
 from .results import FileResult, applicability
 from .rule import Applicability, Finding
 from .selection import reported
@@ -63,25 +64,30 @@ class PythonFile:
         return fixed
 
 
-def check_file(raw: bytes, shown: str, config: Config) -> tuple[list[Finding], Optional[CheckedFile]]:
+def check_file(
+    raw: bytes, shown: str, config: Config, project: Optional[ProjectLookup] = None
+) -> tuple[list[Finding], Optional[CheckedFile]]:
     """pre-filter -> parse -> check -> select: the findings at the positions of the checked Python, and
-    the file as checked (None when its text cannot have findings). Raises SourceError."""
+    the file as checked (None when its text cannot have findings); with `project`, through what the file
+    imports from its project too. Raises SourceError."""
     if not may_have_findings(raw.decode("latin-1")):
         return [], None
     kind: Callable[[bytes, str], CheckedFile] = (
         NotebookFile if is_notebook(shown) else DocFile if is_doc(shown) else PythonFile
     )
     checked = kind(raw, shown)
-    return (reported(checked.source, shown, config) if checked.source else []), checked
+    return (reported(checked.source, shown, config, project) if checked.source else []), checked
 
 
 class FileJob:
-    """What checking one file needs; picklable, sent once to each worker process."""
+    """What checking one file needs; picklable, sent once to each worker process. Each process keeps its
+    own summaries of the project modules the files it checks import (project_index.py)."""
 
     def __init__(
         self, config: Config, mode: str, applicable: frozenset[Applicability], display_name: Optional[str]
     ) -> None:
         self.config, self.mode, self.applicable, self.display_name = config, mode, applicable, display_name
+        self.index = ProjectIndex()
 
     def __call__(self, path: str) -> FileResult:
         shown = (self.display_name or "stdin") if path == STDIN else path
@@ -95,8 +101,9 @@ class FileJob:
             raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
         except OSError as error:
             return FileResult(shown, error=f"cannot read: {error.strerror or error}")
+        project = self.index.lookup(shown if path == STDIN else path)
         try:
-            found, checked = check_file(raw, shown, self.config)
+            found, checked = check_file(raw, shown, self.config, project)
         except SourceError as error:
             return FileResult(shown, error=str(error))
         if checked is None:
@@ -108,10 +115,18 @@ class FileJob:
             result.error = checked.errors
         _keep_position_lines(result, checked)
         if self.mode != "check":
-            self._fix(path, raw, checked, found, result)
+            self._fix(path, raw, checked, found, result, project)
         return result
 
-    def _fix(self, path: str, raw: bytes, checked: CheckedFile, found: list[Finding], result: FileResult) -> None:
+    def _fix(
+        self,
+        path: str,
+        raw: bytes,
+        checked: CheckedFile,
+        found: list[Finding],
+        result: FileResult,
+        project: ProjectLookup,
+    ) -> None:
         fixable = [f for f in found if applicability(f) in self.applicable]
         if not fixable or checked.source is None:
             return
@@ -122,7 +137,7 @@ class FileJob:
             if fixed == checked.source.raw:
                 return
             new = checked.encode(fixed)
-            found_after, rechecked = check_file(new, result.path, self.config)
+            found_after, rechecked = check_file(new, result.path, self.config, project)
         except (FixError, SourceError) as error:
             result.error = "; ".join(filter(None, [result.error, f"cannot fix: {error}"]))
             return

@@ -144,7 +144,7 @@ def position(node: ast.AST) -> Position:
 def _build(facts: ModuleFacts) -> ModelFacts:
     uses = adapter_name_uses(facts)
     builder = _Builder(facts)
-    result = ModelFacts({}, {}, builder.expected_to_fail(uses), _is_peft_module(facts))
+    result = ModelFacts({}, {}, builder.expected_to_fail(uses), _is_peft_module(facts, uses))
     if not uses or not result.peft_module:
         return result
     for use in uses:
@@ -163,9 +163,11 @@ def _build(facts: ModuleFacts) -> ModelFacts:
     return result
 
 
-def _is_peft_module(facts: ModuleFacts) -> bool:
+def _is_peft_module(facts: ModuleFacts, uses: list[NameUse]) -> bool:
+    """The module imports peft or an ML library, or hands names to another module of the project that
+    passes them on to one."""
     roots = {origin.split(".")[0] for origin in facts.imports.values()}
-    if "peft" in roots:
+    if "peft" in roots or any(u.through for u in uses):
         return True
     if roots & _OTHER_ADAPTER_LIBRARIES:
         return False
@@ -188,6 +190,8 @@ class _Builder:
     # -- which model -------------------------------------------------------------------------------
 
     def model_key(self, use: NameUse) -> tuple[Optional[ModelKey], str]:
+        if use.through:
+            return None, ""  # the receiver of another module's wrapper need not be the model it changes
         call, func = use.call, use.call.func
         creator = _creator_name(func)
         if creator is not None:

@@ -9,12 +9,16 @@ import ast
 from dataclasses import dataclass, field
 from typing import Callable, Hashable, Optional, TypeVar, Union, cast
 
+from .forwarding import ProjectView
 from .peft_facts import ADAPTER_LIBRARIES, LORA, METHODS_BY_TYPE, Method
 
 # A binding whose value cannot be known statically (loop target, import, augmented assignment, ...).
 UNKNOWN = ast.Constant(value=None)
 MAX_DEPTH = 12
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
+# Where an import statement takes a name from: (level, module, name), `from ..a import b` -> (2, "a", "b"),
+# `import a.b` -> (0, "a", None) (the local name `a`), `import a.b as c` -> (0, "a.b", None).
+ImportSource = tuple[int, str, Optional[str]]
 T = TypeVar("T")
 
 
@@ -66,6 +70,7 @@ class Resolved:
     value: str
     literal: Optional[ast.Constant]
     note: Optional[str] = None
+    imported: bool = False  # a constant of another module of the project (`note` says which)
 
 
 @dataclass
@@ -92,6 +97,11 @@ class ModuleFacts:
     mentions_modules_to_save: bool = False
     biases: set[str] = field(default_factory=set)  # values of `bias=` keywords (a config's bias setting)
     expected_failures: list[tuple[ast.With, Scope]] = field(default_factory=list)  # `with pytest.raises(...)`
+    import_sources: dict[str, list[ImportSource]] = field(default_factory=dict)  # local name -> each import of it
+    star_import: bool = False  # `from m import *`: any imported name may be rebound by it
+    declared_global: set[str] = field(default_factory=set)  # names a function declares `global`
+    assigned_attrs: set[str] = field(default_factory=set)  # attributes set on other objects than `self` ("*": any)
+    project: Optional[ProjectView] = None  # the rest of the project, when the front end analyses it
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False
     )
@@ -329,7 +339,7 @@ class ModuleFacts:
 
     def _resolve_name(self, name: str, scope: Scope, depth: int) -> Optional[Resolved]:
         if name in self.imports:
-            return None
+            return self.imported_value((name,), scope)
         found = self._lookup(name, scope)
         return self._agree(found[0], depth) if found else None
 
@@ -345,8 +355,31 @@ class ModuleFacts:
                 if values:
                     return self._agree(values, depth)
             if owner.id in self.imports:
-                return None
-        return self._agree(self.loose_attrs.get(attr, []), depth)
+                return self.imported_value(dotted(expr), scope)
+        loose = self.loose_attrs.get(attr, [])
+        if not loose and self.project is not None and not {attr, "*"} & self.assigned_attrs:
+            found = self.project.attribute(attr)
+            return Resolved(found.value, None, found.note, imported=True) if found is not None else None
+        return self._agree(loose, depth)
+
+    # ----------------------------------------------------------------------------------------
+    # Names taken from other modules of the project
+
+    def project_name(self, path: tuple[str, ...], scope: Scope) -> bool:
+        """Whether `path[0]`, read in `scope`, is what its one import statement binds: never rebound, nor
+        possibly shadowed by a star import."""
+        name = path[0] if path else ""
+        if self.project is None or self.star_import or len(self.import_sources.get(name, ())) != 1:
+            return False
+        found = self._lookup(name, scope)
+        return found is not None and len(found[0]) == 1 and name not in self.declared_global
+
+    def imported_value(self, path: tuple[str, ...], scope: Scope) -> Optional[Resolved]:
+        """The string constant a project module defines, by the name this module imports it as."""
+        if self.project is None or not self.project_name(path, scope):
+            return None
+        found = self.project.value(path)
+        return Resolved(found.value, None, found.note, imported=True) if found is not None else None
 
     @staticmethod
     def _class_of(scope: Scope) -> Optional[Scope]:
@@ -356,6 +389,15 @@ class ModuleFacts:
                 return current.enclosing_class
             current = current.parent
         return None
+
+
+def dotted(expr: ast.expr) -> tuple[str, ...]:
+    """`a.b.c` -> ("a", "b", "c"); () for anything else than names and attributes."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    return (expr.id, *reversed(parts)) if isinstance(expr, ast.Name) else ()
 
 
 def called_name(func: ast.expr) -> Optional[str]:

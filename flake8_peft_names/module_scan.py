@@ -132,6 +132,8 @@ def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: S
         if cls is not None:
             facts.instance_attrs.setdefault(id(cls), {}).setdefault(target.attr, []).append(value)
             facts.loose_attrs.setdefault(target.attr, []).append((value, scope))
+    elif isinstance(target, ast.Attribute):
+        facts.assigned_attrs.add(target.attr)  # `args.adapter_name = ...`: on an object of unknown class
 
 
 def _assign(facts: ModuleFacts, node: ast.Assign, scope: Scope) -> None:
@@ -191,6 +193,7 @@ def _import(facts: ModuleFacts, node: ast.Import, scope: Scope) -> None:
     for alias in node.names:
         local = alias.asname or alias.name.split(".")[0]
         facts.imports[local] = alias.name if alias.asname else local
+        facts.import_sources.setdefault(local, []).append((0, facts.imports[local], None))
         scope.bind(local, UNKNOWN)
 
 
@@ -198,12 +201,18 @@ def _import_from(facts: ModuleFacts, node: ast.ImportFrom, scope: Scope) -> None
     module = node.module or ""
     for alias in node.names:
         if alias.name == "*":
+            facts.star_import = True
             continue
         local = alias.asname or alias.name
         facts.imports[local] = f"{module}.{alias.name}" if module and not node.level else alias.name
+        facts.import_sources.setdefault(local, []).append((node.level, module, alias.name))
         scope.bind(local, UNKNOWN)
         if module.split(".")[0] == "peft" and alias.name in METHODS_BY_CONFIG:
             facts.config_methods.add(METHODS_BY_CONFIG[alias.name].peft_type)
+
+
+def _global(facts: ModuleFacts, node: ast.Global, scope: Scope) -> None:
+    facts.declared_global.update(node.names)
 
 
 def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
@@ -215,6 +224,9 @@ def _call(facts: ModuleFacts, node: ast.Call, scope: Scope) -> None:
         facts.config_methods.add(LORA.peft_type)
     elif name == "add_argument":
         _argparse_option(facts, node, scope)
+    elif name == "setattr" and len(node.args) >= 2:
+        attr = node.args[1]
+        facts.assigned_attrs.add(attr.value if isinstance(attr, ast.Constant) and isinstance(attr.value, str) else "*")
     for keyword in node.keywords:
         if keyword.arg == "peft_type":
             _peft_type(facts, keyword.value)
@@ -291,6 +303,7 @@ _HANDLERS: dict[type[ast.AST], Callable[[ModuleFacts, Any, Scope], Optional[Scop
     ast.Import: _import,
     ast.ImportFrom: _import_from,
     ast.Call: _call,
+    ast.Global: _global,
     ast.DictComp: _comprehension,
     ast.ListComp: _comprehension,
     ast.SetComp: _comprehension,

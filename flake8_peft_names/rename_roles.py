@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
 from .adapter_sites import adapter_name_uses
-from .module_facts import ModuleFacts, Scope, called_name
+from .module_facts import ModuleFacts, Resolved, Scope, called_name
 from .peft_facts import METHODS
 
 # Attributes keyed by adapter name: the model's configs and each PEFT layer's per-adapter dicts.
@@ -84,7 +84,8 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
     index = facts.derived(_index)
     adapter_nodes = {id(u.node): u.api.name for u in adapter_name_uses(facts) if not u.implicit}
     pending: list[ast.AST] = [c for c in index.strings if c.value == old]
-    pending += [node for node, value in facts.derived(_load_values) if value == old]
+    loads = [(node, resolved) for node, resolved in facts.derived(_load_values) if resolved.value == old]
+    pending += [node for node, _ in loads]
     seen: set[int] = set()
     literals: list[ast.Constant] = []
     uses: list[Use] = []
@@ -102,22 +103,25 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
             pending.extend(_reads(role, index))
         if isinstance(node, ast.Constant) and (not isinstance(role, Use) or role.allowed):
             literals.append(node)
+    # a constant of another module: renaming the literals here would leave it behind
+    uses += [Use(node, "comes from another module of the project", False) for node, r in loads if r.imported]
     blockers = sorted((u for u in uses if not u.allowed), key=lambda u: (u.line, getattr(u.node, "col_offset", 0)))
     ordered = tuple(sorted(literals, key=lambda c: (c.lineno, c.col_offset)))
     return RenameScope(old, ordered, blockers[0] if blockers else None)
 
 
-def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, str]]:
-    """Each variable or attribute read whose string value is known statically, with that value. A read of a
-    name no statement or parameter default of the module binds (a builtin, an import) is not resolved."""
-    bound = facts.derived(_bound_names)
-    found: list[tuple[ast.expr, str]] = []
+def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, Resolved]]:
+    """Each variable or attribute read whose string value is known statically, with that value. Without the
+    project's other modules, a read of a name no statement or parameter default of the module binds (a
+    builtin, an import) cannot be known and is not resolved."""
+    bound = facts.derived(_bound_names) if facts.project is None else None
+    found: list[tuple[ast.expr, Resolved]] = []
     for node, scope in facts.derived(_index).loads:
-        if (node.id if isinstance(node, ast.Name) else node.attr) not in bound:
+        if bound is not None and (node.id if isinstance(node, ast.Name) else node.attr) not in bound:
             continue
         resolved = facts.resolve(node, scope)
         if resolved is not None:
-            found.append((node, resolved.value))
+            found.append((node, resolved))
     return found
 
 

@@ -1,0 +1,441 @@
+"""The project analysis of `check`, `--fix` and the codemod: what the other modules of a checked file's
+project tell the rules, read lazily, only for the modules the file imports and only as far as it uses them.
+
+Modules are read (never imported, never run) in three steps, each done only when the one before says it may
+matter: `Words`, a regex pass over the text (the names a module may define or set); `ModuleTable`, one pass
+over its `ast` (its functions and methods, the names it passes on, the project modules it imports);
+`ModuleSummary`, its string constants, attribute values and forwarders (functions and methods that pass a
+parameter on as an adapter name, adapter_sites.forwarders). Each is made once per run (per process), by the
+hash of the file's bytes; a summary also by its `hops`: how many further imports deep its own analysis may
+look. A checked file looks MAX_HOPS - 1 imports deep, the modules it imports one less, and so on, so that a
+chain of wrappers across modules is followed as deep as one within a module, and import cycles end.
+
+What a module takes from another: a name it imports once (`from .constants import ADAPTER_NAME`,
+`from mypkg.model import wrappers`, `import mypkg.constants as c`), never rebound, in a module without a star
+import, that the project defines: a module-level string constant bound once (and no function declares it
+`global`), a class attribute, a module-level function or a method of a module-level class defined once. A
+package's `__init__.py` passes on the names it imports. Methods are matched by name on any receiver (the
+receiver's class is not known statically), and only when the name is defined as a method in a module this one
+imports (directly, or through the `__init__.py` of a package it imports from), by no class there that does
+not forward it, not differently by two classes, and not in this module.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional
+
+from .adapter_sites import MAX_FORWARDING, forwarders
+from .engine import may_have_findings
+from .forwarding import Forwarder, ImportedValue
+from .module_facts import UNKNOWN, ImportSource, ModuleFacts, Resolved
+from .module_scan import collect
+from .project import INIT, Project, find_project
+from .source_files import SourceError, read_source
+
+MAX_HOPS = MAX_FORWARDING
+KEPT_TREES = 64
+Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
+
+
+@dataclass(frozen=True)
+class Words:
+    """What a regex pass over a module's text says it may define: the names after `def`, the names assigned at
+    the start of a line, the attributes it may set (`name = ` or `name: T` at the start of an indented line,
+    `self.name = `, an argparse option `--name`, `dest="name"`), and those it may set to a string (a literal
+    or an upper-case constant, `field(default="...")`, an argparse option). Supersets: only the modules they
+    name are read further, and an attribute no imported module may set to a string has no known value."""
+
+    defs: frozenset[str]
+    top: frozenset[str]
+    sets: frozenset[str]
+    strings: frozenset[str]
+    mentions: bool  # of adapters, peft, LoRA or state dicts (engine.may_have_findings)
+
+
+_DEF = re.compile(rb"def\s+(\w+)\s*\(")
+_TOP = re.compile(rb"(?m)^(\w+)\s*(?::[^=\n]*)?=")
+# what may set an attribute, and what may set it to a string (a literal or an upper-case constant)
+_VALUE = rb"\s*=\s*(?:field\(\s*default\s*=\s*)?(?:[rRbBuUfF]{0,2}['\"]|[A-Z][A-Z0-9_]*\b)"
+_SETS = re.compile(
+    rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]"
+)
+_STRINGS = re.compile(
+    rb"(?m)^[ \t]+(\w+)\s*(?::[^=\n]*)?" + _VALUE + rb"|self\.(\w+)" + _VALUE + rb"|--([A-Za-z][\w-]*)"
+    + rb"|dest\s*=\s*['\"](\w+)['\"]"
+)
+NO_WORDS = Words(frozenset(), frozenset(), frozenset(), frozenset(), False)
+
+
+def _words(text: bytes) -> Words:
+    def names(pattern: re.Pattern[bytes]) -> frozenset[str]:
+        groups = [g for m in pattern.findall(text) for g in ((m,) if isinstance(m, bytes) else m) if g]
+        return frozenset(g.decode("latin-1").replace("-", "_") for g in groups)
+
+    mentions = may_have_findings(text.decode("latin-1"))
+    return Words(names(_DEF), names(_TOP), names(_SETS), names(_STRINGS), mentions)
+
+
+@dataclass(frozen=True)
+class ModuleTable:
+    """What one pass over a module's `ast` says, however deep it is read."""
+
+    members: frozenset[Member]  # module-level functions and methods of module-level classes, defined once
+    reexports: dict[str, ImportSource]  # module-level names imported once, that an importer may take from here
+    imports: tuple[Path, ...]  # the project modules it imports
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    """What a module defines, read `hops` imports deep."""
+
+    constants: dict[str, ImportedValue]  # module-level names, and `Class.attr` of module-level classes
+    attributes: dict[str, Optional[ImportedValue]]  # what `obj.attr` is here, for any object; None: not known
+    forwarders: tuple[Forwarder, ...]  # as an importer sees them: `modules` starts with this module
+
+    def functions(self, name: str) -> tuple[Forwarder, ...]:
+        return tuple(f for f in self.forwarders if f.name == name and not f.method)
+
+
+class ProjectIndex:
+    """What one run has read of the modules of its projects, by content hash."""
+
+    def __init__(self) -> None:
+        self._words: dict[bytes, Words] = {}
+        self._tables: dict[tuple[Path, bytes], Optional[ModuleTable]] = {}
+        self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
+        self._trees: dict[bytes, Optional[ast.Module]] = {}
+        self._digests: dict[Path, tuple[int, int, bytes]] = {}
+
+    def lookup(self, path: str) -> FileLookup:
+        """What the engine asks for the file at `path` (which need not exist: stdin by its display name)."""
+        return FileLookup(self, path)
+
+    def words(self, path: Path) -> Words:
+        digest = self._digest(path)
+        if digest is None:
+            return NO_WORDS
+        if digest not in self._words:
+            self._words[digest] = _words(path.read_bytes())
+        return self._words[digest]
+
+    def table(self, project: Project, path: Path) -> Optional[ModuleTable]:
+        """None for a namespace package, or a file that cannot be read or parsed."""
+        digest = self._digest(path)
+        key = (path, digest or b"")
+        if digest is not None and key not in self._tables:
+            tree = self._tree(path, digest)
+            self._tables[key] = _table(project, path, collect(tree)) if tree is not None else None
+        return self._tables.get(key)
+
+    def summary(self, project: Project, path: Path, hops: int) -> Optional[ModuleSummary]:
+        """Forwarders only of a module that mentions adapters, peft, LoRA or state dicts (as the checked files:
+        engine.may_have_findings); constants and attributes of any."""
+        digest = self._digest(path) if hops >= 0 else None
+        key = (path, digest or b"", hops)
+        if digest is not None and key not in self._summaries:
+            tree = self._tree(path, digest)
+            self._summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
+        return self._summaries.get(key)
+
+    def _digest(self, path: Path) -> Optional[bytes]:
+        """The hash of a module file's bytes, read again when its size or modification time changed; None for a
+        folder (a namespace package) or a file that cannot be read."""
+        try:
+            stat = path.stat()
+            known = self._digests.get(path)
+            if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
+                return known[2]
+            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+        except OSError:
+            return None
+        self._digests[path] = (stat.st_mtime_ns, stat.st_size, digest)
+        return digest
+
+    def _tree(self, path: Path, digest: bytes) -> Optional[ast.Module]:
+        """The module's `ast`, parsed once for its table and all its depths (the KEPT_TREES used last are kept:
+        the facts of each are built from it, never changing it)."""
+        if digest in self._trees:
+            self._trees[digest] = self._trees.pop(digest)  # the most recently used last
+            return self._trees[digest]
+        try:
+            tree: Optional[ast.Module] = read_source(path.read_bytes(), str(path)).tree
+        except (OSError, SourceError):
+            tree = None
+        self._trees[digest] = tree
+        while len(self._trees) > KEPT_TREES:
+            del self._trees[next(iter(self._trees))]
+        return tree
+
+    def _summarise(self, project: Project, path: Path, tree: ast.Module, hops: int) -> ModuleSummary:
+        facts = collect(tree)
+        facts.project = ModuleView(self, project, path, facts, hops - 1) if hops > 0 else None
+        shown = project.shown(path)
+        members = _members(facts)
+        found = forwarders(facts) if self.words(path).mentions else []
+        own = tuple(replace(f, modules=(shown, *f.modules)) for f in found if (f.owner, f.name) in members)
+        constants = {**_constants(facts, shown), **_class_constants(facts, shown)}
+        return ModuleSummary(constants, _attributes(facts, shown), own)
+
+
+def _table(project: Project, path: Path, facts: ModuleFacts) -> ModuleTable:
+    places = (_walk(project, path, source, ()) for source in _sources(facts))
+    imports = tuple(dict.fromkeys(p[0] for p in places if p is not None))
+    return ModuleTable(_members(facts), _reexports(facts), imports)
+
+
+def _walk(
+    project: Project, importer: Path, source: ImportSource, attrs: tuple[str, ...]
+) -> Optional[tuple[Path, tuple[str, ...]]]:
+    """The deepest module an import and the attributes read after it name, and the attributes left:
+    `from a import b` names `a/b.py` when it exists, else `b` of `a`."""
+    level, module, name = source
+    parts = module.split(".") if module else []
+    found = project.locate(importer, level, parts)
+    if found is None:
+        return None
+    rest = [*([name] if name else []), *attrs]
+    while rest:
+        deeper = project.locate(importer, level, [*parts, rest[0]])
+        if deeper is None:
+            break
+        parts.append(rest.pop(0))
+        found = deeper
+    return found, tuple(rest)
+
+
+def _sources(facts: ModuleFacts) -> list[ImportSource]:
+    return [source for sources in facts.import_sources.values() for source in sources]
+
+
+def _bound_once(facts: ModuleFacts) -> dict[str, ast.expr]:
+    scope = facts.module_scope
+    return {
+        name: values[0]
+        for name, values in scope.bindings.items()
+        if len(values) == 1 and name not in facts.declared_global and (id(scope), name) not in facts.mutated
+    }
+
+
+def _constants(facts: ModuleFacts, shown: str) -> dict[str, ImportedValue]:
+    found: dict[str, ImportedValue] = {}
+    for name, value in _bound_once(facts).items():
+        if value is UNKNOWN:
+            continue  # a def, a class, an import (passed on by `reexports`), an unpacked tuple ...
+        resolved = facts.resolve(ast.Name(id=name, ctx=ast.Load()), facts.module_scope)
+        if resolved is not None:  # a value of another module names that module already
+            where = f"defined as {name} in {shown}"
+            found[name] = ImportedValue(resolved.value, resolved.note or where) if resolved.imported else _value(
+                resolved, where
+            )
+    return found
+
+
+def _class_constants(facts: ModuleFacts, shown: str) -> dict[str, ImportedValue]:
+    """`Class.attr` of each module-level class bound once: its class attributes bound once (a dataclass
+    field's default), when nothing in the module sets that attribute elsewhere."""
+    found: dict[str, ImportedValue] = {}
+    for name, value in _bound_once(facts).items():
+        cls = facts.classes.get(name)
+        if value is not UNKNOWN or cls is None or cls.parent is not facts.module_scope:
+            continue
+        changed = facts.instance_attrs.get(id(cls), {})
+        for attr, values in cls.bindings.items():
+            if len(values) != 1 or attr in changed or {attr, "*"} & facts.assigned_attrs:
+                continue
+            resolved = facts.resolve(values[0], cls)
+            if resolved is not None:
+                found[f"{name}.{attr}"] = _value(resolved, f"defined as {name}.{attr} in {shown}")
+    return found
+
+
+def _value(resolved: Resolved, where: str) -> ImportedValue:
+    return ImportedValue(resolved.value, "; ".join(n for n in (resolved.note, where) if n))
+
+
+def _attributes(facts: ModuleFacts, shown: str) -> dict[str, Optional[ImportedValue]]:
+    """What an attribute read on any object takes from this module: the one value all its class attributes,
+    `self.` assignments and argparse options of that name agree on; None when they do not, or one is not
+    known statically, or the module sets it on another object."""
+    found: dict[str, Optional[ImportedValue]] = {}
+    for attr, values in facts.loose_attrs.items():
+        resolved = None if {attr, "*"} & facts.assigned_attrs else facts._agree(values, 0)
+        found[attr] = _value(resolved, f"the value of .{attr} in {shown}") if resolved is not None else None
+    for cls in facts.classes.values():  # a field without a default (`adapter_name: str`): set by the caller
+        for statement in getattr(cls.node, "body", ()):
+            if isinstance(statement, ast.AnnAssign) and statement.value is None:
+                if isinstance(statement.target, ast.Name):
+                    found[statement.target.id] = None
+    return found
+
+
+def _reexports(facts: ModuleFacts) -> dict[str, ImportSource]:
+    if facts.star_import:
+        return {}
+    bound = _bound_once(facts)
+    return {
+        name: sources[0]
+        for name, sources in facts.import_sources.items()
+        if len(sources) == 1 and bound.get(name) is UNKNOWN
+    }
+
+
+def _members(facts: ModuleFacts) -> frozenset[Member]:
+    """Module-level functions and methods of module-level classes, each name defined once in its scope."""
+    module = facts.module_scope
+    found: set[Member] = set()
+    for function, scope in facts.functions:
+        if isinstance(function, ast.Lambda) or len(scope.bindings.get(function.name, ())) != 1:
+            continue  # a lambda, or a name bound again in its scope
+        if scope is module:
+            found.add((None, function.name))
+        elif isinstance(scope.node, ast.ClassDef) and scope.parent is module:
+            if len(module.bindings.get(scope.node.name, ())) == 1:
+                found.add((scope.node.name, function.name))
+    return frozenset(found)
+
+
+class FileLookup:
+    """The engine's door to the project of one checked file (engine.ProjectLookup): the project is looked for
+    only when the file is checked (most files of a folder are not: engine.may_have_findings)."""
+
+    def __init__(self, index: ProjectIndex, path: str) -> None:
+        self.index, self.path = index, path
+
+    def view(self, facts: ModuleFacts) -> ModuleView:
+        project = find_project(self.path)
+        return ModuleView(self.index, project, Path(self.path).resolve(), facts, MAX_HOPS - 1, checked=True)
+
+
+class ModuleView:
+    """What one module's imports name in the project (forwarding.ProjectView), read `hops` deep. It lives for
+    one analysis of one module, and remembers what it found."""
+
+    def __init__(
+        self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts, hops: int, checked: bool = False
+    ) -> None:
+        self.index, self.project, self.path, self.facts, self.hops = index, project, path, facts, hops
+        self.checked = checked
+        self._imported: Optional[list[Path]] = None
+        self._methods: dict[str, tuple[Forwarder, ...]] = {}
+        self._places: dict[tuple[tuple[str, ...], bool], Optional[tuple[Path, str, int]]] = {}
+        self._words: dict[Path, Words] = {}
+
+    def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
+        found = self._member(path, function=False)
+        return found[0].constants.get(found[1]) if found is not None else None
+
+    def may_hold_string(self, name: str) -> bool:
+        return any(name in self.words(p).strings for p in self.imported())
+
+    def attribute(self, name: str) -> Optional[ImportedValue]:
+        if not self.may_hold_string(name):
+            return None
+        paths = [p for p in self.imported() if name in self.words(p).sets]
+        summaries = [s for s in (self.index.summary(self.project, p, 0) for p in paths) if s is not None]
+        values = [s.attributes[name] for s in summaries if name in s.attributes]
+        known = [v for v in values if v is not None]
+        if not values or len(known) != len(values) or len({v.value for v in known}) != 1:
+            return None
+        if len(known) > 1:
+            return ImportedValue(known[0].value, f"the value of .{name} in {len(known)} modules it imports")
+        return known[0]
+
+    def functions(self, path: tuple[str, ...]) -> tuple[Forwarder, ...]:
+        found = self._member(path, function=True)
+        return found[0].functions(found[1]) if found is not None else ()
+
+    def methods(self, name: str) -> tuple[Forwarder, ...]:
+        if name not in self._methods:
+            self._methods[name] = self._find_methods(name)
+        return self._methods[name]
+
+    def _find_methods(self, name: str) -> tuple[Forwarder, ...]:
+        if not self.may_forward_method(name):
+            return ()  # no module that defines it can forward (`ProjectIndex.summary`)
+        paths = [p for p in self.imported() if name in self.words(p).defs]
+        tables = [(p, self.index.table(self.project, p)) for p in paths]
+        defined = {(self.project.shown(p), m[0]) for p, t in tables if t for m in t.members if m[1] == name and m[0]}
+        if not defined:
+            return ()
+        groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
+        for path, _ in tables:
+            summary = self.index.summary(self.project, path, 0)  # a method is not followed into further modules
+            for f in summary.forwarders if summary is not None else ():
+                if f.method and f.name == name:
+                    groups.setdefault((f.modules[0], f.owner), set()).add(f)
+        if set(groups) != defined:
+            return ()  # some class defines the name without forwarding it: the receiver may be of that class
+        shapes = {frozenset((f.position, f.param) for f in group) for group in groups.values()}
+        if len(shapes) != 1:
+            return ()
+        return tuple(sorted(groups[min(groups)], key=lambda f: (f.param, f.api.name)))
+
+    def imported(self) -> list[Path]:
+        """The project module files this module imports, and those that the `__init__.py` of a package it
+        imports from imports (each once)."""
+        if self._imported is None:
+            places = (_walk(self.project, self.path, source, ()) for source in _sources(self.facts))
+            direct = [p[0] for p in places if p is not None]
+            found = dict.fromkeys(direct)
+            for path in direct:
+                table = self.index.table(self.project, path) if path.name == INIT else None
+                found.update(dict.fromkeys(table.imports if table is not None else ()))
+            self._imported = [p for p in found if p.is_file()]
+        return self._imported
+
+    def words(self, path: Path) -> Words:
+        if path not in self._words:
+            self._words[path] = self.index.words(path)
+        return self._words[path]
+
+    def may_forward(self, path: tuple[str, ...]) -> bool:
+        return self._place(path, function=True) is not None
+
+    def may_forward_method(self, name: str) -> bool:
+        return not name.startswith("__") and any(
+            name in self.words(p).defs and self.words(p).mentions for p in self.imported()
+        )
+
+    def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
+        """The summary of the module that defines what `path` names, and its name there."""
+        place = self._place(path, function)
+        if place is None:
+            return None
+        summary = self.index.summary(self.project, place[0], place[2])
+        return (summary, place[1]) if summary is not None else None
+
+    def _place(self, path: tuple[str, ...], function: bool) -> Optional[tuple[Path, str, int]]:
+        """The module that may define what `path` names (a function, else a constant or a class attribute),
+        its name there and the depth left to read it: only a module whose text may define that name, through
+        the `__init__.py` of packages that pass it on. Nothing is summarised yet."""
+        key = (path, function)
+        if key not in self._places:
+            self._places[key] = self._find_place(path, function)
+        return self._places[key]
+
+    def _find_place(self, path: tuple[str, ...], function: bool) -> Optional[tuple[Path, str, int]]:
+        sources = self.facts.import_sources.get(path[0], []) if path else []
+        if len(sources) != 1:
+            return None
+        importer, source, attrs, hops = self.path, sources[0], path[1:], self.hops
+        while hops >= 0:
+            found = _walk(self.project, importer, source, attrs)
+            if found is None or not 1 <= len(found[1]) <= 2:
+                return None  # a module, or deeper than `Class.attr`
+            module, rest = found
+            if module.name == INIT:
+                table = self.index.table(self.project, module)
+                if table is not None and rest[0] in table.reexports:  # passed on
+                    importer, source, attrs, hops = module, table.reexports[rest[0]], rest[1:], hops - 1
+                    continue
+            words = self.words(module)
+            if function and not (rest[0] in words.defs and words.mentions):
+                return None  # no such function, or one that cannot forward (`ProjectIndex.summary`)
+            if not function and rest[-1] not in (words.top if len(rest) == 1 else words.sets):
+                return None
+            return module, ".".join(rest), hops
+        return None

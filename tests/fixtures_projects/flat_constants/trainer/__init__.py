@@ -1,0 +1,1 @@
+from .constants import ADAPTER_NAME

@@ -1,0 +1,1 @@
+from .wrappers import ModelWrapper, add_adapter_to_model

@@ -1,0 +1,265 @@
+"""Project-wide analysis (issue 15): a file's project root and the files its imports name (project.py), the
+summaries of the modules it imports (project_index.py), and what `check`, `--fix` and the codemod report
+through them on the fixture projects under tests/fixtures_projects/, each file given alone. Tier 0: in
+process, through the file job the command runs for each file."""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flake8_peft_names.config import load_config
+from flake8_peft_names.file_job import FileJob
+from flake8_peft_names.module_scan import collect
+from flake8_peft_names.plugin import Plugin
+from flake8_peft_names.project import find_project
+from flake8_peft_names.project_index import ProjectIndex
+from flake8_peft_names.results import FileResult
+from flake8_peft_names.rule import Applicability, example_expectations
+
+PROJECTS = Path(__file__).parent / "fixtures_projects"
+FILES = sorted(p for p in PROJECTS.rglob("*.py"))
+UNSAFE = frozenset({Applicability.SAFE, Applicability.UNSAFE})
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _check(path: Path, mode: str = "check") -> FileResult:
+    """`flake8-peft-names check --isolated PATH` (or `--diff --unsafe-fixes`), in this process."""
+    config = load_config({"select": "PFT"}, isolated=True)
+    return FileJob(config, mode, UNSAFE if mode != "check" else frozenset({Applicability.SAFE}), None)(str(path))
+
+
+def _positions(result: FileResult) -> list[tuple[int, int, str]]:
+    return sorted((f.line, f.col + 1, f.code) for f in result.findings)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The root and the import roots
+
+
+def test_the_root_is_the_nearest_folder_with_a_project_file(tmp_path: Path) -> None:
+    _write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/sub/__init__.py": "", "pkg/sub/m.py": ""})
+    project = find_project(str(tmp_path / "pkg/sub/m.py"))
+    assert project.root == tmp_path.resolve() and project.roots == (tmp_path.resolve(),)
+
+
+def test_without_a_project_file_the_root_holds_the_topmost_package(tmp_path: Path) -> None:
+    _write(tmp_path, {"a/pkg/__init__.py": "", "a/pkg/sub/__init__.py": "", "a/pkg/sub/m.py": "", "a/s.py": ""})
+    if find_project(str(tmp_path / "a/s.py")).root != (tmp_path / "a").resolve():
+        pytest.skip("the temporary folder lies inside a project")
+    assert find_project(str(tmp_path / "a/pkg/sub/m.py")).root == (tmp_path / "a").resolve()
+
+
+def test_src_layout_imports_are_found_under_src(tmp_path: Path) -> None:
+    _write(tmp_path, {"setup.cfg": "", "src/mypkg/__init__.py": "", "src/mypkg/c.py": "", "scripts/t.py": ""})
+    root = tmp_path.resolve()
+    project = find_project(str(root / "scripts/t.py"))
+    assert project.roots == (root, root / "src")
+    assert project.locate(root / "scripts/t.py", 0, ["mypkg", "c"]) == root / "src/mypkg/c.py"
+    assert project.locate(root / "scripts/t.py", 0, ["mypkg"]) == root / "src/mypkg/__init__.py"
+    assert project.shown(root / "src/mypkg/c.py") == "src/mypkg/c.py"
+
+
+def test_relative_namespace_script_folder_and_outside_imports(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        ".git": "", "pkg/__init__.py": "", "pkg/a/__init__.py": "", "pkg/a/m.py": "", "pkg/b.py": "",
+        "ns/part/x.py": "", "scripts/helper.py": "", "scripts/run.py": "",
+    })
+    root = tmp_path.resolve()
+    importer = root / "pkg/a/m.py"
+    project = find_project(str(importer))
+    assert project.locate(importer, 2, ["b"]) == root / "pkg/b.py"  # from ..b import
+    assert project.locate(importer, 1, []) == root / "pkg/a/__init__.py"  # from . import
+    assert project.locate(importer, 0, ["ns", "part", "x"]) == root / "ns/part/x.py"  # namespace package
+    assert project.locate(importer, 0, ["ns"]) == root / "ns"
+    assert project.locate(root / "scripts/run.py", 0, ["helper"]) == root / "scripts/helper.py"
+    assert project.locate(importer, 0, ["helper"]) is None  # a package module does not import its neighbours
+    assert project.locate(importer, 0, ["torch"]) is None
+    assert project.locate(importer, 4, ["b"]) is None  # above the root
+
+
+# ---------------------------------------------------------------------------------------------------
+# Summaries
+
+
+def test_a_summary_lists_constants_forwarders_and_methods() -> None:
+    project = find_project(str(PROJECTS / "src_wrappers/scripts/train.py"))
+    wrappers = project.root / "src/mypkg/model/wrappers.py"
+    index = ProjectIndex()
+    summary = index.summary(project, wrappers, 0)
+    assert summary is not None
+    forwarded = {(f.owner, f.name, f.position, f.param, f.api.name, f.modules) for f in summary.forwarders}
+    shown = ("src/mypkg/model/wrappers.py",)
+    assert forwarded == {
+        (None, "add_adapter_to_model", 1, "adapter_name", "get_peft_model", shown),
+        (None, "load_named", 2, "name", "from_pretrained", shown),
+        ("ModelWrapper", "add_adapter_to_model", 0, "adapter_name", "get_peft_model", shown),
+        ("ModelWrapper", "activate", 0, "name", "set_adapter", shown),
+    }
+    table = index.table(project, wrappers)
+    assert table is not None and ("ModelWrapper", "describe") in table.members
+    package = index.table(project, project.root / "src/mypkg/model/__init__.py")
+    assert package is not None and package.imports == (wrappers,) and set(package.reexports) == {
+        "ModelWrapper", "add_adapter_to_model"
+    }
+    assert {"add_adapter_to_model", "activate"} <= index.words(wrappers).defs
+    constants = index.summary(project, project.root.parent / "flat_constants/trainer/constants.py", 0)
+    assert constants is not None
+    assert {n: v.value for n, v in constants.constants.items()} == {
+        "ADAPTER_NAME": "lora", "SAFE_NAME": "sft", "EVAL_NAME": "q", "PREFIX": "lo", "JOINED": "lora"
+    }
+
+
+def test_summaries_are_made_once_per_content_and_depth(tmp_path: Path) -> None:
+    _write(tmp_path, {"pyproject.toml": "", "c.py": 'NAME = "lora"\n'})
+    project, index = find_project(str(tmp_path / "c.py")), ProjectIndex()
+    path = project.root / "c.py"
+    first = index.summary(project, path, 1)
+    assert index.summary(project, path, 1) is first
+    path.write_text('NAME = "sft"\n')
+    changed = index.summary(project, path, 1)
+    assert changed is not None and changed.constants["NAME"].value == "sft"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The fixture projects, each file given alone
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PROJECTS)) for p in FILES])
+def test_each_file_of_a_fixture_project_reports_its_expectations(path: Path) -> None:
+    expected = sorted(example_expectations(path.read_text(encoding="utf-8")))
+    result = _check(path)
+    assert result.error is None
+    assert _positions(result) == expected
+
+
+def test_every_fixture_project_has_positive_and_negative_files() -> None:
+    for project in ("src_wrappers", "flat_constants", "config_dataclasses"):
+        files = [p for p in FILES if p.is_relative_to(PROJECTS / project)]
+        assert any(example_expectations(p.read_text()) for p in files)
+        assert any(p.name.endswith("_safe.py") and "expect:" not in p.read_text() for p in files)
+
+
+def test_a_finding_made_through_another_module_names_it() -> None:
+    train = _check(PROJECTS / "src_wrappers/scripts/train.py")
+    messages = {f.line: f.message for f in train.findings}
+    assert messages[11].endswith(
+        "passed to add_adapter_to_model() (src/mypkg/model/wrappers.py), which forwards it to get_peft_model()"
+    )
+    assert messages[15].endswith(
+        "passed to load_for_eval() (src/mypkg/model/loaders.py), which forwards it through "
+        "src/mypkg/model/wrappers.py to from_pretrained()"
+    )
+    constants = _check(PROJECTS / "flat_constants/trainer/train.py")
+    message = {f.line: f.message for f in constants.findings}[11]
+    assert message.endswith("defined as ADAPTER_NAME in trainer/constants.py")
+
+
+def test_flake8_sees_no_other_module() -> None:
+    """The plugin checks one file at a time and never reads another: what the README says editors see."""
+    path = PROJECTS / "src_wrappers/scripts/train.py"
+    lines = path.read_text().splitlines(keepends=True)
+    assert list(Plugin(ast.parse("".join(lines)), lines, str(path)).run()) == []
+
+
+@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PROJECTS)) for p in FILES])
+def test_what_flake8_reports_the_command_reports_too(path: Path) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    plugin = {(line, col, text.split()[0]) for line, col, text, _ in Plugin(ast.parse("".join(lines)), lines).run()}
+    assert plugin <= {(f.line, f.col, f.code) for f in _check(path).findings}
+
+
+def test_unknown_stays_unknown(tmp_path: Path) -> None:
+    """A star import, a name imported twice or rebound, an import from outside the project: nothing."""
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/names.py": 'NAME = "lora"\n',
+        "pkg/star.py": "from peft import get_peft_model\nfrom .names import NAME\nfrom .other import *\n"
+        "get_peft_model(m, c, adapter_name=NAME)\n",
+        "pkg/twice.py": "from peft import get_peft_model\nfrom .names import NAME\nNAME = NAME + ''\n"
+        "get_peft_model(m, c, adapter_name=NAME)\n",
+        "pkg/outside.py": "from peft import get_peft_model\nfrom elsewhere.names import NAME\n"
+        "get_peft_model(m, c, adapter_name=NAME)\n",
+        "pkg/known.py": "from peft import get_peft_model\nfrom .names import NAME\n"
+        "get_peft_model(m, c, adapter_name=NAME)\n",
+    })
+    for name in ("star", "twice", "outside"):
+        assert _check(tmp_path / f"pkg/{name}.py").findings == [], name
+    assert _positions(_check(tmp_path / "pkg/known.py")) == [(3, 35, "PFT102")]
+
+
+def test_an_import_cycle_ends(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from peft import get_peft_model\nfrom .b import relay\n\n"
+        "def attach(m, c, name):\n    relay(m, c, name)\n    get_peft_model(m, c, adapter_name=name)\n",
+        "pkg/b.py": "from .a import attach\n\ndef relay(m, c, adapter):\n    attach(m, c, adapter)\n",
+        "run.py": "import torch\nfrom pkg.b import relay\nrelay(m, c, 'lora')\n",
+    })
+    assert _positions(_check(tmp_path / "run.py")) == [(3, 13, "PFT102")]
+
+
+def test_wrappers_are_read_only_in_modules_that_mention_adapters(tmp_path: Path) -> None:
+    """As the checked files themselves (engine.may_have_findings): a module whose text mentions neither
+    adapters, peft, LoRA nor state dicts is not read for wrappers, so a chain through it ends there."""
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/a.py": "from peft import get_peft_model\n\ndef attach(m, c, name):\n"
+        "    get_peft_model(m, c, adapter_name=name)\n",
+        "pkg/b.py": "from .a import attach\n\ndef relay(m, c, name):\n    attach(m, c, name)\n",
+        "run.py": "import torch\nfrom pkg.a import attach\nfrom pkg.b import relay\n"
+        "attach(m, c, 'lora')\nrelay(m, c, 'lora')\n",
+    })
+    assert _positions(_check(tmp_path / "run.py")) == [(4, 14, "PFT102")]
+
+
+def test_a_rename_does_not_leave_another_module_s_constant_behind(tmp_path: Path) -> None:
+    """The literal here and the constant there hold one adapter: renaming only the literal would split it,
+    so the rename is only shown; a name written at a wrapper's call is renamed there."""
+    shutil.copytree(PROJECTS / "flat_constants", tmp_path / "p")
+    script = tmp_path / "p/trainer/mixed.py"
+    script.write_text(
+        "from peft import get_peft_model\nfrom .constants import ADAPTER_NAME\n\n"
+        "model = get_peft_model(base, config, adapter_name=ADAPTER_NAME)\nmodel.set_adapter('lora')\n"
+    )
+    mixed = _check(script)
+    fixes = [f.fix for f in mixed.findings if f.line == 5]
+    assert fixes and fixes[0] is not None and fixes[0].applicability is Applicability.DISPLAY_ONLY
+    assert "comes from another module of the project" in fixes[0].description
+    assert _check(script, "diff").diff == b""
+    wrapped = shutil.copytree(PROJECTS / "src_wrappers", tmp_path / "w")
+    diff = _check(wrapped / "scripts/train.py", "diff").diff.decode()
+    assert '-model = add_adapter_to_model(base, "lora", config)' in diff
+    assert '+model = add_adapter_to_model(base, "adapter_lora", config)' in diff
+
+
+def test_the_codemod_reads_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    from libcst.codemod import CodemodContext
+
+    from flake8_peft_names.codemod import FixPeftNames
+
+    path = PROJECTS / "src_wrappers/scripts/train.py"
+    monkeypatch.chdir(PROJECTS)
+    command = FixPeftNames(CodemodContext(filename=str(path)), unsafe_fixes=True)
+    assert [f.line for f in command.findings(path.read_text())] == [11, 13, 14, 15]
+
+
+def test_a_module_summary_needs_only_what_it_imports() -> None:
+    """Checking a file summarises the project modules it reads, not the whole project."""
+    index = ProjectIndex()
+    path = PROJECTS / "flat_constants/trainer/train_safe.py"
+    facts = collect(ast.parse(path.read_text()))
+    view = index.lookup(str(path)).view(facts)
+    assert view.value(("SAFE_NAME",)) is not None
+    assert {p.name for p, _, _ in index._summaries} == {"constants.py"}

@@ -1,0 +1,37 @@
+"""The command on a fixture project (tests/fixtures_projects/), run as users run it: given one file inside
+the project from another folder, and given the whole project with one and with two worker processes, it
+reports what the other modules tell (tests/test_project.py checks the same in process)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flake8_peft_names.rule import example_expectations
+from tests.test_cli import cli, positions
+
+pytestmark = pytest.mark.prepush  # tier (tests/conftest.py)
+
+PROJECT = Path(__file__).parent / "fixtures_projects" / "src_wrappers"
+
+
+def _expected(root: Path) -> list[tuple[str, int, int, str]]:
+    return sorted(
+        (str(path), line, col, code)
+        for path in sorted(root.rglob("*.py"))
+        for line, col, code in example_expectations(path.read_text(encoding="utf-8"))
+    )
+
+
+def test_one_file_inside_a_project_given_from_elsewhere(tmp_path: Path) -> None:
+    script = PROJECT / "scripts" / "train.py"
+    result = cli("check", "--isolated", "--no-progress", str(script), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert positions(result.stdout) == [(str(script), *e) for e in sorted(example_expectations(script.read_text()))]
+    assert "passed to add_adapter_to_model() (src/mypkg/model/wrappers.py), which forwards it" in result.stdout
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_whole_project_with_workers(jobs: str) -> None:
+    result = cli("check", "--isolated", "--no-progress", "-j", jobs, str(PROJECT), cwd=PROJECT)
+    assert positions(result.stdout) == _expected(PROJECT), result.stderr

@@ -227,6 +227,7 @@ def _cli_options(args: argparse.Namespace) -> dict[str, Optional[str]]:
         "respect-gitignore": "false" if args.no_respect_gitignore else None,
         "include-docs": "true" if args.include_docs else None,
         "cell-syntax-errors": args.cell_syntax_errors,
+        "project-wide": "true" if args.project_wide else None,
     }
 
 
@@ -257,6 +258,12 @@ def _parser() -> argparse.ArgumentParser:
         "--cell-syntax-errors",
         choices=("error", "warning"),
         help="a notebook cell Python cannot parse: an error that fails the run (default) or a warning",
+    )
+    check.add_argument(
+        "--project-wide",
+        action="store_true",
+        help="also read the modules each file imports from its project (constants, wrappers); costs more "
+        "(config: project-wide = true)",
     )
     check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
     check.add_argument("--isolated", action="store_true", help="ignore config files")

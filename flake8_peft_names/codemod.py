@@ -41,6 +41,13 @@ class FixPeftNames(CodemodCommand):
             default=False,
             help="Also apply unsafe fixes (they change behaviour: checkpoints may use the old adapter name).",
         )
+        arg_parser.add_argument(
+            "--project-wide",
+            dest="project_wide",
+            action="store_true",
+            default=False,
+            help="Also read the modules each file imports from its project, as check --project-wide does.",
+        )
         add_argparse_options(arg_parser)
 
     def __init__(
@@ -49,11 +56,14 @@ class FixPeftNames(CodemodCommand):
         unsafe_fixes: bool = False,
         peft_version: Optional[str] = None,
         peft_methods: Optional[str] = None,
+        project_wide: bool = False,
     ) -> None:
         super().__init__(context)
         # The [flake8] config, selection and `# noqa` apply here as in flake8 and the CLI.
         try:
-            self.config = load_config({"peft-version": peft_version, "peft-methods": peft_methods})
+            wide = "true" if project_wide else None
+            options = {"peft-version": peft_version, "peft-methods": peft_methods, "project-wide": wide}
+            self.config = load_config(options)
         except ConfigError as error:
             raise SystemExit(f"flake8-peft-names: {error}") from None
         tiers = {Applicability.SAFE, Applicability.UNSAFE} if unsafe_fixes else {Applicability.SAFE}
@@ -65,7 +75,8 @@ class FixPeftNames(CodemodCommand):
         flake8 reports, and what the file's project tells (project_index.py)."""
         path = self.context.filename or "<module>"
         try:
-            found, _ = check_file(code.encode(encoding), path, self.config, self.index.lookup(path))
+            project = self.index.lookup(path) if self.config.project_wide else None
+            found, _ = check_file(code.encode(encoding), path, self.config, project)
         except SourceError as error:
             raise SkipFile(f"Python cannot parse this file: {error}") from None
         return found

@@ -53,6 +53,7 @@ class Config:
     include_docs: bool = False  # folder walks read .md/.rst too (an explicit path is always read)
     cell_syntax_errors: str = "error"  # "warning": a notebook cell that does not parse does not fail the run
     respect_gitignore: bool = True  # `check FOLDER` skips what git ignores (discovery.py)
+    project_wide: bool = False  # read the other modules of each file's project (project_index.py); opt-in for its cost
 
     def engine(self, path: str) -> Selection:
         extra = [c for pattern, codes in self.per_file_ignores if self._matches(path, [pattern]) for c in codes]
@@ -130,7 +131,12 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
     gitignore = merged.get("respect-gitignore", "true").strip().lower()
     if gitignore not in TRUE + FALSE:
         raise ConfigError(f"respect-gitignore: {gitignore!r} is not true or false{origin('respect-gitignore')}")
-    return Config(settings, root, lists, per_file, include_docs in TRUE, cell_errors, gitignore in TRUE)
+    project_wide = merged.get("project-wide", "false").strip().lower()
+    if project_wide not in TRUE + FALSE:
+        raise ConfigError(f"project-wide: {project_wide!r} is not true or false{origin('project-wide')}")
+    return Config(
+        settings, root, lists, per_file, include_docs in TRUE, cell_errors, gitignore in TRUE, project_wide in TRUE
+    )
 
 
 def _shown(path: Path) -> str:

@@ -101,7 +101,7 @@ class FileJob:
             raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
         except OSError as error:
             return FileResult(shown, error=f"cannot read: {error.strerror or error}")
-        project = self.index.lookup(shown if path == STDIN else path)
+        project = self.index.lookup(shown if path == STDIN else path) if self.config.project_wide else None
         try:
             found, checked = check_file(raw, shown, self.config, project)
         except SourceError as error:
@@ -125,7 +125,7 @@ class FileJob:
         checked: CheckedFile,
         found: list[Finding],
         result: FileResult,
-        project: ProjectLookup,
+        project: Optional[ProjectLookup],
     ) -> None:
         fixable = [f for f in found if applicability(f) in self.applicable]
         if not fixable or checked.source is None:

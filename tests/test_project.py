@@ -33,7 +33,7 @@ def _write(root: Path, files: dict[str, str]) -> None:
 
 def _check(path: Path, mode: str = "check") -> FileResult:
     """`flake8-peft-names check --isolated PATH` (or `--diff --unsafe-fixes`), in this process."""
-    config = load_config({"select": "PFT"}, isolated=True)
+    config = load_config({"select": "PFT", "project-wide": "true"}, isolated=True)
     return FileJob(config, mode, UNSAFE if mode != "check" else frozenset({Applicability.SAFE}), None)(str(path))
 
 
@@ -251,7 +251,7 @@ def test_the_codemod_reads_the_project(monkeypatch: pytest.MonkeyPatch) -> None:
 
     path = PROJECTS / "src_wrappers/scripts/train.py"
     monkeypatch.chdir(PROJECTS)
-    command = FixPeftNames(CodemodContext(filename=str(path)), unsafe_fixes=True)
+    command = FixPeftNames(CodemodContext(filename=str(path)), unsafe_fixes=True, project_wide=True)
     assert [f.line for f in command.findings(path.read_text())] == [11, 13, 14, 15]
 
 

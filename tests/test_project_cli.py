@@ -25,7 +25,7 @@ def _expected(root: Path) -> list[tuple[str, int, int, str]]:
 
 def test_one_file_inside_a_project_given_from_elsewhere(tmp_path: Path) -> None:
     script = PROJECT / "scripts" / "train.py"
-    result = cli("check", "--isolated", "--no-progress", str(script), cwd=tmp_path)
+    result = cli("check", "--isolated", "--project-wide", "--no-progress", str(script), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert positions(result.stdout) == [(str(script), *e) for e in sorted(example_expectations(script.read_text()))]
     assert "passed to add_adapter_to_model() (src/mypkg/model/wrappers.py), which forwards it" in result.stdout
@@ -33,5 +33,5 @@ def test_one_file_inside_a_project_given_from_elsewhere(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_the_whole_project_with_workers(jobs: str) -> None:
-    result = cli("check", "--isolated", "--no-progress", "-j", jobs, str(PROJECT), cwd=PROJECT)
+    result = cli("check", "--isolated", "--project-wide", "--no-progress", "-j", jobs, str(PROJECT), cwd=PROJECT)
     assert positions(result.stdout) == _expected(PROJECT), result.stderr

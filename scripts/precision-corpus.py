@@ -146,13 +146,13 @@ def extract(p: dict, archive: Path, cache: Path) -> Path:
 PEFT_RANGE = ">=0.13"
 
 
-def run_check(p: dict, corpus: Path, python: str) -> dict:
+def run_check(p: dict, corpus: Path, python: str, extra: tuple[str, ...] = ()) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     t0 = time.monotonic()
     # The widest range, as the verdicts were written against it (an unset range would now come from the
     # project's pins or the installed peft, which differ from machine to machine).
     proc = subprocess.run([python, "-m", "flake8_peft_names", "check", "--isolated", "--no-progress", "-j1",
-                           f"--peft-version={PEFT_RANGE}", "--output-format=json", p["name"]],
+                           f"--peft-version={PEFT_RANGE}", "--output-format=json", *extra, p["name"]],
                           cwd=corpus, env=env, capture_output=True, text=True)
     seconds = time.monotonic() - t0
     try:
@@ -290,9 +290,11 @@ def main() -> int:
                     help="no downloads: every folder of DIR is a project, checked as it is "
                          "(split from corpus.tsv, else dev)")
     ap.add_argument("--list", choices=("untriaged", "wrong", "all", "stale"), help="also list findings")
+    ap.add_argument("--project-wide", action="store_true", help="check with --project-wide (other modules read)")
     ap.add_argument("--write-untriaged", type=Path,
                     help="append a triage-file row (verdict left as '?') for every untriaged finding")
     args = ap.parse_args()
+    extra = ("--project-wide",) if args.project_wide else ()
 
     pinned = read_corpus()
     if args.local:
@@ -308,10 +310,10 @@ def main() -> int:
     for p in projects:
         if args.local:
             root = args.local / p["name"]
-            result = run_check(p, args.local, args.python)
+            result = run_check(p, args.local, args.python, extra)
         else:
             root = extract(p, download(p, args.cache), args.cache)
-            result = run_check(p, args.cache / "corpus", args.python)
+            result = run_check(p, args.cache / "corpus", args.python, extra)
         for f in result["findings"]:
             f["split"] = p["split"]
             f["source"] = source_line(args.local or args.cache / "corpus", f)

@@ -159,3 +159,26 @@ def test_the_latency_benchmark_runs() -> None:
     assert result.returncode == 0, result.stderr
     assert "(a) diagnostics of a changed buffer" in result.stdout
     assert "(e) didChange -> publishDiagnostics" in result.stdout
+
+
+def test_the_cycle_collector_runs_again_after_a_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check pauses Python's cycle collector (its allocation bursts would scan every object the server
+    holds) and turns it back on afterwards, also when the engine fails."""
+    import gc
+
+    from flake8_peft_names.server import documents
+    from flake8_peft_names.server.analysis import EngineError
+
+    store = DocumentStore(ConfigStore())
+    path = tmp_path / "train.py"
+    seen: list[bool] = []
+
+    def check(text: str, shown: str, config: object) -> object:
+        seen.append(gc.isenabled())
+        raise EngineError("a bug")
+
+    monkeypatch.setattr(documents, "check_text", check)
+    assert gc.isenabled()
+    with pytest.raises(EngineError):
+        store.analyse(path.as_uri(), "import peft\n", path)
+    assert seen == [False] and gc.isenabled()

@@ -1,10 +1,12 @@
 """Checked documents, kept by URI and re-checked only when their text or their config changed."""
 from __future__ import annotations
 
+import gc
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from .analysis import Checked, EngineError, check_text
 from .configs import ConfigStore, Loaded
@@ -35,6 +37,20 @@ def content_key(text: str, path: str, loaded: Loaded) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a document is checked: the check makes tens of thousands of
+    objects (the `ast`, the facts), and each allocation burst would otherwise scan every object the server
+    holds (measured on the 2,000-line benchmark: about half of the diagnostics' time). It runs again after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class DocumentStore:
     def __init__(self, configs: ConfigStore) -> None:
         self.configs = configs
@@ -56,7 +72,8 @@ class DocumentStore:
             raise EngineError(failed[1])  # the same text fails the same way: not run again
         self.checks += 1
         try:
-            checked = check_text(text, str(path), loaded.config)
+            with _no_cycle_collection():
+                checked = check_text(text, str(path), loaded.config)
         except EngineError as error:
             self._failed[uri] = (key, str(error))
             raise

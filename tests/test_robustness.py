@@ -313,10 +313,10 @@ PLANTED_BUG = """
 import sys
 from flake8_peft_names import file_job
 checked = file_job.reported
-def reported(source, shown, config):
+def reported(source, shown, *rest):
     if "boom" in shown:
         raise KeyError("planted bug")
-    return checked(source, shown, config)
+    return checked(source, shown, *rest)
 file_job.reported = reported
 if __name__ == "__main__":
     from flake8_peft_names.cli import main

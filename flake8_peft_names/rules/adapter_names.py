@@ -99,6 +99,8 @@ def _rename_plan(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[s
 def _plan_renames(facts: ModuleFacts, settings: Settings) -> dict[str, Optional[str]]:
     names = list(dict.fromkeys(u.value for u in adapter_name_uses(facts)))
     broken = [n for n in names if _first_problem(n, facts, settings) is not None]
+    if not broken:
+        return {}  # most files: no name to rename, and no context to build
     taken = [n for n in names if n not in broken]
     context = NameContext.of(facts, settings)
     plan: dict[str, Optional[str]] = {}

@@ -174,10 +174,13 @@ def _inside(inner: ast.AST, outer: ast.AST) -> bool:
 def _partial_target(facts: ModuleFacts, call: ast.Call) -> tuple[ast.Call, bool]:
     """`functools.partial(f, *args, **kw)` stands for `f(*args, **kw)`; any other call for itself."""
     func = call.func
-    is_partial = facts.origin(func) == "functools.partial" or (
-        isinstance(func, ast.Attribute) and func.attr == "partial" and isinstance(func.value, ast.Name)
-        and func.value.id == "functools"
-    )
+    if isinstance(func, ast.Name):  # `partial(...)`, `from functools import partial [as p]`
+        is_partial = facts.imports.get(func.id) == "functools.partial"
+    else:  # `functools.partial(...)`, also without an import the tool saw
+        is_partial = isinstance(func, ast.Attribute) and func.attr == "partial" and (
+            facts.origin(func) == "functools.partial"
+            or (isinstance(func.value, ast.Name) and func.value.id == "functools")
+        )
     if not is_partial or not call.args or isinstance(call.args[0], ast.Starred):
         return call, False
     target = ast.Call(func=call.args[0], args=call.args[1:], keywords=call.keywords)

@@ -60,11 +60,14 @@ def _check_tree(
     if project is not None:
         facts.project = project.view(facts)
     found: dict[tuple[str, int, int], Finding] = {}
-    for rule in RULES:
-        for finding in rule.check(facts, settings):
-            if settings.note:  # the peft range was not configured: say which one the finding assumes
-                finding = replace(finding, message=finding.message + settings.note)
-            found.setdefault((finding.code, finding.line, finding.col), finding)
+    try:
+        for rule in RULES:
+            for finding in rule.check(facts, settings):
+                if settings.note:  # the peft range was not configured: say which one the finding assumes
+                    finding = replace(finding, message=finding.message + settings.note)
+                found.setdefault((finding.code, finding.line, finding.col), finding)
+    finally:
+        facts.release()
     return [_in_characters(f, lines) for _, f in sorted(found.items(), key=lambda item: item[0][1:] + item[0][:1])]
 
 

@@ -112,6 +112,12 @@ class ModuleFacts:
     _resolving: set[tuple[int, int]] = field(default_factory=set, repr=False)
     _depth_cuts: int = field(default=0, repr=False)
 
+    def release(self) -> None:
+        """Drop what was derived: the derived facts refer back to these (a cycle), so without this a checked
+        module would wait for the cycle collector instead of being freed when its check returns."""
+        self._derived.clear()
+        self._resolved.clear()
+
     def derived(self, build: Callable[..., T], *args: Hashable) -> T:
         """`build(self, *args)`, computed once per module: the typed memo of every fact derived from these."""
         key = (build, args)

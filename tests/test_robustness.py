@@ -637,6 +637,23 @@ raise SystemExit(main(sys.argv[3:]))
 """
 
 
+def _killed_at_write(project: Path, tmp_path: Path, write: int, seconds: int, *extra: str) -> None:
+    """Run the fix in `project`, paused inside its `write`-th file write, and kill it there (SIGKILL)."""
+    ready = tmp_path / "paused"
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_IN_WRITE, str(write), str(ready), *FIX_RUN[2:], *extra],
+        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + seconds
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert ready.exists(), f"the fix run never reached write {write}"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
 def _many_files(folder: Path, count: int) -> dict[str, bytes]:
     """Files of about 1 MB, each with two findings: writing them is a good part of the run's time."""
     folder.mkdir()
@@ -673,19 +690,7 @@ def test_sigkill_inside_a_write_leaves_the_file_as_it_was(tmp_path: Path, expect
     before, after = expected_fix
     project = tmp_path / "project"
     _many_files(project, len(before))
-    ready = tmp_path / "paused"
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_IN_WRITE, "7", str(ready), *FIX_RUN[2:]],
-        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert ready.exists(), "the fix run never reached its 7th write"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    _killed_at_write(project, tmp_path, 7, 300)
     states = _states(project, before, after)
     assert list(states.values()) == ["new"] * 6 + ["old"] * (len(before) - 6)  # -j1 fixes in path order
     leftovers = [p.name for p in project.iterdir() if p.name not in before]
@@ -728,19 +733,7 @@ def test_sigkill_inside_a_write_leaves_a_document_as_it_was(tmp_path: Path) -> N
     project.mkdir()
     for name, raw in before.items():
         (project / name).write_bytes(raw)
-    ready = tmp_path / "paused"
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_IN_WRITE, "2", str(ready), *FIX_RUN[2:], "--include-docs"],
-        cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert ready.exists(), "the fix run never reached its 2nd write"
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+    _killed_at_write(project, tmp_path, 2, 120, "--include-docs")
     assert list(_states(project, before, after).values()) == ["new", "old", "old"]
     leftovers = [p.name for p in project.iterdir() if p.name not in before]
     assert len(leftovers) == 1 and leftovers[0].startswith(".guide_1.md.")

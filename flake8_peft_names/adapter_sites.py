@@ -298,12 +298,14 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
 
 def _may_pass_name(facts: ModuleFacts, project: ProjectView, call: ast.Call, scope: Scope) -> bool:
     """Whether the call may pass a name on: a parameter of the calling function (which makes that function a
-    forwarder too); in the module checked, also a value known statically, or an attribute that the modules
-    this one imports may set to a string (a cheap search, project_index.Words). A module read for what it
-    forwards needs only the first."""
+    forwarder too). A module read for what it forwards needs only that; in the module checked, the parameter
+    of a function the module calls (by its name: `_local_callee`), a value known statically (a parameter's
+    default too), or an attribute that the modules this one imports may set to a string (a cheap search,
+    project_index.Assignments)."""
     for value in (*call.args, *(k.value for k in call.keywords)):
         if isinstance(value, ast.Name) and value.id in scope.params:
-            return True
+            if not project.checked or getattr(scope.node, "name", None) in facts.derived(_called_names):
+                return True
         if not project.checked or isinstance(value, ast.Starred):
             continue
         if isinstance(value, ast.Attribute):
@@ -334,6 +336,12 @@ def binds(call: ast.Call, function: Union[ast.FunctionDef, ast.AsyncFunctionDef]
     required = positional[: len(positional) - len(args.defaults)] if args.defaults else positional
     required += [a.arg for a, default in zip(args.kwonlyargs, args.kw_defaults) if default is None]
     return all(name in given for name in required)
+
+
+def _called_names(facts: ModuleFacts) -> frozenset[str]:
+    """The names the module's calls call: `f(...)`, `obj.f(...)`."""
+    funcs = (call.func for call, _ in facts.calls)
+    return frozenset(f.id if isinstance(f, ast.Name) else f.attr for f in funcs if isinstance(f, (ast.Name, ast.Attribute)))
 
 
 def _defined_names(facts: ModuleFacts) -> dict[str, int]:
@@ -405,6 +413,20 @@ def _kwargs_entry(facts: ModuleFacts, expr: ast.expr, key: str, scope: Scope) ->
                 if keyword.arg == key:
                     return keyword.value, where
     return None
+
+
+def _api_words() -> frozenset[str]:
+    """Words the text of a module must contain for a call in it to pass an adapter name to the API: the name of
+    an API that takes one by position (also the keyword-only add_adapter: _written_argument), the keyword of
+    one that takes it by keyword only, or a peft class (`PeftModel.from_pretrained(model, path, name)`). A name
+    imported under another name is still written in its import; `**{"adapter_name": ...}` writes the keyword."""
+    words = {"add_adapter", *PEFT_MODEL_CLASSES}
+    for api in (*METHODS_TAKING_NAMES.values(), *PEFT_CALLABLES.values()):
+        words.update(api.name if arg.position is not None else arg.keyword for arg in api.args)
+    return frozenset(words)
+
+
+API_WORDS = _api_words()
 
 
 def _written_argument(

@@ -113,10 +113,11 @@ class ModuleFacts:
     _depth_cuts: int = field(default=0, repr=False)
 
     def release(self) -> None:
-        """Drop what was derived: the derived facts refer back to these (a cycle), so without this a checked
-        module would wait for the cycle collector instead of being freed when its check returns."""
+        """Drop what was derived, and the project view: both refer back to these (cycles), so without this a
+        module would wait for the cycle collector instead of being freed when its analysis returns."""
         self._derived.clear()
         self._resolved.clear()
+        self.project = None
 
     def derived(self, build: Callable[..., T], *args: Hashable) -> T:
         """`build(self, *args)`, computed once per module: the typed memo of every fact derived from these."""

@@ -41,13 +41,18 @@ class Project:
                 base = base.parent
             bases: tuple[Path, ...] = (base,)
         else:
-            own = () if (importer.parent / INIT).is_file() else (importer.parent,)
-            bases = (*self.roots, *own)
+            bases = (*self.roots, *_script_folder(importer.parent))
         for base in bases:
             found = _module_in(base, tuple(parts))
             if found is not None and found.is_relative_to(self.root):
                 return found
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _script_folder(folder: Path) -> tuple[Path, ...]:
+    """The folder of a script not in a package, where its absolute imports are looked up too."""
+    return () if (folder / INIT).is_file() else (folder,)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -26,10 +26,9 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
-from .adapter_sites import MAX_FORWARDING, forwarders
-from .engine import may_have_findings
+from .adapter_sites import API_WORDS, MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
 from .module_facts import UNKNOWN, ImportSource, ModuleFacts, Resolved
 from .module_scan import collect
@@ -37,26 +36,43 @@ from .project import INIT, Project, find_project
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
-KEPT_TREES = 64
 Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
 
 
 @dataclass(frozen=True)
 class Words:
-    """What a regex pass over a module's text says it may define: the names after `def`, the names assigned at
-    the start of a line, the attributes it may set (`name = ` or `name: T` at the start of an indented line,
-    `self.name = `, an argparse option `--name`, `dest="name"`), and those it may set to a string (a literal
-    or an upper-case constant, `field(default="...")`, an argparse option). Supersets: only the modules they
-    name are read further, and an attribute no imported module may set to a string has no known value."""
+    """What a quick pass over a module's text says (supersets: only the modules they name are read further):
+    the names after `def`, whether it names an API that takes adapter names (adapter_sites.API_WORDS: it may
+    call one), and what its import statements may name: each that starts a line or follows `;` or `:`."""
 
     defs: frozenset[str]
+    api: bool
+    imports: tuple[TextImport, ...]
+
+
+@dataclass(frozen=True)
+class Assignments:
+    """What a regex pass over a module's text says it may set, read only for the modules a checked file takes a
+    value from: the names assigned at the start of a line, the attributes it may set (`name = ` or `name: T`
+    at the start of an indented line, `self.name = `, an argparse option `--name`, `dest="name"`), and those
+    it may set to a string (a literal or an upper-case constant, `field(default="...")`, an argparse option).
+    Supersets: an attribute no imported module may set to a string has no known value."""
+
     top: frozenset[str]
     sets: frozenset[str]
     strings: frozenset[str]
-    mentions: bool  # of adapters, peft, LoRA or state dicts (engine.may_have_findings)
 
 
+TextImport = tuple[int, tuple[str, ...], tuple[str, ...]]  # dots, the module's parts, the names after `import`
 _DEF = re.compile(rb"def\s+(\w+)\s*\(")
+# A quick test first: every word of API_WORDS holds one of these
+_API_PARTS = (b"adapter", b"peft", b"Peft", b"lora")
+_API = re.compile(rb"\b(?:" + "|".join(sorted(API_WORDS)).encode() + rb")\b")
+# `import` is searched for as a plain word (fast); then the text before it on its line, and after it
+_IMPORT = re.compile(rb"import")
+_WORD_PART = re.compile(rb"[\w.]")
+_BEFORE_IMPORT = re.compile(rb"(?:.*[;:])?[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+)?")
+_AFTER_IMPORT = re.compile(rb"[ \t]+(\([^)]*\)|(?:\\\n|[^\n;#])*)")
 _TOP = re.compile(rb"(?m)^(\w+)\s*(?::[^=\n]*)?=")
 # what may set an attribute, and what may set it to a string (a literal or an upper-case constant)
 _VALUE = rb"\s*=\s*(?:field\(\s*default\s*=\s*)?(?:[rRbBuUfF]{0,2}['\"]|[A-Z][A-Z0-9_]*\b)"
@@ -67,16 +83,47 @@ _STRINGS = re.compile(
     rb"(?m)^[ \t]+(\w+)\s*(?::[^=\n]*)?" + _VALUE + rb"|self\.(\w+)" + _VALUE + rb"|--([A-Za-z][\w-]*)"
     + rb"|dest\s*=\s*['\"](\w+)['\"]"
 )
-NO_WORDS = Words(frozenset(), frozenset(), frozenset(), frozenset(), False)
+NO_WORDS = Words(frozenset(), False, ())
+NO_ASSIGNMENTS = Assignments(frozenset(), frozenset(), frozenset())
+
+
+def _names(pattern: re.Pattern[bytes], text: bytes) -> frozenset[str]:
+    groups = [g for m in pattern.findall(text) for g in ((m,) if isinstance(m, bytes) else m) if g]
+    return frozenset(g.decode("latin-1").replace("-", "_") for g in groups)
 
 
 def _words(text: bytes) -> Words:
-    def names(pattern: re.Pattern[bytes]) -> frozenset[str]:
-        groups = [g for m in pattern.findall(text) for g in ((m,) if isinstance(m, bytes) else m) if g]
-        return frozenset(g.decode("latin-1").replace("-", "_") for g in groups)
+    api = any(part in text for part in _API_PARTS) and _API.search(text) is not None
+    return Words(_names(_DEF, text), api, _text_imports(text))
 
-    mentions = may_have_findings(text.decode("latin-1"))
-    return Words(names(_DEF), names(_TOP), names(_SETS), names(_STRINGS), mentions)
+
+def _assignments(text: bytes) -> Assignments:
+    return Assignments(_names(_TOP, text), _names(_SETS, text), _names(_STRINGS, text))
+
+
+def _text_imports(text: bytes) -> tuple[TextImport, ...]:
+    found: list[TextImport] = []
+    for match in _IMPORT.finditer(text):
+        start, end = match.span()
+        if _WORD_PART.match(text, end) or (start and _WORD_PART.match(text, start - 1)):
+            continue  # a longer word: `importlib`, `reimport`
+        before = _BEFORE_IMPORT.fullmatch(text, text.rfind(b"\n", 0, start) + 1, start)
+        after = _AFTER_IMPORT.match(text, end)
+        if before is None or after is None:
+            continue
+        dots, module = before.groups()
+        names = _imported_names(after.group(1))
+        if dots is None:  # `import a.b, c`
+            found += [(0, tuple(name.split(".")), ()) for name in names]
+        else:
+            found.append((len(dots), tuple(module.decode("latin-1").split(".")) if module else (), names))
+    return tuple(dict.fromkeys(found))
+
+
+def _imported_names(text: bytes) -> tuple[str, ...]:
+    """`(a, b as c)` -> ("a", "b"); `a.b as c, d` -> ("a.b", "d")."""
+    items = (item.split() for item in text.decode("latin-1").strip("()\\ \t\n").split(","))
+    return tuple(words[0] for words in items if words and all(p.isidentifier() for p in words[0].split(".")))
 
 
 @dataclass(frozen=True)
@@ -105,10 +152,14 @@ class ProjectIndex:
 
     def __init__(self) -> None:
         self._words: dict[bytes, Words] = {}
+        self._assignments: dict[bytes, Assignments] = {}
         self._tables: dict[tuple[Path, bytes], Optional[ModuleTable]] = {}
         self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
-        self._trees: dict[bytes, Optional[ast.Module]] = {}
-        self._digests: dict[Path, tuple[int, int, bytes]] = {}
+        self._digests: dict[Path, tuple[int, int, int, bytes]] = {}
+        self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
+        self._imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
+        self._direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
+        self._forwarding: dict[tuple[Path, bytes, int], bool] = {}
 
     def lookup(self, path: str) -> FileLookup:
         """What the engine asks for the file at `path` (which need not exist: stdin by its display name)."""
@@ -122,63 +173,118 @@ class ProjectIndex:
             self._words[digest] = _words(path.read_bytes())
         return self._words[digest]
 
+    def assignments(self, path: Path) -> Assignments:
+        digest = self._digest(path)
+        if digest is None:
+            return NO_ASSIGNMENTS
+        if digest not in self._assignments:
+            self._assignments[digest] = _assignments(path.read_bytes())
+        return self._assignments[digest]
+
     def table(self, project: Project, path: Path) -> Optional[ModuleTable]:
         """None for a namespace package, or a file that cannot be read or parsed."""
         digest = self._digest(path)
         key = (path, digest or b"")
         if digest is not None and key not in self._tables:
-            tree = self._tree(path, digest)
+            tree = self._tree(path)
             self._tables[key] = _table(project, path, collect(tree)) if tree is not None else None
         return self._tables.get(key)
 
+    def may_forward(self, project: Project, path: Path, hops: int) -> bool:
+        """Whether the module, read `hops` deep, may have forwarders: its text names the API, or (`hops` > 0)
+        it imports a module that may, one less deep (`text_imports`). From the texts alone, a superset: a
+        module of which it is not true is never parsed for its forwarders."""
+        digest = self._digest(path)
+        if digest is None:
+            return False
+        key = (path, digest, hops)
+        if key not in self._forwarding:
+            further = hops > 0 and any(self.may_forward(project, p, hops - 1) for p in self.text_imports(project, path))
+            self._forwarding[key] = self.words(path).api or further
+        return self._forwarding[key]
+
+    def text_imports(self, project: Project, path: Path) -> tuple[Path, ...]:
+        """The project module files the module's text may import (`Words.imports`), and those that the
+        `__init__.py` files among them may import: a superset of what its imports name (`ModuleView.imported`,
+        `_find_place` through a package that passes a name on)."""
+        key = (path, self._digest(path) or b"")
+        if key not in self._imports:
+            self._imports[key] = with_inits_imports(self, project, self.direct_imports(project, path))
+        return self._imports[key]
+
+    def direct_imports(self, project: Project, path: Path) -> tuple[Path, ...]:
+        """The project module files the module's own text may import."""
+        key = (path, self._digest(path) or b"")
+        if key not in self._direct_imports:
+            self._direct_imports[key] = tuple(dict.fromkeys(_located(project, path, self.words(path).imports)))
+        return self._direct_imports[key]
+
     def summary(self, project: Project, path: Path, hops: int) -> Optional[ModuleSummary]:
-        """Forwarders only of a module that mentions adapters, peft, LoRA or state dicts (as the checked files:
-        engine.may_have_findings); constants and attributes of any."""
+        """Forwarders only of a module that may have them (`may_forward`); constants and attributes of any."""
         digest = self._digest(path) if hops >= 0 else None
         key = (path, digest or b"", hops)
         if digest is not None and key not in self._summaries:
-            tree = self._tree(path, digest)
+            tree = self._tree(path)
             self._summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
         return self._summaries.get(key)
 
     def _digest(self, path: Path) -> Optional[bytes]:
-        """The hash of a module file's bytes, read again when its size or modification time changed; None for a
-        folder (a namespace package) or a file that cannot be read."""
+        """The hash of a module file's bytes, read again when its size or modification time changed (looked at
+        once per checked file); None for a folder (a namespace package) or a file that cannot be read."""
+        known = self._digests.get(path)
+        if known is not None and known[0] == self._epoch:
+            return known[3]
         try:
             stat = path.stat()
-            known = self._digests.get(path)
-            if known is not None and known[:2] == (stat.st_mtime_ns, stat.st_size):
-                return known[2]
-            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+            if known is None or known[1:3] != (stat.st_mtime_ns, stat.st_size):
+                known = (self._epoch, stat.st_mtime_ns, stat.st_size, hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
         except OSError:
+            self._digests.pop(path, None)
             return None
-        self._digests[path] = (stat.st_mtime_ns, stat.st_size, digest)
-        return digest
+        self._digests[path] = known = (self._epoch, *known[1:])
+        return known[3]
 
-    def _tree(self, path: Path, digest: bytes) -> Optional[ast.Module]:
-        """The module's `ast`, parsed once for its table and all its depths (the KEPT_TREES used last are kept:
-        the facts of each are built from it, never changing it)."""
-        if digest in self._trees:
-            self._trees[digest] = self._trees.pop(digest)  # the most recently used last
-            return self._trees[digest]
+    def new_epoch(self) -> None:
+        """A file is about to be checked: files may have changed since the last (`--fix` writes them)."""
+        self._epoch += 1
+
+    def _tree(self, path: Path) -> Optional[ast.Module]:
+        """The module's `ast`, parsed again for its table and each depth it is read at: keeping trees costs more
+        than parsing them again (the cycle collector walks every node of each tree kept, again and again)."""
         try:
-            tree: Optional[ast.Module] = read_source(path.read_bytes(), str(path)).tree
+            return read_source(path.read_bytes(), str(path)).tree
         except (OSError, SourceError):
-            tree = None
-        self._trees[digest] = tree
-        while len(self._trees) > KEPT_TREES:
-            del self._trees[next(iter(self._trees))]
-        return tree
+            return None
 
     def _summarise(self, project: Project, path: Path, tree: ast.Module, hops: int) -> ModuleSummary:
         facts = collect(tree)
         facts.project = ModuleView(self, project, path, facts, hops - 1) if hops > 0 else None
         shown = project.shown(path)
         members = _members(facts)
-        found = forwarders(facts) if self.words(path).mentions else []
-        own = tuple(replace(f, modules=(shown, *f.modules)) for f in found if (f.owner, f.name) in members)
-        constants = {**_constants(facts, shown), **_class_constants(facts, shown)}
-        return ModuleSummary(constants, _attributes(facts, shown), own)
+        try:
+            found = forwarders(facts) if self.may_forward(project, path, hops) else []
+            own = tuple(replace(f, modules=(shown, *f.modules)) for f in found if (f.owner, f.name) in members)
+            constants = {**_constants(facts, shown), **_class_constants(facts, shown)}
+            return ModuleSummary(constants, _attributes(facts, shown), own)
+        finally:
+            facts.release()
+
+
+def with_inits_imports(index: ProjectIndex, project: Project, paths: Sequence[Path]) -> tuple[Path, ...]:
+    """`paths`, and what the text of the `__init__.py` files among them may import."""
+    inits = [index.direct_imports(project, p) for p in paths if p.name == INIT]
+    return tuple(dict.fromkeys([*paths, *(q for found in inits for q in found)]))
+
+
+def _located(project: Project, importer: Path, imports: tuple[TextImport, ...]) -> list[Path]:
+    """The module files that text imports may name: `from a import b` names `a` and `a/b.py`, `import a.b`
+    names `a` and `a/b`."""
+    found: list[Path] = []
+    for level, parts, names in imports:
+        tried = [parts[:i] for i in range(0 if level else 1, len(parts) + 1)]
+        tried += [(*parts, name) for name in names]
+        found += [p for p in (project.locate(importer, level, t) for t in tried) if p is not None and p.is_file()]
+    return found
 
 
 def _table(project: Project, path: Path, facts: ModuleFacts) -> ModuleTable:
@@ -307,6 +413,7 @@ class FileLookup:
 
     def view(self, facts: ModuleFacts) -> ModuleView:
         project = find_project(self.path)
+        self.index.new_epoch()
         return ModuleView(self.index, project, Path(self.path).resolve(), facts, MAX_HOPS - 1, checked=True)
 
 
@@ -323,18 +430,22 @@ class ModuleView:
         self._methods: dict[str, tuple[Forwarder, ...]] = {}
         self._places: dict[tuple[tuple[str, ...], bool], Optional[tuple[Path, str, int]]] = {}
         self._words: dict[Path, Words] = {}
+        self._method_names: Optional[frozenset[str]] = None
+        self._strings: Optional[frozenset[str]] = None
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
         found = self._member(path, function=False)
         return found[0].constants.get(found[1]) if found is not None else None
 
     def may_hold_string(self, name: str) -> bool:
-        return any(name in self.words(p).strings for p in self.imported())
+        if self._strings is None:
+            self._strings = frozenset().union(*(self.index.assignments(p).strings for p in self.imported()))
+        return name in self._strings
 
     def attribute(self, name: str) -> Optional[ImportedValue]:
         if not self.may_hold_string(name):
             return None
-        paths = [p for p in self.imported() if name in self.words(p).sets]
+        paths = [p for p in self.imported() if name in self.index.assignments(p).sets]
         summaries = [s for s in (self.index.summary(self.project, p, 0) for p in paths) if s is not None]
         values = [s.attributes[name] for s in summaries if name in s.attributes]
         known = [v for v in values if v is not None]
@@ -378,14 +489,17 @@ class ModuleView:
         """The project module files this module imports, and those that the `__init__.py` of a package it
         imports from imports (each once)."""
         if self._imported is None:
-            places = (_walk(self.project, self.path, source, ()) for source in _sources(self.facts))
-            direct = [p[0] for p in places if p is not None]
+            direct = self._direct()
             found = dict.fromkeys(direct)
             for path in direct:
                 table = self.index.table(self.project, path) if path.name == INIT else None
                 found.update(dict.fromkeys(table.imports if table is not None else ()))
             self._imported = [p for p in found if p.is_file()]
         return self._imported
+
+    def _direct(self) -> list[Path]:
+        places = (_walk(self.project, self.path, source, ()) for source in _sources(self.facts))
+        return [p[0] for p in places if p is not None]
 
     def words(self, path: Path) -> Words:
         if path not in self._words:
@@ -396,9 +510,12 @@ class ModuleView:
         return self._place(path, function=True) is not None
 
     def may_forward_method(self, name: str) -> bool:
-        return not name.startswith("__") and any(
-            name in self.words(p).defs and self.words(p).mentions for p in self.imported()
-        )
+        """A method is read one module deep (`_find_methods`): only a module that names the API may forward.
+        Asked of the texts first (what `imported` finds, and more), so that no `__init__.py` is parsed for it."""
+        if self._method_names is None:
+            paths = with_inits_imports(self.index, self.project, self._direct())
+            self._method_names = frozenset(n for p in paths if self.words(p).api for n in self.words(p).defs)
+        return not name.startswith("__") and name in self._method_names
 
     def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
         """The summary of the module that defines what `path` names, and its name there."""
@@ -433,9 +550,10 @@ class ModuleView:
                     importer, source, attrs, hops = module, table.reexports[rest[0]], rest[1:], hops - 1
                     continue
             words = self.words(module)
-            if function and not (rest[0] in words.defs and words.mentions):
+            if function and not (rest[0] in words.defs and self.index.may_forward(self.project, module, hops)):
                 return None  # no such function, or one that cannot forward (`ProjectIndex.summary`)
-            if not function and rest[-1] not in (words.top if len(rest) == 1 else words.sets):
+            assigned = self.index.assignments(module) if not function else NO_ASSIGNMENTS
+            if not function and rest[-1] not in (assigned.top if len(rest) == 1 else assigned.sets):
                 return None
             return module, ".".join(rest), hops
         return None

@@ -15,6 +15,8 @@ from flake8_peft_names.file_job import FileJob
 from flake8_peft_names.module_scan import collect
 from flake8_peft_names.plugin import Plugin
 from flake8_peft_names.project import find_project
+from flake8_peft_names import project_index
+from flake8_peft_names.adapter_sites import API_WORDS
 from flake8_peft_names.project_index import ProjectIndex
 from flake8_peft_names.results import FileResult
 from flake8_peft_names.rule import Applicability, example_expectations
@@ -125,6 +127,8 @@ def test_summaries_are_made_once_per_content_and_depth(tmp_path: Path) -> None:
     first = index.summary(project, path, 1)
     assert index.summary(project, path, 1) is first
     path.write_text('NAME = "sft"\n')
+    assert index.summary(project, path, 1) is first  # files are looked at again once per checked file
+    index.new_epoch()
     changed = index.summary(project, path, 1)
     assert changed is not None and changed.constants["NAME"].value == "sft"
 
@@ -209,19 +213,41 @@ def test_an_import_cycle_ends(tmp_path: Path) -> None:
     assert _positions(_check(tmp_path / "run.py")) == [(3, 13, "PFT102")]
 
 
-def test_wrappers_are_read_only_in_modules_that_mention_adapters(tmp_path: Path) -> None:
-    """As the checked files themselves (engine.may_have_findings): a module whose text mentions neither
-    adapters, peft, LoRA nor state dicts is not read for wrappers, so a chain through it ends there."""
+def test_wrappers_are_read_only_in_modules_that_may_reach_the_api(tmp_path: Path) -> None:
+    """A module is parsed for its wrappers only when its text names an API that takes adapter names, or it may
+    import (one depth less, through a package's `__init__.py` too) a module of which that holds. A chain
+    through a module that names no API is followed all the same."""
     _write(tmp_path, {
         "pyproject.toml": "",
-        "pkg/__init__.py": "",
-        "pkg/a.py": "from peft import get_peft_model\n\ndef attach(m, c, name):\n"
-        "    get_peft_model(m, c, adapter_name=name)\n",
-        "pkg/b.py": "from .a import attach\n\ndef relay(m, c, name):\n    attach(m, c, name)\n",
-        "run.py": "import torch\nfrom pkg.a import attach\nfrom pkg.b import relay\n"
-        "attach(m, c, 'lora')\nrelay(m, c, 'lora')\n",
+        "pkg/__init__.py": "from .a import attach\n",
+        "pkg/a.py": "from peft import get_peft_model as gpm\n\ndef attach(m, c, name):\n    gpm(m, c, name)\n",
+        "pkg/b.py": "from . import attach\n\ndef relay(m, c, name):\n    attach(m, c, name)\n",
+        "pkg/c.py": "from pkg.b import (\n    relay,\n)\n\ndef far(m, c, name):\n    relay(m, c, name)\n",
+        "pkg/d.py": "import os\n\ndef attach(m, c, name):\n    os.path.join(m, c, name)\n",
+        "run.py": "import torch\nfrom pkg.a import attach\nfrom pkg.b import relay\nfrom pkg.d import attach as other\n"
+        "attach(m, c, 'lora')\nrelay(m, c, 'lora')\nother(m, c, 'lora')\n",
     })
-    assert _positions(_check(tmp_path / "run.py")) == [(4, 14, "PFT102")]
+    assert _positions(_check(tmp_path / "run.py")) == [(5, 14, "PFT102"), (6, 13, "PFT102")]
+    index, project = ProjectIndex(), find_project(str(tmp_path / "run.py"))
+    may = {(n, h): index.may_forward(project, tmp_path / f"pkg/{n}.py", h) for n in "abcd" for h in range(3)}
+    assert [h for h in range(3) if may["a", h]] == [0, 1, 2]
+    assert [h for h in range(3) if may["b", h]] == [1, 2]
+    assert [h for h in range(3) if may["c", h]] == [1, 2]  # `pkg.b` is in `pkg`, whose __init__ imports a
+    assert [h for h in range(3) if may["d", h]] == []
+
+
+def test_the_quick_texts_tests_are_supersets() -> None:
+    """Every API word holds a part the quick test looks for; import statements are found wherever Python allows
+    them to start, and longer words are not taken for `import`."""
+    assert all(any(part in word.encode() for part in project_index._API_PARTS) for word in API_WORDS)
+    text = (
+        b"import a.b as c, d\nfrom .. import (e,\n  f as g)\nif x: from .h.i import j\n"
+        b"y = 1; import k  # import l\nimport importlib\nreimport = m.import_x\n'from n import o'\n"
+    )
+    assert project_index._words(text).imports == (
+        (0, ("a", "b"), ()), (0, ("d",), ()), (2, (), ("e", "f")), (1, ("h", "i"), ("j",)), (0, ("k",), ()),
+        (0, ("importlib",), ()),
+    )
 
 
 def test_a_rename_does_not_leave_another_module_s_constant_behind(tmp_path: Path) -> None:

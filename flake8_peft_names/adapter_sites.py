@@ -341,7 +341,9 @@ def binds(call: ast.Call, function: Union[ast.FunctionDef, ast.AsyncFunctionDef]
 def _called_names(facts: ModuleFacts) -> frozenset[str]:
     """The names the module's calls call: `f(...)`, `obj.f(...)`."""
     funcs = (call.func for call, _ in facts.calls)
-    return frozenset(f.id if isinstance(f, ast.Name) else f.attr for f in funcs if isinstance(f, (ast.Name, ast.Attribute)))
+    return frozenset(
+        f.id if isinstance(f, ast.Name) else f.attr for f in funcs if isinstance(f, (ast.Name, ast.Attribute))
+    )
 
 
 def _defined_names(facts: ModuleFacts) -> dict[str, int]:

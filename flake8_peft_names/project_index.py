@@ -237,7 +237,8 @@ class ProjectIndex:
         try:
             stat = path.stat()
             if known is None or known[1:3] != (stat.st_mtime_ns, stat.st_size):
-                known = (self._epoch, stat.st_mtime_ns, stat.st_size, hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+                digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+                known = (self._epoch, stat.st_mtime_ns, stat.st_size, digest)
         except OSError:
             self._digests.pop(path, None)
             return None

@@ -259,12 +259,6 @@ def _parser() -> argparse.ArgumentParser:
         choices=("error", "warning"),
         help="a notebook cell Python cannot parse: an error that fails the run (default) or a warning",
     )
-    check.add_argument(
-        "--project-wide",
-        action="store_true",
-        help="also read the modules each file imports from its project (constants, wrappers); costs more "
-        "(config: project-wide = true)",
-    )
     check.add_argument("--config", metavar="FILE", help="config file (default: flake8's search)")
     check.add_argument("--isolated", action="store_true", help="ignore config files")
     check.add_argument("--stdin-display-name", metavar="NAME", help="the name of the file read from stdin")

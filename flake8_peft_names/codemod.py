@@ -41,13 +41,6 @@ class FixPeftNames(CodemodCommand):
             default=False,
             help="Also apply unsafe fixes (they change behaviour: checkpoints may use the old adapter name).",
         )
-        arg_parser.add_argument(
-            "--project-wide",
-            dest="project_wide",
-            action="store_true",
-            default=False,
-            help="Also read the modules each file imports from its project, as check --project-wide does.",
-        )
         add_argparse_options(arg_parser)
 
     def __init__(
@@ -56,7 +49,7 @@ class FixPeftNames(CodemodCommand):
         unsafe_fixes: bool = False,
         peft_version: Optional[str] = None,
         peft_methods: Optional[str] = None,
-        project_wide: bool = False,
+        project_wide: Optional[bool] = None,
     ) -> None:
         super().__init__(context)
         # The [flake8] config, selection and `# noqa` apply here as in flake8 and the CLI.

@@ -1,4 +1,5 @@
-"""`--peft-version` and `--peft-methods`, defined once for the flake8 plugin, the CLI and the codemod.
+"""`--peft-version`, `--peft-methods` and `--project-wide`, defined once for the flake8 plugin, the CLI and
+the codemod.
 
 Each front end registers them from here: the plugin through flake8's option manager
 (`add_flake8_options`), the `check` command and the LibCST codemod through argparse
@@ -21,6 +22,7 @@ class PeftOption:
     help: str
     metavar: str
     comma_separated: bool = False  # `lora,ia3`: a list, split as flake8 splits comma-separated options
+    switch: bool = False  # given or not (`project-wide = true` in a config file)
     default: None = None  # not given: Settings' defaults apply (DEFAULT_SUPPORTED, the methods in the code)
 
     @property
@@ -52,26 +54,29 @@ PEFT_METHODS = PeftOption(
     metavar="LIST",
     comma_separated=True,
 )
-PEFT_OPTIONS = (PEFT_VERSION, PEFT_METHODS)
+PROJECT_WIDE = PeftOption(
+    "project-wide",
+    help="also read the modules each file imports from its project (constants, wrappers); costs more "
+    "(config: project-wide = true)",
+    metavar="",
+    switch=True,
+)
+PEFT_OPTIONS = (PEFT_VERSION, PEFT_METHODS, PROJECT_WIDE)
 
 
 def add_flake8_options(option_manager: Any) -> None:
     """Register the options with flake8 (the plugin's `add_options`): read from `[flake8]` too."""
     for option in PEFT_OPTIONS:
+        kind: dict[str, Any] = {"action": "store_true"} if option.switch else {
+            "metavar": option.metavar, "comma_separated_list": option.comma_separated
+        }
         option_manager.add_option(
-            option.flag,
-            dest=option.dest,
-            default=option.default,
-            metavar=option.metavar,
-            help=option.help,
-            parse_from_config=True,
-            comma_separated_list=option.comma_separated,
+            option.flag, dest=option.dest, default=option.default, help=option.help, parse_from_config=True, **kind
         )
 
 
 def add_argparse_options(parser: Union[argparse.ArgumentParser, argparse._ArgumentGroup]) -> None:
     """Register the options with argparse as raw strings; `config.load_config` reads them."""
     for option in PEFT_OPTIONS:
-        parser.add_argument(
-            option.flag, dest=option.dest, default=option.default, metavar=option.metavar, help=option.help
-        )
+        kind: dict[str, Any] = {"action": "store_true"} if option.switch else {"metavar": option.metavar}
+        parser.add_argument(option.flag, dest=option.dest, default=option.default, help=option.help, **kind)

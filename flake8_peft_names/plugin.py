@@ -1,15 +1,18 @@
-"""The flake8 front end: reads the `ast` flake8 already parsed; never parses again, never raises."""
+"""The flake8 front end: reads the `ast` flake8 already parsed; never parses again, never raises. With
+`--project-wide` (`project-wide = true`) it reads the modules the file imports from its project as the
+command does, from disk, once per flake8 process (project_index.py)."""
 from __future__ import annotations
 
 import ast
 import sys
-from typing import Any, Iterator, NoReturn, Sequence
+from typing import Any, Iterator, NoReturn, Optional, Sequence
 
 from . import __version__
 from .config import unknown_code
 from .engine import CheckError, check_tree, may_have_findings
 from .errors import error_line
 from .peft_options import add_flake8_options
+from .project_index import ProjectIndex
 from .settings import Settings, SettingsError, build_settings, settings_for
 
 SELECTION_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore")  # flake8 checks their format, not our codes
@@ -21,6 +24,7 @@ class Plugin:
     name = "flake8-peft-names"
     version = __version__
     settings: Settings = build_settings()
+    index: Optional[ProjectIndex] = None  # with --project-wide: what this process has read of other modules
 
     def __init__(self, tree: ast.Module, lines: Sequence[str], filename: str = "stdin") -> None:
         self.tree = tree
@@ -43,12 +47,14 @@ class Plugin:
             cls.settings = build_settings(options.peft_version, options.peft_methods)
         except SettingsError as error:
             _usage_error(str(error))
+        cls.index = ProjectIndex() if options.project_wide else None
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         try:
             if not may_have_findings("".join(self.lines)):
                 return
-            findings = check_tree(self.tree, self.lines, settings_for(self.settings, self.filename))
+            project = self.index.lookup(self.filename) if self.index is not None else None
+            findings = check_tree(self.tree, self.lines, settings_for(self.settings, self.filename), project)
         except CheckError as error:  # a bug in a rule, or a file too deeply nested for it
             yield 1, 0, f"PFT000 {error}", type(self)
             return

@@ -229,4 +229,5 @@ def test_the_options_help_is_the_spec_s_under_flake8_and_the_command(project: Pa
         assert result.returncode == 0, result
         shown = " ".join(result.stdout.split())
         for option in PEFT_OPTIONS:
-            assert f"{option.flag} {option.metavar}" in shown and " ".join(option.help.split()) in shown, command
+            usage = option.flag if option.switch else f"{option.flag} {option.metavar}"
+            assert usage in shown and " ".join(option.help.split()) in shown, command

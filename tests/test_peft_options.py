@@ -30,12 +30,15 @@ def test_the_plugin_registers_the_spec_with_flake8() -> None:
 
     manager = RecordingOptionManager()
     Plugin.add_options(manager)
-    assert list(manager.options) == ["--peft-version", "--peft-methods"]
+    assert list(manager.options) == ["--peft-version", "--peft-methods", "--project-wide"]
     for option in PEFT_OPTIONS:
         kwargs = manager.options[option.flag]
-        assert kwargs["help"] == option.help and kwargs["metavar"] == option.metavar
-        assert kwargs["parse_from_config"] is True and kwargs["default"] is None
-        assert kwargs["comma_separated_list"] is option.comma_separated
+        assert kwargs["help"] == option.help and kwargs["parse_from_config"] is True and kwargs["default"] is None
+        if option.switch:
+            assert kwargs["action"] == "store_true" and "metavar" not in kwargs
+        else:
+            assert kwargs["metavar"] == option.metavar
+            assert kwargs["comma_separated_list"] is option.comma_separated
     assert manager.options["--peft-methods"]["comma_separated_list"] is True
     assert manager.options["--peft-version"]["comma_separated_list"] is False
 
@@ -62,11 +65,12 @@ def test_the_command_and_the_codemod_register_the_spec_with_argparse(make_parser
     for option in PEFT_OPTIONS:
         action = argparse_action(parser, option.flag)
         assert (action.dest, action.help, action.metavar, action.default) == (
-            option.dest, option.help, option.metavar, None
+            option.dest, option.help, None if option.switch else option.metavar, None
         )
+        assert action.nargs == (0 if option.switch else None)
     # raw strings: config.load_config parses them as flake8 parses the config file's values
-    args = parser.parse_args(["--peft-version", ">=0.17", "--peft-methods", "lora, ia3"])
-    assert (args.peft_version, args.peft_methods) == (">=0.17", "lora, ia3")
+    args = parser.parse_args(["--peft-version", ">=0.17", "--peft-methods", "lora, ia3", "--project-wide"])
+    assert (args.peft_version, args.peft_methods, args.project_wide) == (">=0.17", "lora, ia3", True)
 
 
 def test_a_comma_separated_value_is_split_as_flake8_splits_it() -> None:

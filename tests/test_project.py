@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+from argparse import Namespace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from flake8_peft_names.config import load_config
 from flake8_peft_names.file_job import FileJob
 from flake8_peft_names.module_scan import collect
-from flake8_peft_names.plugin import Plugin
+from flake8_peft_names.plugin import SELECTION_OPTIONS, Plugin
 from flake8_peft_names.project import find_project
 from flake8_peft_names import project_index
 from flake8_peft_names.adapter_sites import API_WORDS
@@ -167,11 +168,25 @@ def test_a_finding_made_through_another_module_names_it() -> None:
     assert message.endswith("defined as ADAPTER_NAME in trainer/constants.py")
 
 
-def test_flake8_sees_no_other_module() -> None:
-    """The plugin checks one file at a time and never reads another: what the README says editors see."""
-    path = PROJECTS / "src_wrappers/scripts/train.py"
+def _plugin(path: Path, project_wide: bool) -> set[tuple[int, int, str]]:
     lines = path.read_text().splitlines(keepends=True)
-    assert list(Plugin(ast.parse("".join(lines)), lines, str(path)).run()) == []
+    options = Namespace(peft_version=None, peft_methods=None, project_wide=project_wide)
+    for name in SELECTION_OPTIONS:
+        setattr(options, name.replace("-", "_"), None)
+    Plugin.parse_options(options)
+    try:
+        found = Plugin(ast.parse("".join(lines)), lines, str(path)).run()
+        return {(line, col, text.split()[0]) for line, col, text, _ in found}
+    finally:
+        Plugin.parse_options(Namespace(**{**vars(options), "project_wide": False}))
+
+
+def test_flake8_sees_no_other_module_unless_asked() -> None:
+    """By default the plugin checks one file at a time and never reads another; with --project-wide it reads
+    what the file imports as the command does: what the README says editors see."""
+    path = PROJECTS / "src_wrappers/scripts/train.py"
+    assert _plugin(path, project_wide=False) == set()
+    assert _plugin(path, project_wide=True) == {(f.line, f.col, f.code) for f in _check(path).findings} != set()
 
 
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(PROJECTS)) for p in FILES])

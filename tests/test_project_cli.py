@@ -3,6 +3,9 @@ the project from another folder, and given the whole project with one and with t
 reports what the other modules tell (tests/test_project.py checks the same in process)."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,3 +38,31 @@ def test_one_file_inside_a_project_given_from_elsewhere(tmp_path: Path) -> None:
 def test_the_whole_project_with_workers(jobs: str) -> None:
     result = cli("check", "--isolated", "--project-wide", "--no-progress", "-j", jobs, str(PROJECT), cwd=PROJECT)
     assert positions(result.stdout) == _expected(PROJECT), result.stderr
+
+
+def _flake8(*args: str, cwd: Path, stdin: str = "") -> list[tuple[str, int, int, str]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select=PFT", "--format=%(path)s:%(row)d:%(col)d: %(code)s", *args],
+        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode in (0, 1) and not result.stderr, result
+    rows = (line.split(":") for line in result.stdout.splitlines())
+    return sorted((path, int(row), int(col), code.strip()) for path, row, col, code in rows)
+
+
+def test_flake8_with_project_wide_reports_what_the_command_reports(tmp_path: Path) -> None:
+    """The real flake8, two worker processes: with `--project-wide` or `project-wide = true` in its config it
+    reports what the command reports; an editor's unsaved buffer (stdin, with the file's name) too."""
+    project = tmp_path / "p"
+    shutil.copytree(PROJECT, project)
+    expected = [(str(Path(p).relative_to(project)), *rest) for p, *rest in _expected(project)]
+    assert _flake8("-j2", "--isolated", ".", cwd=project) == []
+    assert _flake8("-j2", "--isolated", "--project-wide", ".", cwd=project) == [
+        ("./" + p, *rest) for p, *rest in expected
+    ]
+    (project / "setup.cfg").write_text("[flake8]\nproject-wide = true\n")
+    assert _flake8("-j2", ".", cwd=project) == [("./" + p, *rest) for p, *rest in expected]
+    script = "scripts/train.py"
+    buffer = (project / script).read_text()
+    shown = _flake8("--stdin-display-name", script, "-", cwd=project, stdin=buffer)
+    assert shown == [e for e in expected if e[0] == script] != []

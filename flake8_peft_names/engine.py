@@ -3,8 +3,10 @@ pre-filter that spares parsing files no rule can find anything in."""
 from __future__ import annotations
 
 import ast
+import gc
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Optional, Protocol, Sequence
+from typing import Iterator, Optional, Protocol, Sequence
 
 from .errors import error_line
 from .forwarding import ProjectView
@@ -45,12 +47,28 @@ def check_tree(
     also through what the module imports from its project. Raises CheckError, never anything else (but
     KeyboardInterrupt and SystemExit)."""
     try:
-        return _check_tree(tree, lines, settings, project)
+        with _cycle_collector_paused():
+            return _check_tree(tree, lines, settings, project)
     except RecursionError:
         raise CheckError("flake8-peft-names could not check this file: too deeply nested") from None
     except Exception as error:
         reason = f"{error_line(error)}; please report it"
         raise CheckError(f"flake8-peft-names could not check this file: {reason}") from error
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """A check makes tens of thousands of objects (facts, and the trees of other modules it reads), and each
+    burst would have Python's cycle collector scan every object alive, again and again; the check frees what
+    it made without it (`ModuleFacts.release`), and the collector runs again after (measured on the corpus
+    of benchmarks/project_cost.py: BENCHMARKS.md)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_tree(

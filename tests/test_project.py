@@ -142,7 +142,7 @@ def test_each_file_of_a_fixture_project_reports_its_expectations(path: Path) -> 
 
 
 def test_every_fixture_project_has_positive_and_negative_files() -> None:
-    for project in ("src_wrappers", "flat_constants", "config_dataclasses"):
+    for project in ("src_wrappers", "flat_constants", "config_dataclasses", "zero3_utils", "adapter_export"):
         files = [p for p in FILES if p.is_relative_to(PROJECTS / project)]
         assert any(example_expectations(p.read_text()) for p in files)
         assert any(p.name.endswith("_safe.py") and "expect:" not in p.read_text() for p in files)

@@ -253,3 +253,19 @@ def test_a_fix_known_only_through_other_modules_is_only_shown(tmp_path: Path) ->
     assert fix.description.startswith("not applied, its use as a checkpoint is known only through other modules")
     assert result.diff in (b"", None)
     assert result.findings[0].message.endswith("; the result of lora_of() is passed to torch.save() in run.py:4")
+
+
+def test_a_requires_grad_helper_s_source_is_asked_of_its_callers_too(tmp_path: Path) -> None:
+    """PFT202: the parameters a `requires_grad` filter walks, known from a caller elsewhere, as in one file."""
+    helper = "def get_trainable_state_dict(params):\n    return {k: v for k, v in params if v.requires_grad}\n"
+    caller = (
+        "import torch\nfrom peft import PeftModel\nfrom pkg.h import get_trainable_state_dict\n"
+        "model = PeftModel.from_pretrained(base, 'out')\n"
+        "torch.save(get_trainable_state_dict(model.named_parameters()), 'a.pt')\n"
+    )
+    _write(tmp_path, {"pyproject.toml": "", "pkg/__init__.py": "", "pkg/h.py": helper, "run.py": caller})
+    across = _job(tmp_path / "pkg/h.py").findings
+    one = reported_findings(helper + caller.replace("from pkg.h import get_trainable_state_dict\n", ""), "one.py")
+    note = "; called with model.named_parameters() from run.py:5"
+    assert [(f.line, f.code, f.message) for f in across] == [(2, "PFT202", one[0].message + note)]
+    assert [(f.line, f.code) for f in one] == [(2, "PFT202")]

@@ -46,7 +46,7 @@ class Via:
     and configs count as they would if the code were all in one file."""
 
     note: str
-    modules: tuple[ModuleFacts, ...]
+    modules: tuple[ModuleFacts, ...] = field(repr=False)
 
 
 @dataclass(frozen=True)

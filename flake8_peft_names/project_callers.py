@@ -6,16 +6,18 @@ uses the result.
 
 Finding the callers of `name` takes three steps, each done only for what the one before leaves: a regex pass
 over the text of the project's Python files (the root's tree, without what `check FOLDER` skips: virtual
-environments, build output, caches), keeping those that hold the word; one `ast` pass over each of those
-(module_scan.collect, once per file content); then the calls that name the function:
+environments, build output, caches), keeping those that call the name (`name(`, `.name(`) and whose import
+statements name the checked module or the name itself (for a method, the checked module or a class of it
+that defines the method); one `ast` pass over each of those (module_scan.collect, once per file content);
+then the calls that name the function:
 
 - a module-level function counts when the caller imports it from the checked module (`from .utils import
   helper`, `from pkg import utils` then `utils.helper(...)`, or through a package's `__init__.py` that passes
   it on), by a name imported once and not bound again where the call is;
 - a method counts by name on any receiver (its class is not known statically), only in a module that imports
   the checked module (directly, or through the `__init__.py` of a package it imports from), when one class of
-  the checked module defines it, the caller defines no function of that name, no other project module the
-  caller imports defines one either, and it is not a dunder or a method name every model, dict or trainer has.
+  the checked module defines it, no other file of the project defines a function or method of that name
+  (`def name(`), and it is not a dunder or a method name every model, dict or trainer has.
 
 Unknown stays unknown: a file that holds the word but cannot be read or parsed, or that star-imports and calls
 the name without importing it, makes every caller unknown (none is returned); so does a project with more
@@ -28,6 +30,7 @@ import os
 import re
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -53,7 +56,7 @@ class _RunStore:
 
     def __init__(self) -> None:
         self.files: dict[Path, Optional[tuple[Path, ...]]] = {}
-        self.mentions: dict[tuple[Path, str], Optional[tuple[Path, ...]]] = {}
+        self.mentions: dict[tuple[Path, str], Optional[tuple[Mention, ...]]] = {}
         self.modules: OrderedDict[tuple[Path, bytes], Optional[ModuleFacts]] = OrderedDict()
 
 
@@ -90,11 +93,20 @@ class ProjectCallers:
     def _calls(self, name: str, method: bool) -> tuple[ForeignCall, ...]:
         if method and (name.startswith("__") or name in COMMON_METHODS or not self._one_method(name)):
             return ()
-        paths = self._mentioning(name)
-        if paths is None:
+        mentions = self._mentioning(name)
+        if mentions is None:
             return ()
+        if method and any(m.defines for m in mentions):
+            return ()  # another module defines a function or method so named: the receiver may be its class
+        stem = self.path.parent.name if self.path.name == INIT else self.path.stem
+        # what an import of the checked module (or of the name from it) names: its module, or the name itself,
+        # for a method the classes that define it
+        needed = {stem, name} if not method else {stem, *self._owners(name)}
         found: list[ForeignCall] = []
-        for path in paths:
+        for mention in mentions:
+            if not mention.calls or not needed & mention.imported:
+                continue  # neither calls the name nor imports what could bring it: not parsed
+            path = mention.path
             facts = self._module(path)
             if facts is None:
                 return ()  # a caller we cannot read: every caller is unknown
@@ -192,29 +204,28 @@ class ProjectCallers:
     def _one_method(self, name: str) -> bool:
         """One module-level class of the checked module defines the method, and no module-level function
         shares its name."""
+        return len(self._owners(name)) == 1 and name not in self.facts.module_scope.bindings
+
+    def _owners(self, name: str) -> list[str]:
+        """The module-level classes of the checked module that define a method so named."""
         module = self.facts.module_scope
-        owners = [
-            scope
+        return [
+            getattr(scope.node, "name", "")
             for function, scope in self.facts.functions
             if getattr(function, "name", None) == name and scope.is_class and scope.parent is module
         ]
-        return len(owners) == 1 and name not in module.bindings
 
     # -----------------------------------------------------------------------------------------------
     # The project's files, searched and read once per run
 
-    def _mentioning(self, name: str) -> Optional[tuple[Path, ...]]:
+    def _mentioning(self, name: str) -> Optional[tuple[Mention, ...]]:
         """The project's Python files, other than the checked one, whose text holds `name` as a word."""
         key = (self.project.root, name)
         if key not in self.store.mentions:
             files = self._files()
-            if files is None:
-                self.store.mentions[key] = None
-            else:
-                word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
-                self.store.mentions[key] = tuple(p for p in files if _holds(p, word))
+            self.store.mentions[key] = None if files is None else _mentions(files, name)
         found = self.store.mentions[key]
-        return None if found is None else tuple(p for p in found if p != self.path)
+        return None if found is None else tuple(m for m in found if m.path != self.path)
 
     def _files(self) -> Optional[tuple[Path, ...]]:
         root = self.project.root
@@ -238,11 +249,37 @@ class ProjectCallers:
         return modules[key]
 
 
-def _holds(path: Path, word: re.Pattern[bytes]) -> bool:
-    try:
-        return word.search(path.read_bytes()) is not None
-    except OSError:
-        return False
+@dataclass(frozen=True)
+class Mention:
+    """What the text of a file that holds a name as a word says of it, by regexes alone."""
+
+    path: Path
+    calls: bool  # `name(` or `.name(` (or the name imported, maybe under another name)
+    defines: bool  # `def name(`
+    imported: frozenset[str]  # the words of its import statements
+
+
+_IMPORTS = re.compile(rb"(?m)^[ \t]*(?:from[ \t]+[.\w]+[ \t]+import[ \t]+(?:\([^)]*\)|[^\n]*)|import[ \t]+[^\n]*)")
+_WORD = re.compile(rb"\w+")
+
+
+def _mentions(files: tuple[Path, ...], name: str) -> tuple[Mention, ...]:
+    word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    call = re.compile(rb"\b" + re.escape(name.encode()) + rb"[ \t]*\(")
+    define = re.compile(rb"\bdef[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(")
+    found = []
+    for path in files:
+        try:
+            text = path.read_bytes()
+        except OSError:
+            continue
+        if word.search(text) is None:
+            continue
+        imported = frozenset(w.decode("latin-1") for m in _IMPORTS.findall(text) for w in _WORD.findall(m))
+        defines = define.search(text) is not None
+        calls = call.search(text) is not None and (not defines or len(call.findall(text)) > len(define.findall(text)))
+        found.append(Mention(path, calls or name in imported, defines, imported))
+    return tuple(found)
 
 
 def _python_files(root: Path) -> Optional[tuple[Path, ...]]:

@@ -1,6 +1,6 @@
-# Negative: the same weight-sync filter, but the one caller (tools/evaluator_safe.py) also imports another
-# class with a method of that name (tools/remote_safe.py): the receiver's class is not known statically, so
-# what the caller passes tells nothing here.
+# Negative: the same weight-sync filter, but another class of the project (tools/remote_safe.py, which the
+# caller tools/evaluator_safe.py also imports) defines a method of that name: the receiver's class is not
+# known statically, so what the caller passes tells nothing here.
 
 
 class EvalSyncWorker:

@@ -264,7 +264,8 @@ _WORD = re.compile(rb"\w+")
 
 
 def _mentions(files: tuple[Path, ...], name: str) -> tuple[Mention, ...]:
-    word = re.compile(rb"\b" + re.escape(name.encode()) + rb"\b")
+    raw = name.encode()
+    word = re.compile(rb"\b" + re.escape(raw) + rb"\b")
     call = re.compile(rb"\b" + re.escape(name.encode()) + rb"[ \t]*\(")
     define = re.compile(rb"\bdef[ \t]+" + re.escape(name.encode()) + rb"[ \t]*\(")
     found = []
@@ -273,7 +274,7 @@ def _mentions(files: tuple[Path, ...], name: str) -> tuple[Mention, ...]:
             text = path.read_bytes()
         except OSError:
             continue
-        if word.search(text) is None:
+        if raw not in text or word.search(text) is None:  # a substring test first: far cheaper than the regex
             continue
         imported = frozenset(w.decode("latin-1") for m in _IMPORTS.findall(text) for w in _WORD.findall(m))
         defines = define.search(text) is not None

@@ -370,7 +370,7 @@ class RawValues:
 
 def exported_function(facts: ModuleFacts, scope: Scope) -> Optional[tuple[str, bool]]:
     """(name, is a method) of a module-level function or a method of a module-level class, which other modules
-    may call; None for anything else (a nested function, a lambda, a static or class method's peers)."""
+    may call; None for anything else (a nested function, a lambda, a static method)."""
     function = scope.node
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None

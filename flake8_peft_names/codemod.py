@@ -21,6 +21,7 @@ from .config import ConfigError, load_config
 from .file_job import check_file
 from .fixer import NOT_REPRODUCED, FixError, apply_fixes, check_parses
 from .peft_options import add_argparse_options
+from .project_callers import project_lookup
 from .project_index import ProjectIndex
 from .rule import Applicability, Finding
 from .source_files import SourceError
@@ -68,7 +69,7 @@ class FixPeftNames(CodemodCommand):
         flake8 reports, and what the file's project tells (project_index.py)."""
         path = self.context.filename or "<module>"
         try:
-            project = self.index.lookup(path) if self.config.project_wide else None
+            project = project_lookup(self.index, path) if self.config.project_wide else None
             found, _ = check_file(code.encode(encoding), path, self.config, project)
         except SourceError as error:
             raise SkipFile(f"Python cannot parse this file: {error}") from None

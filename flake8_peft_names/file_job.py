@@ -16,6 +16,7 @@ from .engine import ProjectLookup, may_have_findings
 from .errors import error_line
 from .fix_output import STDIN, deliver
 from .notebook_codec import NotebookFile
+from .project_callers import project_lookup
 from .project_index import ProjectIndex
 from .results import FileResult, applicability
 from .rule import Applicability, Finding
@@ -101,7 +102,7 @@ class FileJob:
             raw = sys.stdin.buffer.read() if path == STDIN else Path(path).read_bytes()
         except OSError as error:
             return FileResult(shown, error=f"cannot read: {error.strerror or error}")
-        project = self.index.lookup(shown if path == STDIN else path) if self.config.project_wide else None
+        project = project_lookup(self.index, shown if path == STDIN else path) if self.config.project_wide else None
         try:
             found, checked = check_file(raw, shown, self.config, project)
         except SourceError as error:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Optional, TypeVar, Union, cast
+from typing import Callable, Hashable, Optional, Protocol, TypeVar, Union, cast
 
 from .forwarding import ProjectView
 from .peft_facts import ADAPTER_LIBRARIES, LORA, METHODS_BY_TYPE, Method
@@ -73,6 +73,31 @@ class Resolved:
     imported: bool = False  # a constant of another module of the project (`note` says which)
 
 
+@dataclass(frozen=True)
+class ForeignCall:
+    """A call, in another module of the project, of a function or method the checked module defines: that
+    module's facts (read, never run), the call, its scope there, and the module as messages show it."""
+
+    facts: ModuleFacts
+    call: ast.Call
+    scope: Scope
+    shown: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.shown}:{self.call.lineno}"
+
+
+class Callers(Protocol):
+    """Who calls the checked module's functions from the other modules of its project (project_callers.py),
+    read lazily; the state-dict facts ask only about a function whose parameter or result they cannot know
+    from the module alone."""
+
+    def calls(self, name: str, method: bool) -> tuple[ForeignCall, ...]:
+        """The calls of the module-level function `name` (or, with `method`, of the method so named, on any
+        receiver) in the project modules that import it; () when there are none or they cannot be known."""
+
+
 @dataclass
 class ModuleFacts:
     tree: ast.Module
@@ -102,6 +127,7 @@ class ModuleFacts:
     declared_global: set[str] = field(default_factory=set)  # names a function declares `global`
     assigned_attrs: set[str] = field(default_factory=set)  # attributes set on other objects than `self` ("*": any)
     project: Optional[ProjectView] = None  # the rest of the project, when the front end analyses it
+    across: Optional[Callers] = None  # the callers of its functions in the project (state dicts)
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False
     )
@@ -117,7 +143,7 @@ class ModuleFacts:
         module would wait for the cycle collector instead of being freed when its analysis returns."""
         self._derived.clear()
         self._resolved.clear()
-        self.project = None
+        self.project = self.across = None
 
     def derived(self, build: Callable[..., T], *args: Hashable) -> T:
         """`build(self, *args)`, computed once per module: the typed memo of every fact derived from these."""

@@ -12,6 +12,7 @@ from .config import unknown_code
 from .engine import CheckError, check_tree, may_have_findings
 from .errors import error_line
 from .peft_options import add_flake8_options
+from .project_callers import project_lookup
 from .project_index import ProjectIndex
 from .settings import Settings, SettingsError, build_settings, settings_for
 
@@ -53,7 +54,7 @@ class Plugin:
         try:
             if not may_have_findings("".join(self.lines)):
                 return
-            project = self.index.lookup(self.filename) if self.index is not None else None
+            project = project_lookup(self.index, self.filename) if self.index is not None else None
             findings = check_tree(self.tree, self.lines, settings_for(self.settings, self.filename), project)
         except CheckError as error:  # a bug in a rule, or a file too deeply nested for it
             yield 1, 0, f"PFT000 {error}", type(self)

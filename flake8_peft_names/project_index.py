@@ -161,10 +161,6 @@ class ProjectIndex:
         self._direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
         self._forwarding: dict[tuple[Path, bytes, int], bool] = {}
 
-    def lookup(self, path: str) -> FileLookup:
-        """What the engine asks for the file at `path` (which need not exist: stdin by its display name)."""
-        return FileLookup(self, path)
-
     def words(self, path: Path) -> Words:
         digest = self._digest(path)
         if digest is None:

@@ -18,7 +18,7 @@ from flake8_peft_names.plugin import SELECTION_OPTIONS, Plugin
 from flake8_peft_names.project import find_project
 from flake8_peft_names import project_index
 from flake8_peft_names.adapter_sites import API_WORDS
-from flake8_peft_names.project_index import ProjectIndex
+from flake8_peft_names.project_index import FileLookup, ProjectIndex
 from flake8_peft_names.results import FileResult
 from flake8_peft_names.rule import Applicability, example_expectations
 
@@ -147,7 +147,7 @@ def test_each_file_of_a_fixture_project_reports_its_expectations(path: Path) -> 
 
 
 def test_every_fixture_project_has_positive_and_negative_files() -> None:
-    for project in ("src_wrappers", "flat_constants", "config_dataclasses"):
+    for project in ("src_wrappers", "flat_constants", "config_dataclasses", "zero3_utils", "adapter_export"):
         files = [p for p in FILES if p.is_relative_to(PROJECTS / project)]
         assert any(example_expectations(p.read_text()) for p in files)
         assert any(p.name.endswith("_safe.py") and "expect:" not in p.read_text() for p in files)
@@ -301,6 +301,6 @@ def test_a_module_summary_needs_only_what_it_imports() -> None:
     index = ProjectIndex()
     path = PROJECTS / "flat_constants/trainer/train_safe.py"
     facts = collect(ast.parse(path.read_text()))
-    view = index.lookup(str(path)).view(facts)
+    view = FileLookup(index, str(path)).view(facts)
     assert view.value(("SAFE_NAME",)) is not None
     assert {p.name for p, _, _ in index._summaries} == {"constants.py"}

@@ -35,9 +35,19 @@ def test_one_file_inside_a_project_given_from_elsewhere(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_the_whole_project_with_workers(jobs: str) -> None:
-    result = cli("check", "--isolated", "--project-wide", "--no-progress", "-j", jobs, str(PROJECT), cwd=PROJECT)
-    assert positions(result.stdout) == _expected(PROJECT), result.stderr
+@pytest.mark.parametrize("name", ["src_wrappers", "zero3_utils", "adapter_export"])
+def test_the_whole_project_with_workers(jobs: str, name: str) -> None:
+    project = PROJECT.parent / name
+    result = cli("check", "--isolated", "--project-wide", "--no-progress", "-j", jobs, str(project), cwd=project)
+    assert positions(result.stdout) == _expected(project), result.stderr
+
+
+def test_a_helper_module_given_alone_names_its_callers(tmp_path: Path) -> None:
+    """The state-dict half: vlm/utils.py's helpers are judged by the calls of them in vlm/train.py."""
+    utils = PROJECT.parent / "zero3_utils" / "vlm" / "utils.py"
+    result = cli("check", "--isolated", "--project-wide", "--no-progress", str(utils), cwd=tmp_path)
+    assert positions(result.stdout) == [(str(utils), *e) for e in sorted(example_expectations(utils.read_text()))]
+    assert "is passed to model.save_pretrained(state_dict=...) in vlm/train.py:22" in result.stdout
 
 
 def _flake8(*args: str, cwd: Path, stdin: str = "") -> list[tuple[str, int, int, str]]:

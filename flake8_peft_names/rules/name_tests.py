@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
 from .. import peft_facts
 from ..module_facts import ModuleFacts
 from ..rule import Applicability, Finding, Fix, ReplaceExpression, Rule, finding_at, hitting
 from ..settings import Settings
-from ..state_dict.context import foreign_lora, peft_in_use, vendors_peft
+from ..state_dict.context import foreign_lora, imports_peft, peft_in_use, vendors_peft
 from ..state_dict.name_tests import NameTest, substring_name_tests
 
 
 def _check(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
     if not hitting(NAME_TEST.hazards, settings.supported) or not (facts.comprehensions or facts.loops):
         return
-    if foreign_lora(facts) or not (vendors_peft(facts) or peft_in_use(facts)):
+    if foreign_lora(facts):
+        return
+    own_peft = vendors_peft(facts) or peft_in_use(facts)
+    if not own_peft and facts.across is None:
         return
     for test in substring_name_tests(facts):
+        if not (own_peft or (test.via is not None and any(imports_peft(m) for m in test.via.modules))):
+            continue  # no peft here (nor, with the project pass, in the modules that tell what the keys are)
         replacement = _component_test(test)
         fix = None
         if test.bare:  # the needle is the name alone: the component test replaces the whole test
             fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(replacement), f"test it with {replacement}")
         values = {"adapter": test.adapter, "relation": test.relation, "replacement": replacement}
-        yield finding_at(NAME_TEST, test.node, values, fix)
+        found = finding_at(NAME_TEST, test.node, values, fix)
+        yield found if test.via is None else replace(found, message=f"{found.message}; {test.via.note}")
 
 
 def _component_test(test: NameTest) -> str:

@@ -16,7 +16,7 @@ from ..state_dict.context import has_modules_to_save, imports_peft, peft_in_use,
 from ..state_dict.filtered import Filtered, Form
 from ..state_dict.flows import Flows
 from ..state_dict.models import loaded_for_inference, verbatim
-from ..state_dict.values import MODEL_KINDS, Kind
+from ..state_dict.values import MODEL_KINDS, Kind, Via
 from ..state_dict.view import StateDicts, state_dicts
 
 GET = "get_peft_model_state_dict"
@@ -31,7 +31,9 @@ def _in_order(items):
 # PFT201
 
 
-def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: frozenset[str]) -> tuple[Fix, str]:
+def _manual_fix(
+    facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: frozenset[str], peft: bool
+) -> tuple[Fix, str]:
     """Unsafe where the model and its adapter are plain from the code (the adapter name bound to that model
     in this module, or named by the filter), the module uses peft, and nothing in it reads the hand-made
     format back; else only shown, saying why."""
@@ -40,7 +42,7 @@ def _manual_fix(facts: ModuleFacts, item: Filtered, flows: Flows, prefixes: froz
     needles = item.needles
     needle = needles[0].needle if len(needles) == 1 else None
     shown = f"{GET}({model.text if model else UNNAMED_MODEL}, adapter_name=...)"
-    if not peft_in_use(facts):
+    if not peft:
         return _shown(shown, f"not applied, {NOT_PEFT}; with peft, build it with"), shown
     if not (model is not None and model.verbatim and item.simple and needle is not None):
         return _shown(shown, "build it with"), shown
@@ -95,7 +97,9 @@ def _read_from_file(state: ast.expr) -> bool:
 
 
 def _check_manual(facts: ModuleFacts, settings: Settings) -> Iterator[Finding]:
-    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts) or not imports_peft(facts):
+    if not hitting(MANUAL.hazards, settings.supported) or skipped_module(facts):
+        return
+    if not imports_peft(facts) and facts.across is None:
         return  # without peft in the module, hand-filtered LoRA keys are no PEFT mistake (a fix's import would fail)
     if not (facts.comprehensions or facts.loops or any(called_name(c.func) == "filter" for c, _ in facts.calls)):
         return
@@ -120,21 +124,35 @@ def _manual_findings(facts: ModuleFacts, settings: Settings) -> Iterator[tuple[t
     """Each PFT201 finding with the value it builds (the branches of a helper that build the same `to_return`
     share one)."""
     sources = state_dicts(facts)
+    own_peft = imports_peft(facts)
     for use in checkpoint_uses(facts, sources):
         item = use.item
+        if not (own_peft or any(imports_peft(m) for m in use.context)):
+            continue  # no module it is judged with uses peft (the project pass: as if they were one file)
+        modules_to_save = any(has_modules_to_save(m) for m in (facts, *use.context))
         via = "named_parameters()" if item.iteration.walked.kind is Kind.NAMED_PARAMS else "a model's state_dict()"
         if use.prefilter:  # PEFT renames the keys; what goes wrong is only the missing modules_to_save
             effects = effects_text(hitting([peft_facts.PREFILTER_WITHOUT_MODULES_TO_SAVE], settings.supported))
             problem = f"{PREFILTER_PROBLEM}: {effects}" if effects else PREFILTER_PROBLEM
-            if not has_modules_to_save(facts):
+            if not modules_to_save:
                 problem += f" ({LATENT_MODULES_TO_SAVE})"
             values = {"source": via, "problem": problem, "replacement": PREFILTER_ADVICE}
-            yield use.built, finding_at(MANUAL, item.node, values)
+            yield use.built, _noted(finding_at(MANUAL, item.node, values), use.via)
             continue
-        fix, replacement = _manual_fix(facts, item, use.flows, _method_prefixes(facts, settings))
-        problem = RESTORE_PROBLEM if use.restored else MANUAL_PROBLEM if has_modules_to_save(facts) else MANUAL_LATENT
+        peft = peft_in_use(facts) or any(imports_peft(m) for m in use.context)
+        fix, replacement = _manual_fix(facts, item, use.flows, _method_prefixes(facts, settings), peft)
+        if use.via is not None and fix.applicability is not Applicability.DISPLAY_ONLY:
+            why = "not applied, its use as a checkpoint is known only through other modules; build it with"
+            fix = _shown(replacement, why)  # the callers elsewhere read what it writes: change it by hand
+        problem = RESTORE_PROBLEM if use.restored else MANUAL_PROBLEM if modules_to_save else MANUAL_LATENT
         values = {"source": via, "problem": problem, "replacement": replacement}
-        yield use.built, finding_at(MANUAL, item.node, values, fix)
+        yield use.built, _noted(finding_at(MANUAL, item.node, values, fix), use.via)
+
+
+def _noted(finding: Finding, via: Optional[Via]) -> Finding:
+    """A finding made through other modules of the project names them (`called with model.state_dict() from
+    scripts/merge.py:9`), as the project pass's adapter-name findings do."""
+    return finding if via is None else replace(finding, message=f"{finding.message}; {via.note}")
 
 
 def _method_prefixes(facts: ModuleFacts, settings: Settings) -> frozenset[str]:
@@ -164,9 +182,13 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
     candidates = [
         i for i in sources.filtered if i.grad and not i.needles and i.form in (Form.DICT, Form.LOOP, Form.PAIRS)
     ]
-    if not candidates or skipped_module(facts) or not peft_in_use(facts):
+    if not candidates or skipped_module(facts):
         return
+    own_peft = peft_in_use(facts)
     for item in _in_order(candidates):
+        via = item.iteration.walked.via
+        if not (own_peft or (via is not None and any(imports_peft(m) for m in via.modules))):
+            continue  # no peft in the module (nor, with the project pass, in the modules that tell its source)
         flows = sources.flows(item)
         every = [flows, *callers_flows(sources, flows)]
         if not any(f.saved(pre_filters=False) for f in every) and not any(
@@ -179,7 +201,7 @@ def _check_requires_grad(facts: ModuleFacts, settings: Settings) -> Iterator[Fin
         model = item.iteration.walked.model
         shown = f"{GET}({model.text if model else UNNAMED_MODEL})"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown, (GET,)), f"build it with {shown}")
-        yield finding_at(REQUIRES_GRAD, item.node, {"replacement": shown}, fix)
+        yield _noted(finding_at(REQUIRES_GRAD, item.node, {"replacement": shown}, fix), via)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +240,9 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
             }
             yield finding_at(LOAD, call, values, fix)
         elif source.kind is Kind.MANUAL and manual:
-            if source.model is not None and source.model.text == receiver and not has_modules_to_save(facts):
+            context = (facts, *(source.via.modules if source.via is not None else ()))
+            restores_own = source.model is not None and source.model.text == receiver
+            if restores_own and not any(map(has_modules_to_save, context)):
                 continue  # an in-memory copy loaded back into the model it was taken from: it round-trips
             shown = f"{SET}({receiver}, {GET}(...))"
             fix = Fix(
@@ -231,7 +255,7 @@ def _check_load_state_dict(facts: ModuleFacts, settings: Settings) -> Iterator[F
                 "consequence": "modules_to_save are not restored and it fits only the adapter name in its keys",
                 "receiver": receiver,
             }
-            yield finding_at(LOAD, call, values, fix)
+            yield _noted(finding_at(LOAD, call, values, fix), source.via)
 
 
 def _set_fix(facts: ModuleFacts, receiver: str, state: ast.expr, exact: bool) -> Fix:
@@ -306,7 +330,8 @@ def _check_adapter_file(facts: ModuleFacts, settings: Settings) -> Iterator[Find
             continue
         shown = "model.save_pretrained(output_dir)"
         fix = Fix(Applicability.DISPLAY_ONLY, ReplaceExpression(shown), f"save the adapter with {shown}")
-        yield finding_at(ADAPTER_FILE, path, {"file": file_name, "what": what, "effects": effects}, fix)
+        found = finding_at(ADAPTER_FILE, path, {"file": file_name, "what": what, "effects": effects}, fix)
+        yield _noted(found, _via(sources, obj, scope))
 
 
 def _written(sources: StateDicts, writer: str, obj: ast.expr, scope: Scope) -> Optional[str]:
@@ -319,6 +344,11 @@ def _written(sources: StateDicts, writer: str, obj: ast.expr, scope: Scope) -> O
     if found is None or found.kind not in (*MODEL_KINDS, Kind.MANUAL, Kind.GRAD):
         return None
     return _WHAT[found.kind]
+
+
+def _via(sources: StateDicts, obj: ast.expr, scope: Scope) -> Optional[Via]:
+    found = sources.classify(obj, scope)
+    return found.via if found is not None else None
 
 
 def _is_torch_like_save(facts: ModuleFacts, call: ast.Call) -> bool:

@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 from ..module_facts import ModuleFacts, Scope, called_name
 from .index import Place, Positional
 from .key_tests import ConditionReader, KeyTest, KeyTestKind, is_key, is_pair_item
-from .values import MODEL_KINDS, Iteration, Kind, RawValues, Value
+from .values import MODEL_KINDS, Iteration, Kind, RawValues, Value, walking_values
 
 MAX_VALUE_WRAPPERS = 8  # calls, attributes and conditionals around a kept value (`maybe_zero_3(v.data).cpu()`)
 _TENSOR_PRESERVING = frozenset(
@@ -67,9 +67,9 @@ class Filtered:
             return None
         walked = self.iteration.walked
         if self.needles:
-            return Value(Kind.MANUAL, walked.model)
+            return Value(Kind.MANUAL, walked.model, walked.via)
         if self.grad:
-            return Value(Kind.GRAD, walked.model)
+            return Value(Kind.GRAD, walked.model, walked.via)
         return None
 
 
@@ -85,7 +85,7 @@ def filtered_collections(facts: ModuleFacts) -> FilteredCollections:
 
 
 def _build_filtered_collections(facts: ModuleFacts) -> FilteredCollections:
-    finder = _Finder(facts, RawValues(facts))
+    finder = _Finder(facts, walking_values(facts))  # a parameter's callers in other modules too
     found = [*finder.comprehensions(), *finder.filter_calls(), *finder.loops(), *finder.deletions()]
     by_node: dict[int, Filtered] = {}
     by_loop_target: dict[Place, Filtered] = {}

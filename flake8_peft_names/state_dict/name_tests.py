@@ -12,14 +12,14 @@ of key names (the `unexpected_keys` a loader warns about) selects no tensor.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope
 from .filtered import if_statements
 from .key_tests import ConditionReader, KeyTestKind, int_value, is_key
 from .markers import adapter_like
-from .values import MODEL_KINDS, Iteration, Kind, Value
+from .values import MODEL_KINDS, Iteration, Kind, Value, Via, walking_values
 from .view import state_dicts
 
 _PARAMETER_KINDS = MODEL_KINDS | {Kind.MANUAL, Kind.GRAD}
@@ -37,6 +37,7 @@ class NameTest:
     relation: str  # which other names it matches: those that "contain", "start with" or "end with" it
     holds_if_found: bool  # the test is true when the needle is in the key (`in`, `find(...) != -1`)
     bare: bool  # the needle is the adapter name alone (`adapter_name`, `f"{adapter_name}"`)
+    via: Optional[Via] = None  # the keys are known to be a model's only through other modules (project pass)
 
 
 def substring_name_tests(facts: ModuleFacts) -> list[NameTest]:
@@ -56,6 +57,8 @@ def _build(facts: ModuleFacts) -> list[NameTest]:
     found: dict[int, NameTest] = {}
     for conditions, target, iterable, scope, names_only in candidates:
         iteration = values.iteration(target, iterable, scope)
+        if iteration is None and facts.across is not None:  # a parameter: what callers in other modules pass
+            iteration = walking_values(facts).iteration(target, iterable, scope)
         known = iteration is not None and iteration.walked.kind in _PARAMETER_KINDS
         if iteration is not None and iteration.walked.kind in _PEFT_FORMAT:
             continue  # PEFT's checkpoint format has no adapter name in its keys
@@ -74,7 +77,8 @@ def _build(facts: ModuleFacts) -> list[NameTest]:
                 if test.kind is KeyTestKind.NEEDLE and test.needle is not None and test.needle.adapter:
                     name_test = _substring_test(facts, test.node, iteration, scope)
                     if name_test is not None:
-                        found.setdefault(id(test.node), name_test)
+                        via = iteration.walked.via if known and not marked else None
+                        found.setdefault(id(test.node), replace(name_test, via=via))
     return sorted(found.values(), key=lambda t: (t.node.lineno, t.node.col_offset))
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from dataclasses import dataclass
-from typing import Optional, Union
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Union
 
-from ..module_facts import UNKNOWN, ModuleFacts, Scope, call_argument, called_name
+from ..module_facts import UNKNOWN, ForeignCall, ModuleFacts, Scope, call_argument, called_name
 from .adapter_files import adapter_file
 from .index import Index, MethodCall, index_of
 from .models import ModelRef, model_of
@@ -39,12 +39,23 @@ MODEL_KINDS = frozenset({Kind.MODEL_STATE, Kind.NAMED_PARAMS})
 FILE_KINDS = frozenset({Kind.PEFT_STATE, Kind.ADAPTER_FILE, Kind.LOADED_FILE})
 
 
+@dataclass(frozen=True, eq=False)
+class Via:
+    """What other modules of the project told about a value the module alone does not know (only with the
+    project pass): `note` says where, for the message; `modules` are those modules' facts, whose peft imports
+    and configs count as they would if the code were all in one file."""
+
+    note: str
+    modules: tuple[ModuleFacts, ...] = field(repr=False)
+
+
 @dataclass(frozen=True)
 class Value:
     """What a state-dict expression holds."""
 
     kind: Kind
     model: Optional[ModelRef] = None  # the model it was taken from, when statically clear at the use
+    via: Optional[Via] = field(default=None, compare=False)  # known only through other modules
 
 
 @dataclass(frozen=True)
@@ -67,8 +78,9 @@ class RawValues:
     """Classifies the expressions of one module, memoised per expression and scope. Knows no filtered
     collection: a dict filtered by hand is what it was filtered from, or nothing (see `view.Values`)."""
 
-    def __init__(self, facts: ModuleFacts) -> None:
+    def __init__(self, facts: ModuleFacts, across: bool = False) -> None:
         self.facts = facts
+        self.across = across and facts.across is not None  # ask other modules about a parameter (phase 2)
         self._memo: dict[tuple[int, int], Optional[Value]] = {}
 
     @property
@@ -124,7 +136,7 @@ class RawValues:
         if name in ("dict", "OrderedDict") and len(call.args) == 1 and not call.keywords:
             inner = self._iterable(call.args[0], scope, depth)
             if inner is not None and inner.kind is Kind.NAMED_PARAMS:
-                return Value(Kind.MODEL_STATE, inner.model)
+                return Value(Kind.MODEL_STATE, inner.model, inner.via)
             if isinstance(call.args[0], ast.GeneratorExp):
                 return self._built(call.args[0], scope, depth)
             return inner
@@ -155,7 +167,7 @@ class RawValues:
             }
             kinds = {v.kind for v in found if v is not None}
             if len(kinds) == 1 and None not in found:
-                return Value(kinds.pop())
+                return Value(kinds.pop(), via=_via_of(found))
             return None
         return None
 
@@ -216,15 +228,48 @@ class RawValues:
         if len(kinds) != 1:
             return None
         models = {v.model for v in known}
-        return Value(kinds.pop(), models.pop() if len(models) == 1 else None)
+        return Value(kinds.pop(), models.pop() if len(models) == 1 else None, _via_of(known))
 
     def _parameter(self, name: str, scope: Scope, depth: int) -> Optional[Value]:
         """A function parameter other than `named_params`: what callers in this module pass it."""
         kinds = self._passed(name, scope, depth)
+        if not kinds and self.across:
+            return self._passed_across(name, scope, depth)
         if kinds & FILE_KINDS or len(kinds) != 1:
             return None
         kind = kinds.pop()
         return Value(kind) if kind in MODEL_KINDS else None
+
+    def _passed_across(self, name: str, scope: Scope, depth: int) -> Optional[Value]:
+        """A parameter no call in this module gives a known value: what the calls of its function in the other
+        modules of the project pass it, judged as `_parameter` judges calls in this module (the project pass,
+        one module away: those modules' own parameters are not followed further)."""
+        function = scope.node
+        across = self.facts.across
+        exported = exported_function(self.facts, scope)
+        if across is None or exported is None or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        method = exported[1]
+        positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+        position = positional.index(name) - (1 if method else 0) if name in positional else None
+        if position is not None and position < 0:
+            return None
+        found: list[tuple[ForeignCall, ast.expr, Value]] = []
+        for call in across.calls(function.name, method):
+            arg = call_argument(call.call, position, name)
+            if arg is None:
+                continue
+            value = raw_values(call.facts).classify(arg, call.scope, depth + 1)
+            if value is not None:
+                found.append((call, arg, value))
+        kinds = {value.kind for _, _, value in found}
+        if len(kinds) != 1 or kinds & FILE_KINDS or not kinds <= MODEL_KINDS:
+            return None
+        first, arg, value = found[0]
+        shown = ast.unparse(arg) if len(ast.unparse(arg)) <= 60 else value.kind.value
+        more = f" (and {len(found) - 1} other call{'s' * (len(found) > 2)})" if len(found) > 1 else ""
+        note = f"called with {shown} from {first.where}{more}"
+        return Value(kinds.pop(), via=Via(note, tuple({id(c.facts): c.facts for c, _, _ in found}.values())))
 
     def _passed(self, name: str, scope: Scope, depth: int) -> set[Kind]:
         """The kinds of value that calls in this module pass to a parameter (unknown ones left out)."""
@@ -259,7 +304,7 @@ class RawValues:
             return None
         walked = iteration.walked
         if walked.kind in MODEL_KINDS:
-            return Value(Kind.MODEL_STATE, walked.model)
+            return Value(Kind.MODEL_STATE, walked.model, walked.via)
         if isinstance(comp, ast.DictComp):
             plain_key = isinstance(comp.key, ast.Name) and comp.key.id == iteration.key
         else:
@@ -321,6 +366,42 @@ class RawValues:
         if isinstance(target, ast.Name):
             return Iteration(walked, key=target.id)
         return None
+
+
+def exported_function(facts: ModuleFacts, scope: Scope) -> Optional[tuple[str, bool]]:
+    """(name, is a method) of a module-level function or a method of a module-level class, which other modules
+    may call; None for anything else (a nested function, a lambda, a static method)."""
+    function = scope.node
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    module = facts.module_scope
+    if scope.parent is module:
+        return function.name, False
+    owner = scope.enclosing_class
+    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if owner is not None and owner.parent is module and positional and positional[0] in ("self", "cls"):
+        return function.name, True
+    return None
+
+
+def walking_values(facts: ModuleFacts) -> RawValues:
+    """Phase 1 as the filters' sources are classified: with the project pass, a parameter no call in the module
+    explains is asked of the calls in other modules (`RawValues.across`). Built once per module."""
+    return facts.derived(_walking_values)
+
+
+def _walking_values(facts: ModuleFacts) -> RawValues:
+    return RawValues(facts, across=True)
+
+
+def raw_values(facts: ModuleFacts) -> RawValues:
+    """Phase 1 of another module of the project, built once per module read."""
+    return facts.derived(RawValues)
+
+
+def _via_of(values: Iterable[Optional[Value]]) -> Optional[Via]:
+    """The first of some values' `via`s: what made one of them known through other modules."""
+    return next((v.via for v in values if v is not None and v.via is not None), None)
 
 
 def _is_none(value: ast.expr) -> bool:

@@ -81,6 +81,10 @@ class StateDicts:
     def callers_flows(self, function_scope: Scope) -> list[Flows]:
         return self._tracer.callers_flows(function_scope)
 
+    def call_flows(self, call: ast.Call, scope: Scope) -> Flows:
+        """Where the result of a call goes (a call of another module's helper, for the project pass)."""
+        return self._tracer.flows(call, scope)
+
 
 def state_dicts(facts: ModuleFacts) -> StateDicts:
     return facts.derived(StateDicts)

@@ -2,7 +2,8 @@
 project tell the rules, read lazily, only for the modules the file imports and only as far as it uses them.
 
 Modules are read (never imported, never run) in three steps, each done only when the one before says it may
-matter: `Words`, a regex pass over the text (the names a module may define or set); `ModuleTable`, one pass
+matter: `Words`, a regex pass over the text (project_text.py: the names a module may define or set, whether
+it may call the API, what it may import); `ModuleTable`, one pass
 over its `ast` (its functions and methods, the names it passes on, the project modules it imports);
 `ModuleSummary`, its string constants, attribute values and forwarders (functions and methods that pass a
 parameter on as an adapter name, adapter_sites.forwarders). Each is made once per run (per process), by the
@@ -23,107 +24,23 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .adapter_sites import API_WORDS, MAX_FORWARDING, forwarders
+from .adapter_sites import MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
 from .module_facts import UNKNOWN, ImportSource, ModuleFacts, Resolved
 from .module_scan import collect
 from .project import INIT, Project, find_project
+from .project_text import NO_ASSIGNMENTS, NO_WORDS, Assignments, TextImport, Words, assignments_of, words_of
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
 Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
 
 
-@dataclass(frozen=True)
-class Words:
-    """What a quick pass over a module's text says (supersets: only the modules they name are read further):
-    the names after `def`, whether it names an API that takes adapter names (adapter_sites.API_WORDS: it may
-    call one), and what its import statements may name: each that starts a line or follows `;` or `:`."""
-
-    defs: frozenset[str]
-    api: bool
-    imports: tuple[TextImport, ...]
-
-
-@dataclass(frozen=True)
-class Assignments:
-    """What a regex pass over a module's text says it may set, read only for the modules a checked file takes a
-    value from: the names assigned at the start of a line, the attributes it may set (`name = ` or `name: T`
-    at the start of an indented line, `self.name = `, an argparse option `--name`, `dest="name"`), and those
-    it may set to a string (a literal or an upper-case constant, `field(default="...")`, an argparse option).
-    Supersets: an attribute no imported module may set to a string has no known value."""
-
-    top: frozenset[str]
-    sets: frozenset[str]
-    strings: frozenset[str]
-
-
-TextImport = tuple[int, tuple[str, ...], tuple[str, ...]]  # dots, the module's parts, the names after `import`
-_DEF = re.compile(rb"def\s+(\w+)\s*\(")
-# A quick test first: every word of API_WORDS holds one of these
-_API_PARTS = (b"adapter", b"peft", b"Peft", b"lora")
-_API = re.compile(rb"\b(?:" + "|".join(sorted(API_WORDS)).encode() + rb")\b")
-# `import` is searched for as a plain word (fast); then the text before it on its line, and after it
-_IMPORT = re.compile(rb"import")
-_WORD_PART = re.compile(rb"[\w.]")
-_BEFORE_IMPORT = re.compile(rb"(?:.*[;:])?[ \t]*(?:from[ \t]+(\.*)[ \t]*([\w.]*)[ \t]+)?")
-_AFTER_IMPORT = re.compile(rb"[ \t]+(\([^)]*\)|(?:\\\n|[^\n;#])*)")
-_TOP = re.compile(rb"(?m)^(\w+)\s*(?::[^=\n]*)?=")
-# what may set an attribute, and what may set it to a string (a literal or an upper-case constant)
-_VALUE = rb"\s*=\s*(?:field\(\s*default\s*=\s*)?(?:[rRbBuUfF]{0,2}['\"]|[A-Z][A-Z0-9_]*\b)"
-_SETS = re.compile(
-    rb"(?m)^[ \t]+(\w+)\s*[:=]|self\.(\w+)\s*=|--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]"
-)
-_STRINGS = re.compile(
-    rb"(?m)^[ \t]+(\w+)\s*(?::[^=\n]*)?" + _VALUE + rb"|self\.(\w+)" + _VALUE + rb"|--([A-Za-z][\w-]*)"
-    + rb"|dest\s*=\s*['\"](\w+)['\"]"
-)
-NO_WORDS = Words(frozenset(), False, ())
-NO_ASSIGNMENTS = Assignments(frozenset(), frozenset(), frozenset())
-
-
-def _names(pattern: re.Pattern[bytes], text: bytes) -> frozenset[str]:
-    groups = [g for m in pattern.findall(text) for g in ((m,) if isinstance(m, bytes) else m) if g]
-    return frozenset(g.decode("latin-1").replace("-", "_") for g in groups)
-
-
-def _words(text: bytes) -> Words:
-    api = any(part in text for part in _API_PARTS) and _API.search(text) is not None
-    return Words(_names(_DEF, text), api, _text_imports(text))
-
-
-def _assignments(text: bytes) -> Assignments:
-    return Assignments(_names(_TOP, text), _names(_SETS, text), _names(_STRINGS, text))
-
-
-def _text_imports(text: bytes) -> tuple[TextImport, ...]:
-    found: list[TextImport] = []
-    for match in _IMPORT.finditer(text):
-        start, end = match.span()
-        if _WORD_PART.match(text, end) or (start and _WORD_PART.match(text, start - 1)):
-            continue  # a longer word: `importlib`, `reimport`
-        before = _BEFORE_IMPORT.fullmatch(text, text.rfind(b"\n", 0, start) + 1, start)
-        after = _AFTER_IMPORT.match(text, end)
-        if before is None or after is None:
-            continue
-        dots, module = before.groups()
-        names = _imported_names(after.group(1))
-        if dots is None:  # `import a.b, c`
-            found += [(0, tuple(name.split(".")), ()) for name in names]
-        else:
-            found.append((len(dots), tuple(module.decode("latin-1").split(".")) if module else (), names))
-    return tuple(dict.fromkeys(found))
-
-
-def _imported_names(text: bytes) -> tuple[str, ...]:
-    """`(a, b as c)` -> ("a", "b"); `a.b as c, d` -> ("a.b", "d")."""
-    items = (item.split() for item in text.decode("latin-1").strip("()\\ \t\n").split(","))
-    return tuple(words[0] for words in items if words and all(p.isidentifier() for p in words[0].split(".")))
+Reach = tuple[tuple[Path, Optional[frozenset[str]]], ...]  # a module, and the names taken from it (None: any)
 
 
 @dataclass(frozen=True)
@@ -157,16 +74,15 @@ class ProjectIndex:
         self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
         self._digests: dict[Path, tuple[int, int, int, bytes]] = {}
         self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
-        self._imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
         self._direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
-        self._forwarding: dict[tuple[Path, bytes, int], bool] = {}
+        self._forwarding: dict[tuple[Path, bytes, int, Optional[frozenset[str]]], bool] = {}
 
     def words(self, path: Path) -> Words:
         digest = self._digest(path)
         if digest is None:
             return NO_WORDS
         if digest not in self._words:
-            self._words[digest] = _words(path.read_bytes())
+            self._words[digest] = words_of(path.read_bytes())
         return self._words[digest]
 
     def assignments(self, path: Path) -> Assignments:
@@ -174,7 +90,7 @@ class ProjectIndex:
         if digest is None:
             return NO_ASSIGNMENTS
         if digest not in self._assignments:
-            self._assignments[digest] = _assignments(path.read_bytes())
+            self._assignments[digest] = assignments_of(path.read_bytes())
         return self._assignments[digest]
 
     def table(self, project: Project, path: Path) -> Optional[ModuleTable]:
@@ -186,27 +102,53 @@ class ProjectIndex:
             self._tables[key] = _table(project, path, collect(tree)) if tree is not None else None
         return self._tables.get(key)
 
-    def may_forward(self, project: Project, path: Path, hops: int) -> bool:
-        """Whether the module, read `hops` deep, may have forwarders: its text names the API, or (`hops` > 0)
-        it imports a module that may, one less deep (`text_imports`). From the texts alone, a superset: a
-        module of which it is not true is never parsed for its forwarders."""
+    def may_forward(
+        self, project: Project, path: Path, hops: int, names: Optional[frozenset[str]] = None
+    ) -> bool:
+        """Whether the module, read `hops` deep, may have forwarders (of `names`, for a package's `__init__.py`
+        that passes names on): its text names the API, or (`hops` > 0) it imports a module that may, one less
+        deep (`reach`; a name passed on by an `__init__.py` costs a depth, as `ModuleView._find_place` counts
+        it). From the texts alone, a superset: a module of which it is not true is never parsed for its
+        forwarders."""
         digest = self._digest(path)
         if digest is None:
             return False
-        key = (path, digest, hops)
+        words = self.words(path)
+        if names is not None and (path.name != INIT or names & words.defs):
+            names = None  # a module's own functions may call anything it imports
+        key = (path, digest, hops, names)
         if key not in self._forwarding:
-            further = hops > 0 and any(self.may_forward(project, p, hops - 1) for p in self.text_imports(project, path))
-            self._forwarding[key] = self.words(path).api or further
+            reach = self.reach(project, path, names) if hops > 0 and not words.api else ()
+            self._forwarding[key] = words.api or any(self.may_forward(project, p, hops - 1, n) for p, n in reach)
         return self._forwarding[key]
 
-    def text_imports(self, project: Project, path: Path) -> tuple[Path, ...]:
-        """The project module files the module's text may import (`Words.imports`), and those that the
-        `__init__.py` files among them may import: a superset of what its imports name (`ModuleView.imported`,
-        `_find_place` through a package that passes a name on)."""
-        key = (path, self._digest(path) or b"")
-        if key not in self._imports:
-            self._imports[key] = with_inits_imports(self, project, self.direct_imports(project, path))
-        return self._imports[key]
+    def reach(self, project: Project, path: Path, names: Optional[frozenset[str]] = None) -> Reach:
+        """The modules whose functions the module may call by what its text imports, with the names it takes
+        from each: `from .a import f` takes f from a.py (or a/f.py, a module), `from . import a` takes module
+        a, `import a.b` takes any name of a and a.b. With `names`, only the imports that bind one of them."""
+        found: dict[Path, Optional[frozenset[str]]] = {}
+
+        def add(module: Optional[Path], taken: Optional[frozenset[str]]) -> None:
+            if module is not None and module.is_file():
+                before = found.get(module, frozenset())
+                found[module] = None if before is None or taken is None else before | taken
+
+        for imported in self.words(path).imports:
+            if names is not None and not imported.star and not names & set(imported.bound):
+                continue
+            level, parts = imported.level, imported.parts
+            if not imported.names and not imported.star:  # `import a.b`: a, a.b
+                for i in range(1, len(parts) + 1):
+                    add(project.locate(path, level, parts[:i]), None)
+                continue
+            base = project.locate(path, level, parts)
+            if imported.star:
+                add(base, None)
+            for name, bound in zip(imported.names, imported.bound):
+                if names is None or bound in names:
+                    module = project.locate(path, level, (*parts, name))
+                    add(module or base, None if module else frozenset({name}))
+        return tuple(found.items())
 
     def direct_imports(self, project: Project, path: Path) -> tuple[Path, ...]:
         """The project module files the module's own text may import."""
@@ -277,7 +219,7 @@ def _located(project: Project, importer: Path, imports: tuple[TextImport, ...]) 
     """The module files that text imports may name: `from a import b` names `a` and `a/b.py`, `import a.b`
     names `a` and `a/b`."""
     found: list[Path] = []
-    for level, parts, names in imports:
+    for level, parts, names, _, _ in imports:
         tried = [parts[:i] for i in range(0 if level else 1, len(parts) + 1)]
         tried += [(*parts, name) for name in names]
         found += [p for p in (project.locate(importer, level, t) for t in tried) if p is not None and p.is_file()]
@@ -465,16 +407,18 @@ class ModuleView:
         if not self.may_forward_method(name):
             return ()  # no module that defines it can forward (`ProjectIndex.summary`)
         paths = [p for p in self.imported() if name in self.words(p).defs]
-        tables = [(p, self.index.table(self.project, p)) for p in paths]
-        defined = {(self.project.shown(p), m[0]) for p, t in tables if t for m in t.members if m[1] == name and m[0]}
-        if not defined:
-            return ()
         groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
-        for path, _ in tables:
-            summary = self.index.summary(self.project, path, 0)  # a method is not followed into further modules
+        for path in paths:
+            if not self.words(path).api:
+                continue  # no forwarder, and a method is not followed into further modules: not parsed for it
+            summary = self.index.summary(self.project, path, 0)
             for f in summary.forwarders if summary is not None else ():
                 if f.method and f.name == name:
                     groups.setdefault((f.modules[0], f.owner), set()).add(f)
+        if not groups:
+            return ()
+        tables = [(p, self.index.table(self.project, p)) for p in paths]
+        defined = {(self.project.shown(p), m[0]) for p, t in tables if t for m in t.members if m[1] == name and m[0]}
         if set(groups) != defined:
             return ()  # some class defines the name without forwarding it: the receiver may be of that class
         shapes = {frozenset((f.position, f.param) for f in group) for group in groups.values()}

@@ -16,7 +16,7 @@ from flake8_peft_names.file_job import FileJob
 from flake8_peft_names.module_scan import collect
 from flake8_peft_names.plugin import SELECTION_OPTIONS, Plugin
 from flake8_peft_names.project import find_project
-from flake8_peft_names import project_index
+from flake8_peft_names import project_text
 from flake8_peft_names.adapter_sites import API_WORDS
 from flake8_peft_names.project_index import FileLookup, ProjectIndex
 from flake8_peft_names.results import FileResult
@@ -230,8 +230,9 @@ def test_an_import_cycle_ends(tmp_path: Path) -> None:
 
 def test_wrappers_are_read_only_in_modules_that_may_reach_the_api(tmp_path: Path) -> None:
     """A module is parsed for its wrappers only when its text names an API that takes adapter names, or it may
-    import (one depth less, through a package's `__init__.py` too) a module of which that holds. A chain
-    through a module that names no API is followed all the same."""
+    import (one depth less; a name a package's `__init__.py` passes on, one more) a module of which that
+    holds, as deep as the command follows wrappers. A chain through a module that names no API is followed
+    all the same."""
     _write(tmp_path, {
         "pyproject.toml": "",
         "pkg/__init__.py": "from .a import attach\n",
@@ -246,23 +247,25 @@ def test_wrappers_are_read_only_in_modules_that_may_reach_the_api(tmp_path: Path
     index, project = ProjectIndex(), find_project(str(tmp_path / "run.py"))
     may = {(n, h): index.may_forward(project, tmp_path / f"pkg/{n}.py", h) for n in "abcd" for h in range(3)}
     assert [h for h in range(3) if may["a", h]] == [0, 1, 2]
-    assert [h for h in range(3) if may["b", h]] == [1, 2]
-    assert [h for h in range(3) if may["c", h]] == [1, 2]  # `pkg.b` is in `pkg`, whose __init__ imports a
+    assert [h for h in range(3) if may["b", h]] == [2]  # the name passed on by pkg/__init__.py costs a depth
+    assert [h for h in range(3) if may["c", h]] == []
     assert [h for h in range(3) if may["d", h]] == []
 
 
 def test_the_quick_texts_tests_are_supersets() -> None:
     """Every API word holds a part the quick test looks for; import statements are found wherever Python allows
     them to start, and longer words are not taken for `import`."""
-    assert all(any(part in word.encode() for part in project_index._API_PARTS) for word in API_WORDS)
+    assert all(any(part in word.encode() for part in project_text._API_PARTS) for word in API_WORDS)
     text = (
         b"import a.b as c, d\nfrom .. import (e,\n  f as g)\nif x: from .h.i import j\n"
         b"y = 1; import k  # import l\nimport importlib\nreimport = m.import_x\n'from n import o'\n"
+        b"from .p import *\n"
     )
-    assert project_index._words(text).imports == (
-        (0, ("a", "b"), ()), (0, ("d",), ()), (2, (), ("e", "f")), (1, ("h", "i"), ("j",)), (0, ("k",), ()),
-        (0, ("importlib",), ()),
-    )
+    assert [tuple(i) for i in project_text.words_of(text).imports] == [
+        (0, ("a", "b"), (), (), False), (0, ("d",), (), (), False), (2, (), ("e", "f"), ("e", "g"), False),
+        (1, ("h", "i"), ("j",), ("j",), False), (0, ("k",), (), (), False), (0, ("importlib",), (), (), False),
+        (1, ("p",), (), (), True),
+    ]
 
 
 def test_a_rename_does_not_leave_another_module_s_constant_behind(tmp_path: Path) -> None:

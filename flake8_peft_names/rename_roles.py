@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional, Union
 
 from .adapter_sites import adapter_name_uses
-from .module_facts import ModuleFacts, Resolved, Scope, called_name
+from .module_facts import ENV_FALLBACKS, TYPER_DEFAULTS, UNKNOWN, ModuleFacts, Resolved, Scope, called_name
 from .peft_facts import METHODS
 
 # Attributes keyed by adapter name: the model's configs and each PEFT layer's per-adapter dicts.
@@ -84,7 +84,7 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
     index = facts.derived(_index)
     adapter_nodes = {id(u.node): u.api.name for u in adapter_name_uses(facts) if not u.implicit}
     pending: list[ast.AST] = [c for c in index.strings if c.value == old]
-    loads = [(node, resolved) for node, resolved in facts.derived(_load_values) if resolved.value == old]
+    loads = facts.derived(_load_values, old)
     pending += [node for node, _ in loads]
     seen: set[int] = set()
     literals: list[ast.Constant] = []
@@ -110,30 +110,76 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
     return RenameScope(old, ordered, blockers[0] if blockers else None)
 
 
-def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, Resolved]]:
-    """Each variable or attribute read whose string value is known statically, with that value. Without the
-    project's other modules, a read of a name no statement or parameter default of the module binds (a
-    builtin, an import) cannot be known and is not resolved."""
-    bound = facts.derived(_bound_names) if facts.project is None else None
+def _load_values(facts: ModuleFacts, old: str) -> list[tuple[ast.expr, Resolved]]:
+    """Each variable or attribute read whose string value is statically `old`. Without the project's other
+    modules, only the reads of names that may hold `old` (`_holders`) are resolved: the others cannot be."""
+    holders = _holders(facts, old) if facts.project is None else None
     found: list[tuple[ast.expr, Resolved]] = []
+    if holders is not None and not holders:
+        return found  # most renames: the value is written only as literals
     for node, scope in facts.derived(_index).loads:
-        if bound is not None and (node.id if isinstance(node, ast.Name) else node.attr) not in bound:
+        if holders is not None and (node.id if isinstance(node, ast.Name) else node.attr) not in holders:
             continue
         resolved = facts.resolve(node, scope)
-        if resolved is not None:
+        if resolved is not None and resolved.value == old:
             found.append((node, resolved))
     return found
 
 
-def _bound_names(facts: ModuleFacts) -> frozenset[str]:
-    """Every name a scope of the module binds or gives a parameter default, and every attribute it assigns."""
-    names: set[str] = set(facts.loose_attrs)
+def _holders(facts: ModuleFacts, old: str) -> set[str]:
+    """The names and attribute names whose reads `resolve` may find to be `old`, in a module resolved on its
+    own: those with a binding (an assignment, a parameter default, an attribute set, an option) whose value
+    may resolve to `old`. A superset: a value built from parts (an f-string, `+`, an environment fallback)
+    counts for any string."""
+    sources = facts.derived(_sources)
+    holders = {name for name, (strings, _, built) in sources.items() if built or old in strings}
+    changed = True
+    while changed:  # a name bound to a holder's value holds it too
+        changed = False
+        for name, (_, names, _) in sources.items():
+            if name not in holders and not names.isdisjoint(holders):
+                holders.add(name)
+                changed = True
+    return holders
+
+
+# What the values bound to one name may resolve from: string literals, other names (or attribute names),
+# and whether one is built from parts (then it may be any string).
+_Sources = tuple[set[str], set[str], bool]
+
+
+def _sources(facts: ModuleFacts) -> dict[str, _Sources]:
+    """Name or attribute name -> what the values the module binds to it may resolve from (mirrors
+    ModuleFacts._resolve): its bindings in any scope, its parameter defaults and command-line options, and
+    the attributes of that name set on `self` or on an object of unknown class."""
+    values: dict[str, list[ast.expr]] = {}
+    for name, pairs in facts.loose_attrs.items():
+        values.setdefault(name, []).extend(value for value, _ in pairs)
     for scope in (facts.module_scope, *facts.scope_of.values()):
-        names.update(scope.bindings)
-        names.update(name for name, default in scope.params.items() if default is not None)
+        for name, bound in scope.bindings.items():
+            values.setdefault(name, []).extend(bound)
+        for name, default in scope.params.items():
+            if default is not None:
+                values.setdefault(name, []).append(default)
     for attrs in facts.instance_attrs.values():
-        names.update(attrs)
-    return frozenset(names)
+        for name, bound in attrs.items():
+            values.setdefault(name, []).extend(bound)
+    found: dict[str, _Sources] = {}
+    for name, exprs in values.items():
+        strings, names, built = set(), set(), False
+        for value in exprs:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value is not UNKNOWN:
+                strings.add(value.value)
+            elif isinstance(value, (ast.Name, ast.Attribute)):
+                names.add(value.id if isinstance(value, ast.Name) else value.attr)
+            elif isinstance(value, ast.Call):
+                built |= (facts.origin(value.func) or "") in ENV_FALLBACKS + TYPER_DEFAULTS
+            else:
+                built |= isinstance(value, ast.JoinedStr) or (
+                    isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
+                )
+        found[name] = (strings, names, built)
+    return found
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,8 @@ class ModuleFacts:
     star_import: bool = False  # `from m import *`: any imported name may be rebound by it
     declared_global: set[str] = field(default_factory=set)  # names a function declares `global`
     assigned_attrs: set[str] = field(default_factory=set)  # attributes set on other objects than `self` ("*": any)
+    strings: list[ast.Constant] = field(default_factory=list)  # every string literal
+    loads: list[tuple[Union[ast.Name, ast.Attribute], Scope]] = field(default_factory=list)  # reads, in their scope
     project: Optional[ProjectView] = None  # the rest of the project, when the front end analyses it
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False

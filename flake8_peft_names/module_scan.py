@@ -22,14 +22,26 @@ from .peft_facts import LORA, LORA_ONLY_CALLS, METHODS_BY_CONFIG, METHODS_BY_TYP
 
 def collect(tree: ast.Module) -> ModuleFacts:
     """One pass over the tree. It runs inside every flake8 run, so it visits only nodes that can hold
-    something a rule reads (`_CHILD_FIELDS`) and does no work per node beyond a dict lookup."""
+    something a rule reads (`_CHILD_FIELDS`) and does no work per node beyond a dict lookup (and, for string
+    literals and reads, a list append)."""
     module = Scope(tree, None)
     facts = ModuleFacts(tree, module)
     stack: list[tuple[ast.AST, Scope]] = [(tree, module)]
     pop, push, handlers = stack.pop, stack.append, _HANDLERS
+    strings, loads, load = facts.strings, facts.loads, ast.Load
     while stack:
         node, scope = pop()
         kind = type(node)
+        if isinstance(node, ast.Constant):
+            if type(node.value) is str:
+                strings.append(node)
+            continue
+        if isinstance(node, ast.Name):
+            if type(node.ctx) is load:
+                loads.append((node, scope))
+            continue
+        if isinstance(node, ast.Attribute) and type(node.ctx) is load:
+            loads.append((node, scope))
         handler = handlers.get(kind)
         inner = handler(facts, node, scope) if handler else None
         fields = _CHILD_FIELDS.get(kind)
@@ -56,7 +68,7 @@ def collect(tree: ast.Module) -> ModuleFacts:
 _LEAF_FIELDS = frozenset(
     "ctx op ops id attr arg name names module level conversion kind type_comment is_async".split()
 )
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _function(facts: ModuleFacts, node: FunctionNode, scope: Scope) -> Scope:

@@ -15,6 +15,7 @@ from .module_facts import (
     keyword_value,
 )
 from .peft_facts import LORA, LORA_ONLY_CALLS, METHODS_BY_CONFIG, METHODS_BY_TYPE, TASKS_WITH_MODULES_TO_SAVE
+from .walk import CHILD_FIELDS, child_fields
 
 # ---------------------------------------------------------------------------------------------
 # The pass
@@ -22,7 +23,7 @@ from .peft_facts import LORA, LORA_ONLY_CALLS, METHODS_BY_CONFIG, METHODS_BY_TYP
 
 def collect(tree: ast.Module) -> ModuleFacts:
     """One pass over the tree. It runs inside every flake8 run, so it visits only nodes that can hold
-    something a rule reads (`_CHILD_FIELDS`) and does no work per node beyond a dict lookup (and, for string
+    something a rule reads (`walk.CHILD_FIELDS`) and does no work per node beyond a dict lookup (and, for string
     literals and reads, a list append)."""
     module = Scope(tree, None)
     facts = ModuleFacts(tree, module)
@@ -44,9 +45,9 @@ def collect(tree: ast.Module) -> ModuleFacts:
             loads.append((node, scope))
         handler = handlers.get(kind)
         inner = handler(facts, node, scope) if handler else None
-        fields = _CHILD_FIELDS.get(kind)
+        fields = CHILD_FIELDS.get(kind)
         if fields is None:
-            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+            fields = child_fields(kind)
         if inner is None:
             for name in fields:
                 value = getattr(node, name, None)
@@ -62,13 +63,6 @@ def collect(tree: ast.Module) -> ModuleFacts:
             for child in ast.iter_child_nodes(node):
                 push((child, inner if id(child) in inside else scope))
     return facts
-
-
-# Fields that never hold a node a rule reads: names, operators, expression contexts, import aliases.
-_LEAF_FIELDS = frozenset(
-    "ctx op ops id attr arg name names module level conversion kind type_comment is_async".split()
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _function(facts: ModuleFacts, node: FunctionNode, scope: Scope) -> Scope:

@@ -18,15 +18,13 @@ from .adapter_sites import adapter_name_uses
 from .module_facts import ENV_FALLBACKS, TYPER_DEFAULTS, UNKNOWN, ModuleFacts, Resolved, called_name
 from .peft_facts import METHODS
 from .statements import blocks
+from .walk import CHILD_FIELDS, child_fields
 
 # Attributes keyed by adapter name: the model's configs and each PEFT layer's per-adapter dicts.
 ADAPTER_KEYED = frozenset({"peft_config", "scaling", "r", "lora_alpha", "modules_to_save", "use_dora"})
 ACTIVE = frozenset({"active_adapter", "active_adapters", "peft_config"})
 PREFIXES = tuple(sorted({m.prefix for m in METHODS if m.prefix}))
 PRINTING = frozenset({"print", "debug", "info", "warning", "warn", "error", "exception", "log"})
-# Fields that hold no node: names, operators, contexts (`_parents_in` skips them).
-_LEAF_FIELDS = frozenset("ctx op ops id attr arg name names module level conversion kind type_comment is_async".split())
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 Site = tuple[int, int, int, int]  # line, col, end_line, end_col of a literal (as `ast` gives them)
 
 
@@ -128,14 +126,14 @@ def _end(statement: ast.stmt) -> tuple[int, int]:
 def _parents_in(root: ast.AST, own: bool) -> dict[int, ast.AST]:
     """id(node) -> its parent, for every node under `root`; `own`: not into nested blocks of statements."""
     parents: dict[int, ast.AST] = {}
-    stack, node_type, fields_of = [root], ast.AST, _CHILD_FIELDS
+    stack, node_type, fields_of = [root], ast.AST, CHILD_FIELDS
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
         kind = type(node)
         fields = fields_of.get(kind)
         if fields is None:
-            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+            fields = child_fields(kind)
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:

@@ -106,6 +106,7 @@ class ModuleFacts:
     assigned_attrs: set[str] = field(default_factory=set)  # attributes set on other objects than `self` ("*": any)
     strings: list[ast.Constant] = field(default_factory=list)  # every string literal
     loads: list[tuple[Union[ast.Name, ast.Attribute], Scope]] = field(default_factory=list)  # reads, in their scope
+    call_targets: dict[int, list[ast.expr]] = field(default_factory=dict)  # id(call) -> targets of `t = call()`
     project: Optional[ProjectView] = None  # the rest of the project, when the front end analyses it
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
         default_factory=dict, repr=False

@@ -143,6 +143,8 @@ def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: S
 
 
 def _assign(facts: ModuleFacts, node: ast.Assign, scope: Scope) -> None:
+    if isinstance(node.value, ast.Call):
+        facts.call_targets[id(node.value)] = node.targets
     for target in node.targets:
         _bind_target(facts, target, node.value, scope)
 
@@ -151,6 +153,8 @@ def _ann_assign(facts: ModuleFacts, node: ast.AnnAssign, scope: Scope) -> None:
     value = node.value
     if value is None:
         return
+    if isinstance(value, ast.Call):
+        facts.call_targets[id(value)] = [node.target]
     if scope.is_class and isinstance(value, ast.Call) and called_name(value.func) == "field":
         value = keyword_value(value, "default") or UNKNOWN  # dataclass field(default="x")
     _bind_target(facts, node.target, value, scope)

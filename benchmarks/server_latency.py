@@ -107,15 +107,19 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     from flake8_peft_names.server.configs import ConfigStore
     from flake8_peft_names.server.diagnostics import place_of, to_diagnostics
     from flake8_peft_names.server.documents import DocumentStore
+    from flake8_peft_names.server.rule_links import RuleLinks
 
     path = folder / "train.py"
     store = DocumentStore(ConfigStore())
     counter = iter(range(10**9))
+    rule_links = RuleLinks(folder / "cache")  # the rule pages the diagnostics link, as the server writes them
 
     def diagnostics(source: str) -> list:
         analysis = store.analyse(path.as_uri(), source, path)
         places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
-        return to_diagnostics(places, analysis.checked.findings, analysis.links, True)
+        template = analysis.loaded.config.rule_docs_url
+        href = lambda code: rule_links.href(code, template)  # noqa: E731
+        return to_diagnostics(places, analysis.checked.findings, analysis.links, True, href)
 
     store.analyse(path.as_uri(), text, path)  # imports and first-call costs are not the server's steady state
     changed = timed(lambda: diagnostics(f"{text}# edit {next(counter)}\n"), runs)

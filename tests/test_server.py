@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,7 @@ pytestmark = pytest.mark.prepush  # a server process per test (tiers: tests/conf
 ROOT = Path(__file__).resolve().parent.parent
 # the servers write the rule pages they link into a cache folder of this run, not the user's
 CACHE = tempfile.mkdtemp(prefix="flake8-peft-names-cache-")
+atexit.register(shutil.rmtree, CACHE, True)
 ENV = {
     **os.environ,
     "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

@@ -173,7 +173,7 @@ def test_the_cycle_collector_runs_again_after_a_check(tmp_path: Path, monkeypatc
     path = tmp_path / "train.py"
     seen: list[bool] = []
 
-    def check(text: str, shown: str, config: object) -> object:
+    def check(text: str, shown: str, config: object, spent: object = None) -> object:
         seen.append(gc.isenabled())
         raise EngineError("a bug")
 
@@ -218,3 +218,14 @@ def test_rule_docs_url_is_read_from_the_config_and_needs_the_code(tmp_path: Path
     config.write_text("[flake8]\nrule-docs-url = https://example.org/rules/\n")
     with pytest.raises(ConfigError, match="rule-docs-url"):
         load_config({}, str(config))
+
+
+def test_the_parse_tree_is_kept_until_the_server_has_answered(tmp_path: Path) -> None:
+    store = DocumentStore(ConfigStore())
+    path = tmp_path / "train.py"
+    text = 'from peft import get_peft_model\nm = get_peft_model(b, c, adapter_name="to")\n'
+    assert store.analyse(path.as_uri(), text, path).checked.findings
+    (parsed,) = store.spent
+    assert isinstance(parsed.source.tree, ast.Module)  # type: ignore[attr-defined]
+    store.free_spent()
+    assert store.spent == []

@@ -85,14 +85,17 @@ def _encoding_of(text: str) -> str:
         return "utf-8"
 
 
-def check_text(text: str, path: str, config: Config) -> Checked:
+def check_text(text: str, path: str, config: Config, spent: Optional[list[object]] = None) -> Checked:
     """The findings the CLI reports for a file holding `text` at `path` (the CLI's own per-file check:
     selection, per-file-ignores and `# noqa` applied). A buffer that does not parse gets none and says
-    why; an engine bug raises EngineError."""
+    why; an engine bug raises EngineError. With `spent`, the parsed file (its `ast`) is put there instead of
+    being freed on return: the caller frees it once its answer is sent."""
     lines = physical_lines(text)
     encoding = _encoding_of(text)
     try:
-        found, _ = check_file(text.encode(encoding, "surrogatepass"), path, config)
+        found, parsed = check_file(text.encode(encoding, "surrogatepass"), path, config)
+        if spent is not None:
+            spent.append(parsed)
     except CheckError as error:
         raise EngineError(str(error)) from error
     except (SourceError, UnicodeEncodeError) as error:

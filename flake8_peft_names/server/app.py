@@ -88,6 +88,8 @@ class PeftNamesServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         try:
             analysis = self.documents.analyse(uri, document.source, self.path_of(uri))
+            if self.documents.spent:  # freed once this handler has answered (DocumentStore.spent)
+                asyncio.get_running_loop().call_soon(self.documents.free_spent)
         except EngineError as error:
             if self.problems.get(uri) != str(error):  # once per failing text, not per request
                 self.problems[uri] = str(error)

@@ -221,11 +221,16 @@ def test_rule_docs_url_is_read_from_the_config_and_needs_the_code(tmp_path: Path
 
 
 def test_the_parse_tree_is_kept_until_the_server_has_answered(tmp_path: Path) -> None:
+    import gc
+
     store = DocumentStore(ConfigStore())
     path = tmp_path / "train.py"
     text = 'from peft import get_peft_model\nm = get_peft_model(b, c, adapter_name="to")\n'
     assert store.analyse(path.as_uri(), text, path).checked.findings
+    assert store.spent == [] and gc.isenabled()  # not deferred: freed, and the collector back, on return
+    assert store.analyse(path.as_uri(), text + "\n", path, deferred=True).checked.findings
     (parsed,) = store.spent
     assert isinstance(parsed.source.tree, ast.Module)  # type: ignore[attr-defined]
+    assert not gc.isenabled()  # until the server has answered
     store.free_spent()
-    assert store.spent == []
+    assert store.spent == [] and gc.isenabled()

@@ -87,9 +87,8 @@ class PeftNamesServer(LanguageServer):
         """The check of the open document `uri`; None (and a log message) when the engine failed on it."""
         document = self.workspace.get_text_document(uri)
         try:
-            analysis = self.documents.analyse(uri, document.source, self.path_of(uri))
-            if self.documents.spent:  # freed once this handler has answered (DocumentStore.spent)
-                asyncio.get_running_loop().call_soon(self.documents.free_spent)
+            analysis = self.documents.analyse(uri, document.source, self.path_of(uri), deferred=True)
+            asyncio.get_running_loop().call_soon(self.documents.free_spent)  # once this handler has answered
         except EngineError as error:
             if self.problems.get(uri) != str(error):  # once per failing text, not per request
                 self.problems[uri] = str(error)

@@ -6,7 +6,9 @@
 Measures, each as the median (and min/max) of `--runs` runs:
 
 (a) in-process, a changed buffer: the server's check of the document (engine, selection, `# noqa`)
-    and its conversion to LSP diagnostics; each run changes one comment, so the cache never answers;
+    and its conversion to LSP diagnostics; each run changes one comment, so the cache never answers; the
+    check's `ast` is freed, and the cycle collector runs, between the runs, untimed, as the server does
+    once it has answered (DocumentStore.free_spent);
 (b) in-process, an unchanged buffer: the same call again (the cache per content hash and config stamp);
 (c) in-process, the code actions at a finding for a client that resolves them (the `# noqa` edit made,
     the quick fix deferred), and (d) the resolve of that quick fix (LibCST, as `check --fix`);
@@ -83,13 +85,15 @@ def training_script(lines: int) -> str:
 Timings = tuple[list[float], list[float]]  # wall ms, CPU ms of this process
 
 
-def timed(function: Callable[[], object], runs: int) -> Timings:
+def timed(function: Callable[[], object], runs: int, after: Callable[[], object] = lambda: None) -> Timings:
+    """`after` runs between the runs, untimed: what the server does once it has answered."""
     wall, cpu = [], []
     for _ in range(runs):
         start, start_cpu = time.perf_counter(), time.process_time()
         function()
         wall.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
+        after()
     return wall, cpu
 
 
@@ -107,22 +111,28 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     from flake8_peft_names.server.configs import ConfigStore
     from flake8_peft_names.server.diagnostics import place_of, to_diagnostics
     from flake8_peft_names.server.documents import DocumentStore
+    from flake8_peft_names.server.rule_links import RuleLinks
 
     path = folder / "train.py"
     store = DocumentStore(ConfigStore())
     counter = iter(range(10**9))
+    rule_links = RuleLinks(folder / "cache")  # the rule pages the diagnostics link, as the server writes them
 
     def diagnostics(source: str) -> list:
-        analysis = store.analyse(path.as_uri(), source, path)
+        analysis = store.analyse(path.as_uri(), source, path, deferred=True)  # as the server: free_spent after
         places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
-        return to_diagnostics(places, analysis.checked.findings, analysis.links, True)
+        template = analysis.loaded.config.rule_docs_url
+        href = lambda code: rule_links.href(code, template)  # noqa: E731
+        return to_diagnostics(places, analysis.checked.findings, analysis.links, True, href)
 
     store.analyse(path.as_uri(), text, path)  # imports and first-call costs are not the server's steady state
-    changed = timed(lambda: diagnostics(f"{text}# edit {next(counter)}\n"), runs)
+    # the server frees a check's `ast`, and lets the cycle collector run, after it has sent the diagnostics
+    changed = timed(lambda: diagnostics(f"{text}# edit {next(counter)}\n"), runs, store.free_spent)
     checks = store.checks
     unchanged = timed(lambda: diagnostics(f"{text}# edit {checks - 2}\n"), runs)
     assert store.checks == checks, "the cache did not answer"
     found = diagnostics(text)
+    store.free_spent()
 
     from flake8_peft_names.server.actions import resolve
     from flake8_peft_names.server.analysis import fixed_text

@@ -54,6 +54,7 @@ class Config:
     cell_syntax_errors: str = "error"  # "warning": a notebook cell that does not parse does not fail the run
     respect_gitignore: bool = True  # `check FOLDER` skips what git ignores (discovery.py)
     project_wide: bool = False  # read the other modules of each file's project (project_index.py); opt-in for its cost
+    rule_docs_url: Optional[str] = None  # the language server's link of a rule: `{code}` is the rule's code
 
     def engine(self, path: str) -> Selection:
         extra = [c for pattern, codes in self.per_file_ignores if self._matches(path, [pattern]) for c in codes]
@@ -134,8 +135,20 @@ def load_config(cli: dict[str, Optional[str]], config_file: Optional[str] = None
     project_wide = merged.get("project-wide", "false").strip().lower()
     if project_wide not in TRUE + FALSE:
         raise ConfigError(f"project-wide: {project_wide!r} is not true or false{origin('project-wide')}")
+    docs_url = merged.get("rule-docs-url", "").strip() or None
+    if docs_url is not None and "{code}" not in docs_url:
+        problem = f"rule-docs-url: {docs_url!r} has no {{code}} to put the rule's code in"
+        raise ConfigError(problem + origin("rule-docs-url"))
     return Config(
-        settings, root, lists, per_file, include_docs in TRUE, cell_errors, gitignore in TRUE, project_wide in TRUE
+        settings,
+        root,
+        lists,
+        per_file,
+        include_docs in TRUE,
+        cell_errors,
+        gitignore in TRUE,
+        project_wide in TRUE,
+        docs_url,
     )
 
 

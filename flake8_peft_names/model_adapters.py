@@ -45,25 +45,9 @@ def _holder(facts: ModuleFacts, call: ast.Call) -> Optional[str]:
     )
     if not factory and isinstance(func, ast.Attribute):
         return ast.unparse(func.value)
-    for target in facts.derived(_assigned_calls).get(id(call), ()):
-        return target
+    for target in facts.call_targets.get(id(call), ()):
+        return ast.unparse(target)
     return None
-
-
-def _assigned_calls(facts: ModuleFacts) -> dict[int, tuple[str, ...]]:
-    """id(call) -> the targets of `target = call(...)`: statements only, not every expression."""
-    found: dict[int, tuple[str, ...]] = {}
-    stack: list[ast.AST] = [facts.tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            found[id(node.value)] = tuple(ast.unparse(t) for t in targets)
-        for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-            block = getattr(node, name, None)
-            if isinstance(block, list):
-                stack.extend(block)
-    return found
 
 
 def adapter_argument(facts: ModuleFacts, use: NameUse) -> str:

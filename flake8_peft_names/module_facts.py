@@ -20,6 +20,9 @@ FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 # `import a.b` -> (0, "a", None) (the local name `a`), `import a.b as c` -> (0, "a.b", None).
 ImportSource = tuple[int, str, Optional[str]]
 T = TypeVar("T")
+# Calls whose value `resolve` knows: an environment variable's fallback, a typer option's default.
+ENV_FALLBACKS = ("os.environ.get", "os.getenv")
+TYPER_DEFAULTS = ("typer.Option", "typer.Argument")
 
 
 @dataclass(eq=False)
@@ -126,6 +129,9 @@ class ModuleFacts:
     star_import: bool = False  # `from m import *`: any imported name may be rebound by it
     declared_global: set[str] = field(default_factory=set)  # names a function declares `global`
     assigned_attrs: set[str] = field(default_factory=set)  # attributes set on other objects than `self` ("*": any)
+    strings: list[ast.Constant] = field(default_factory=list)  # every string literal
+    loads: list[tuple[Union[ast.Name, ast.Attribute], Scope]] = field(default_factory=list)  # reads, in their scope
+    call_targets: dict[int, list[ast.expr]] = field(default_factory=dict)  # id(call) -> targets of `t = call()`
     project: Optional[ProjectView] = None  # the rest of the project, when the front end analyses it
     across: Optional[Callers] = None  # the callers of its functions in the project (state dicts)
     _derived: dict[tuple[Callable[..., object], tuple[Hashable, ...]], object] = field(
@@ -293,7 +299,7 @@ class ModuleFacts:
         """The fallback of `os.environ.get(KEY, default)` / `os.getenv(KEY, default)`, and the default of
         `typer.Option(default)` / `typer.Argument(default)`. A variable without a default stays unknown."""
         origin = self.origin(call.func) or ""
-        if origin in ("os.environ.get", "os.getenv"):
+        if origin in ENV_FALLBACKS:
             default = call_argument(call, 1, "default")
             resolved = self.resolve(default, scope, depth + 1) if default is not None else None
             if resolved is None:
@@ -302,7 +308,7 @@ class ModuleFacts:
             variable = key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) else None
             unset = f"when ${variable} is unset" if variable else "when the variable is unset"
             return Resolved(resolved.value, resolved.literal, f"the default of {origin}(), used {unset}")
-        if origin in ("typer.Option", "typer.Argument"):
+        if origin in TYPER_DEFAULTS:
             default = call_argument(call, 0, "default")
             return self.resolve(default, scope, depth + 1) if default is not None else None
         return None

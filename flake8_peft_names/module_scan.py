@@ -15,6 +15,7 @@ from .module_facts import (
     keyword_value,
 )
 from .peft_facts import LORA, LORA_ONLY_CALLS, METHODS_BY_CONFIG, METHODS_BY_TYPE, TASKS_WITH_MODULES_TO_SAVE
+from .walk import CHILD_FIELDS, child_fields
 
 # ---------------------------------------------------------------------------------------------
 # The pass
@@ -22,27 +23,41 @@ from .peft_facts import LORA, LORA_ONLY_CALLS, METHODS_BY_CONFIG, METHODS_BY_TYP
 
 def collect(tree: ast.Module) -> ModuleFacts:
     """One pass over the tree. It runs inside every flake8 run, so it visits only nodes that can hold
-    something a rule reads (`_CHILD_FIELDS`) and does no work per node beyond a dict lookup."""
+    something a rule reads (`walk.CHILD_FIELDS`) and does no work per node beyond a dict lookup (and, for string
+    literals and reads, a list append)."""
     module = Scope(tree, None)
     facts = ModuleFacts(tree, module)
     stack: list[tuple[ast.AST, Scope]] = [(tree, module)]
-    pop, push, handlers = stack.pop, stack.append, _HANDLERS
+    pop, push, handlers, fields_of = stack.pop, stack.append, _HANDLERS, CHILD_FIELDS
+    strings, loads, load, node_type = facts.strings, facts.loads, ast.Load, ast.AST
+    constant, name_node, attribute = ast.Constant, ast.Name, ast.Attribute
     while stack:
         node, scope = pop()
         kind = type(node)
+        # `kind is`, not isinstance: the three commonest nodes, tested on every node (no subclasses in a tree)
+        if kind is constant:
+            if type(node.value) is str:  # type: ignore[attr-defined]
+                strings.append(node)  # type: ignore[arg-type]
+            continue
+        if kind is name_node:
+            if type(node.ctx) is load:  # type: ignore[attr-defined]
+                loads.append((node, scope))  # type: ignore[arg-type]
+            continue
+        if kind is attribute and type(node.ctx) is load:  # type: ignore[attr-defined]
+            loads.append((node, scope))  # type: ignore[arg-type]
         handler = handlers.get(kind)
         inner = handler(facts, node, scope) if handler else None
-        fields = _CHILD_FIELDS.get(kind)
+        fields = fields_of.get(kind)
         if fields is None:
-            fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+            fields = child_fields(kind)
         if inner is None:
             for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     for item in value:
-                        if isinstance(item, ast.AST):
+                        if isinstance(item, node_type):
                             push((item, scope))
-                elif isinstance(value, ast.AST):
+                elif isinstance(value, node_type):
                     push((value, scope))
         else:  # a def, class or lambda: its body is inside; decorators, defaults, bases are not
             body = node.body  # type: ignore[attr-defined]
@@ -50,13 +65,6 @@ def collect(tree: ast.Module) -> ModuleFacts:
             for child in ast.iter_child_nodes(node):
                 push((child, inner if id(child) in inside else scope))
     return facts
-
-
-# Fields that never hold a node a rule reads: names, operators, expression contexts, import aliases.
-_LEAF_FIELDS = frozenset(
-    "ctx op ops id attr arg name names module level conversion kind type_comment is_async".split()
-)
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
 
 
 def _function(facts: ModuleFacts, node: FunctionNode, scope: Scope) -> Scope:
@@ -137,6 +145,8 @@ def _bind_target(facts: ModuleFacts, target: ast.expr, value: ast.expr, scope: S
 
 
 def _assign(facts: ModuleFacts, node: ast.Assign, scope: Scope) -> None:
+    if isinstance(node.value, ast.Call):
+        facts.call_targets[id(node.value)] = node.targets
     for target in node.targets:
         _bind_target(facts, target, node.value, scope)
 
@@ -145,6 +155,8 @@ def _ann_assign(facts: ModuleFacts, node: ast.AnnAssign, scope: Scope) -> None:
     value = node.value
     if value is None:
         return
+    if isinstance(value, ast.Call):
+        facts.call_targets[id(value)] = [node.target]
     if scope.is_class and isinstance(value, ast.Call) and called_name(value.func) == "field":
         value = keyword_value(value, "default") or UNKNOWN  # dataclass field(default="x")
     _bind_target(facts, node.target, value, scope)

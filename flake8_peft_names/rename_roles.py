@@ -10,21 +10,21 @@ else, goes to another function) blocks the rename, and the fix says which use, o
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+import bisect
+from dataclasses import dataclass
 from typing import Iterator, Optional, Union
 
 from .adapter_sites import adapter_name_uses
-from .module_facts import ModuleFacts, Resolved, Scope, called_name
+from .module_facts import ENV_FALLBACKS, TYPER_DEFAULTS, UNKNOWN, ModuleFacts, Resolved, called_name
 from .peft_facts import METHODS
+from .statements import blocks
+from .walk import CHILD_FIELDS, child_fields
 
 # Attributes keyed by adapter name: the model's configs and each PEFT layer's per-adapter dicts.
 ADAPTER_KEYED = frozenset({"peft_config", "scaling", "r", "lora_alpha", "modules_to_save", "use_dora"})
 ACTIVE = frozenset({"active_adapter", "active_adapters", "peft_config"})
 PREFIXES = tuple(sorted({m.prefix for m in METHODS if m.prefix}))
 PRINTING = frozenset({"print", "debug", "info", "warning", "warn", "error", "exception", "log"})
-# Fields that hold no node: names, operators, contexts (`_index` skips them).
-_LEAF_FIELDS = frozenset("ctx op ops id attr arg name names module level conversion kind type_comment is_async".split())
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 Site = tuple[int, int, int, int]  # line, col, end_line, end_col of a literal (as `ast` gives them)
 
 
@@ -66,13 +66,87 @@ class RenameScope:
         return f"{self.old!r} on line {self.blocker.line} {self.blocker.role}, not only an adapter name"
 
 
-@dataclass
 class _Index:
-    parents: dict[int, ast.AST] = field(default_factory=dict)
-    strings: list[ast.Constant] = field(default_factory=list)
-    loads: list[tuple[Union[ast.Name, ast.Attribute], Scope]] = field(default_factory=list)
-    name_loads: dict[str, list[ast.Name]] = field(default_factory=dict)
-    attr_loads: dict[str, list[ast.Attribute]] = field(default_factory=dict)
+    """Where the module's values are read, and the parents of nodes, each worked out when first asked for: the
+    reads by name from those of the one pass (module_scan), a node's parent from the innermost statement that
+    holds it (its own expressions, not its nested blocks), else, for a position no statement's span holds
+    (parts of an f-string, on some Pythons), from a walk of the whole module."""
+
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._top = facts.tree.body
+        self._starts = [_start(s) for s in self._top]
+        self._by_statement: dict[int, dict[int, ast.AST]] = {}  # id(statement) -> parents in its own expressions
+        self._everywhere: Optional[dict[int, ast.AST]] = None
+        self._reads: Optional[dict[tuple[bool, str], list[ast.AST]]] = None  # (an attribute?, name) -> reads
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        statement = self._innermost(node)
+        if statement is not None:
+            parents = self._by_statement.get(id(statement))
+            if parents is None:
+                parents = self._by_statement[id(statement)] = _parents_in(statement, own=True)
+            if id(node) in parents:
+                return parents[id(node)]
+        if self._everywhere is None:
+            self._everywhere = _parents_in(self._facts.tree, own=False)
+        return self._everywhere.get(id(node))
+
+    def reads(self, name: str, attribute: bool) -> list[ast.AST]:
+        """The reads of a variable (or of an attribute) so named, in the one pass's order."""
+        if self._reads is None:
+            self._reads = {}
+            for node, _ in self._facts.loads:
+                key = (True, node.attr) if isinstance(node, ast.Attribute) else (False, node.id)
+                self._reads.setdefault(key, []).append(node)
+        return self._reads.get((attribute, name), [])
+
+    def _innermost(self, node: ast.AST) -> Optional[ast.stmt]:
+        where = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+        at = bisect.bisect_right(self._starts, where) - 1
+        if at < 0 or where > _end(self._top[at]):
+            return None
+        statement = self._top[at]
+        while True:
+            inner = next((s for block in blocks(statement) for s in block if _start(s) <= where <= _end(s)), None)
+            if inner is None:
+                return statement
+            statement = inner
+
+
+def _start(statement: ast.stmt) -> tuple[int, int]:
+    decorators = getattr(statement, "decorator_list", ())
+    return min([(statement.lineno, statement.col_offset), *((d.lineno, d.col_offset) for d in decorators)])
+
+
+def _end(statement: ast.stmt) -> tuple[int, int]:
+    return (statement.end_lineno or statement.lineno, statement.end_col_offset or 0)
+
+
+def _parents_in(root: ast.AST, own: bool) -> dict[int, ast.AST]:
+    """id(node) -> its parent, for every node under `root`; `own`: not into nested blocks of statements."""
+    parents: dict[int, ast.AST] = {}
+    stack, node_type, fields_of = [root], ast.AST, CHILD_FIELDS
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        kind = type(node)
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = child_fields(kind)
+        for name in fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                if own and value and isinstance(value[0], ast.stmt):
+                    continue
+                for item in value:
+                    if isinstance(item, node_type):
+                        parents[id(item)] = node
+                        push(item)
+            elif isinstance(value, node_type):
+                parents[id(value)] = node
+                push(value)
+    return parents
 
 
 def rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
@@ -81,10 +155,10 @@ def rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
 
 
 def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
-    index = facts.derived(_index)
+    index = facts.derived(_Index)
     adapter_nodes = {id(u.node): u.api.name for u in adapter_name_uses(facts) if not u.implicit}
-    pending: list[ast.AST] = [c for c in index.strings if c.value == old]
-    loads = [(node, resolved) for node, resolved in facts.derived(_load_values) if resolved.value == old]
+    pending: list[ast.AST] = [c for c in facts.strings if c.value == old]
+    loads = facts.derived(_load_values, old)
     pending += [node for node, _ in loads]
     seen: set[int] = set()
     literals: list[ast.Constant] = []
@@ -110,30 +184,76 @@ def _rename_scope(facts: ModuleFacts, old: str) -> RenameScope:
     return RenameScope(old, ordered, blockers[0] if blockers else None)
 
 
-def _load_values(facts: ModuleFacts) -> list[tuple[ast.expr, Resolved]]:
-    """Each variable or attribute read whose string value is known statically, with that value. Without the
-    project's other modules, a read of a name no statement or parameter default of the module binds (a
-    builtin, an import) cannot be known and is not resolved."""
-    bound = facts.derived(_bound_names) if facts.project is None else None
+def _load_values(facts: ModuleFacts, old: str) -> list[tuple[ast.expr, Resolved]]:
+    """Each variable or attribute read whose string value is statically `old`. Without the project's other
+    modules, only the reads of names that may hold `old` (`_holders`) are resolved: the others cannot be."""
+    holders = _holders(facts, old) if facts.project is None else None
     found: list[tuple[ast.expr, Resolved]] = []
-    for node, scope in facts.derived(_index).loads:
-        if bound is not None and (node.id if isinstance(node, ast.Name) else node.attr) not in bound:
+    if holders is not None and not holders:
+        return found  # most renames: the value is written only as literals
+    for node, scope in facts.loads:
+        if holders is not None and (node.id if isinstance(node, ast.Name) else node.attr) not in holders:
             continue
         resolved = facts.resolve(node, scope)
-        if resolved is not None:
+        if resolved is not None and resolved.value == old:
             found.append((node, resolved))
     return found
 
 
-def _bound_names(facts: ModuleFacts) -> frozenset[str]:
-    """Every name a scope of the module binds or gives a parameter default, and every attribute it assigns."""
-    names: set[str] = set(facts.loose_attrs)
+def _holders(facts: ModuleFacts, old: str) -> set[str]:
+    """The names and attribute names whose reads `resolve` may find to be `old`, in a module resolved on its
+    own: those with a binding (an assignment, a parameter default, an attribute set, an option) whose value
+    may resolve to `old`. A superset: a value built from parts (an f-string, `+`, an environment fallback)
+    counts for any string."""
+    sources = facts.derived(_sources)
+    holders = {name for name, (strings, _, built) in sources.items() if built or old in strings}
+    changed = True
+    while changed:  # a name bound to a holder's value holds it too
+        changed = False
+        for name, (_, names, _) in sources.items():
+            if name not in holders and not names.isdisjoint(holders):
+                holders.add(name)
+                changed = True
+    return holders
+
+
+# What the values bound to one name may resolve from: string literals, other names (or attribute names),
+# and whether one is built from parts (then it may be any string).
+_Sources = tuple[set[str], set[str], bool]
+
+
+def _sources(facts: ModuleFacts) -> dict[str, _Sources]:
+    """Name or attribute name -> what the values the module binds to it may resolve from (mirrors
+    ModuleFacts._resolve): its bindings in any scope, its parameter defaults and command-line options, and
+    the attributes of that name set on `self` or on an object of unknown class."""
+    values: dict[str, list[ast.expr]] = {}
+    for name, pairs in facts.loose_attrs.items():
+        values.setdefault(name, []).extend(value for value, _ in pairs)
     for scope in (facts.module_scope, *facts.scope_of.values()):
-        names.update(scope.bindings)
-        names.update(name for name, default in scope.params.items() if default is not None)
+        for name, bound in scope.bindings.items():
+            values.setdefault(name, []).extend(bound)
+        for name, default in scope.params.items():
+            if default is not None:
+                values.setdefault(name, []).append(default)
     for attrs in facts.instance_attrs.values():
-        names.update(attrs)
-    return frozenset(names)
+        for name, bound in attrs.items():
+            values.setdefault(name, []).extend(bound)
+    found: dict[str, _Sources] = {}
+    for name, exprs in values.items():
+        strings, names, built = set(), set(), False
+        for value in exprs:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value is not UNKNOWN:
+                strings.add(value.value)
+            elif isinstance(value, (ast.Name, ast.Attribute)):
+                names.add(value.id if isinstance(value, ast.Name) else value.attr)
+            elif isinstance(value, ast.Call):
+                built |= (facts.origin(value.func) or "") in ENV_FALLBACKS + TYPER_DEFAULTS
+            else:
+                built |= isinstance(value, ast.JoinedStr) or (
+                    isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add)
+                )
+        found[name] = (strings, names, built)
+    return found
 
 
 @dataclass(frozen=True)
@@ -146,18 +266,18 @@ class _Defines:
 
 def _reads(defined: _Defines, index: _Index) -> Iterator[ast.AST]:
     for name in defined.names:
-        yield from index.name_loads.get(name, ())
+        yield from index.reads(name, attribute=False)
     for attr in defined.attrs:
-        yield from index.attr_loads.get(attr, ())
+        yield from index.reads(attr, attribute=True)
 
 
 def _role(node: ast.AST, index: _Index, adapter_nodes: dict[int, str]) -> Union[Use, _Defines, None]:
     """What the value does at `node`: a use (allowed or not), a definition, or nothing (a docstring)."""
     if id(node) in adapter_nodes:
         return Use(node, f"is the adapter name of {adapter_nodes[id(node)]}()", True)
-    parent = index.parents.get(id(node))
+    parent = index.parent(node)
     while isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Starred)):
-        node, parent = parent, index.parents.get(id(parent))
+        node, parent = parent, index.parent(parent)
         if id(node) in adapter_nodes:
             return Use(node, f"is in the adapter names of {adapter_nodes[id(node)]}()", True)
     if isinstance(parent, ast.Expr):
@@ -174,7 +294,7 @@ def _role(node: ast.AST, index: _Index, adapter_nodes: dict[int, str]) -> Union[
         shown = next((o for o in others if not _active(o)), parent)
         return Use(node, f"is compared with {_short(shown)}", False)
     if isinstance(parent, ast.keyword):
-        call = index.parents.get(id(parent))
+        call = index.parent(parent)
         if isinstance(call, ast.Call):
             return _argument(node, call, parent.arg, index)
     if isinstance(parent, ast.Call) and node is not parent.func:
@@ -206,7 +326,7 @@ def _argument(node: ast.AST, call: ast.Call, keyword: Optional[str], index: _Ind
             return Use(node, "is a command-line flag's documented default", False)
         return _Defines(attrs=tuple(_dests(call)))
     if keyword == "default" and name == "field":
-        holder = index.parents.get(id(call))
+        holder = index.parent(call)
         if isinstance(holder, ast.AnnAssign) and isinstance(holder.target, ast.Name):
             return _Defines(names=(holder.target.id,), attrs=(holder.target.id,))
     if name in PRINTING:
@@ -253,46 +373,3 @@ def _active(expr: ast.expr) -> bool:
 def _short(node: ast.AST) -> str:
     text = ast.unparse(node)
     return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _index(facts: ModuleFacts) -> _Index:
-    """Parents, string literals and loads of the module, each load with its scope. One pass over every node,
-    written out (no generators, fields that hold no node skipped): it is the costliest step of a fix's
-    analysis."""
-    index = _Index()
-    parents, strings, loads = index.parents, index.strings, index.loads
-    name_loads, attr_loads = index.name_loads, index.attr_loads
-    scope_of, load, node_type, fields_of = facts.scope_of, ast.Load, ast.AST, _CHILD_FIELDS
-    stack: list[tuple[ast.AST, Scope]] = [(facts.tree, facts.module_scope)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node, scope = pop()
-        kind = type(node)
-        if isinstance(node, ast.Constant):
-            if type(node.value) is str:
-                strings.append(node)
-            continue
-        if isinstance(node, ast.Name):
-            if type(node.ctx) is load:
-                loads.append((node, scope))
-                name_loads.setdefault(node.id, []).append(node)
-            continue
-        if isinstance(node, ast.Attribute) and type(node.ctx) is load:
-            loads.append((node, scope))
-            attr_loads.setdefault(node.attr, []).append(node)
-        fields = fields_of.get(kind)
-        if fields is None:
-            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
-        inner = scope_of.get(id(node))
-        for name in fields:
-            value = getattr(node, name, None)
-            child_scope = inner if inner is not None and name == "body" else scope
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        parents[id(item)] = node
-                        push((item, child_scope))
-            elif isinstance(value, node_type):
-                parents[id(value)] = node
-                push((value, child_scope))
-    return index

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
+from .walk import walk
+
 
 def blocks(stmt: ast.stmt) -> Iterator[list[ast.stmt]]:
     """The statement lists a statement holds: bodies, `else`, `finally`, handlers, match cases."""
@@ -42,7 +44,7 @@ def calls_in(stmt: ast.stmt) -> Iterator[ast.Call]:
         node
         for root in roots
         if isinstance(root, ast.AST)
-        for node in ast.walk(root)
+        for node in walk(root)
         if isinstance(node, ast.Call)
     ]
     return iter(sorted(calls, key=lambda c: (c.lineno, c.col_offset)))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 from typing import Callable, Optional, Sequence
 
 import pytest
@@ -17,12 +21,22 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from flake8_peft_names.docs import rule_page
+from flake8_peft_names.rules import RULES_BY_CODE
 from tests.lsp_server_doubles import PLANTED, plant, restore
 
 pytestmark = pytest.mark.prepush  # a server process per test (tiers: tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+# the servers write the rule pages they link into a cache folder of this run, not the user's
+CACHE = tempfile.mkdtemp(prefix="flake8-peft-names-cache-")
+atexit.register(shutil.rmtree, CACHE, True)
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    "XDG_CACHE_HOME": CACHE,
+}
+UNWRITABLE_CACHE = {**ENV, "XDG_CACHE_HOME": os.devnull + "/cache"}  # a folder inside a file: never created
 SERVER = [sys.executable, "-m", "flake8_peft_names", "server"]
 DOUBLES = [sys.executable, str(ROOT / "tests" / "lsp_server_doubles.py")]
 WAIT = 30.0
@@ -111,6 +125,13 @@ async def pull_client(lsp_client: LanguageClient, tmp_path: Path):
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=ENV))
 async def resolve_client(lsp_client: LanguageClient, tmp_path: Path):
     await start(lsp_client, tmp_path, resolve=True)
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, server_env=UNWRITABLE_CACHE))
+async def no_cache_client(lsp_client: LanguageClient, tmp_path: Path):
+    await start(lsp_client, tmp_path)
     yield
     await lsp_client.shutdown_session()
 
@@ -230,12 +251,41 @@ async def test_open_publishes_ranges_codes_docs_and_definitions(client: Language
     for diagnostic in found:
         assert diagnostic.source == "flake8-peft-names"
         assert diagnostic.severity == types.DiagnosticSeverity.Warning
-        assert diagnostic.code_description.href.endswith(f"/docs/rules/{diagnostic.code}.md")
+        page = page_of(diagnostic)  # the rule's page, written by the server where the link points
+        assert page == rule_page(RULES_BY_CODE[diagnostic.code])
+        assert page.startswith(f"# {diagnostic.code} {RULES_BY_CODE[diagnostic.code].name}\n")
     use, definition = by_start[(6, 54)], by_start[(2, 7)]
     assert use.related_information[0].location == types.Location(uri, rng(2, 7, 13))
     assert use.related_information[0].message == "defined here"
     assert definition.related_information[0].location == types.Location(uri, rng(6, 54, 58))
     assert "[fix: unsafe]" in use.message  # its fix is at the definition
+
+
+def page_of(diagnostic: types.Diagnostic) -> str:
+    """The text at a diagnostic's rule link: a file:// URI of a page that exists."""
+    assert diagnostic.code_description is not None, "no rule link"
+    address = urlparse(diagnostic.code_description.href)
+    assert address.scheme == "file", diagnostic.code_description.href
+    return Path(unquote(address.path)).read_text(encoding="utf-8")
+
+
+@pytest.mark.asyncio
+async def test_rule_links_follow_the_rule_docs_url_setting(client: LanguageClient, tmp_path: Path) -> None:
+    template = "https://docs.example.org/peft-names/{code}.html"
+    (tmp_path / "setup.cfg").write_text(f"[flake8]\nmax-line-length = 120\nrule-docs-url = {template}\n")
+    _, found = await open_file(client, tmp_path, BAD)
+    assert sorted(d.code_description.href for d in found) == [
+        "https://docs.example.org/peft-names/PFT101.html",
+        "https://docs.example.org/peft-names/PFT102.html",
+        "https://docs.example.org/peft-names/PFT102.html",
+    ]
+
+
+@pytest.mark.asyncio
+async def test_no_rule_link_when_the_cache_cannot_be_written(no_cache_client: LanguageClient, tmp_path: Path) -> None:
+    _, found = await open_file(no_cache_client, tmp_path, BAD)
+    assert sorted(d.code for d in found) == ["PFT101", "PFT102", "PFT102"]
+    assert all(d.code_description is None for d in found)
 
 
 @pytest.mark.asyncio

@@ -173,7 +173,7 @@ def test_the_cycle_collector_runs_again_after_a_check(tmp_path: Path, monkeypatc
     path = tmp_path / "train.py"
     seen: list[bool] = []
 
-    def check(text: str, shown: str, config: object) -> object:
+    def check(text: str, shown: str, config: object, spent: object = None) -> object:
         seen.append(gc.isenabled())
         raise EngineError("a bug")
 
@@ -182,3 +182,55 @@ def test_the_cycle_collector_runs_again_after_a_check(tmp_path: Path, monkeypatc
     with pytest.raises(EngineError):
         store.analyse(path.as_uri(), "import peft\n", path)
     assert seen == [False] and gc.isenabled()
+
+
+def test_rule_pages_are_written_once_into_the_cache_as_docs_renders_them(tmp_path: Path) -> None:
+    from flake8_peft_names.docs import rule_page
+    from flake8_peft_names.rules import RULES_BY_CODE
+    from flake8_peft_names.server.rule_links import RuleLinks
+
+    links = RuleLinks(tmp_path)
+    href = links.href("PFT102")
+    assert href is not None and href.startswith("file://")
+    page = links.folder() / "PFT102.md"
+    assert href == page.as_uri() and page.read_text(encoding="utf-8") == rule_page(RULES_BY_CODE["PFT102"])
+    page.write_text("kept")  # there already: not written again
+    assert RuleLinks(tmp_path).href("PFT102") == href and page.read_text() == "kept"
+    assert [p.name for p in page.parent.iterdir()] == ["PFT102.md"]  # no temporary file left
+    assert links.href("PFT999") is None  # no such rule: no page, no link
+    assert links.href("PFT102", "https://x.org/{code}.md") == "https://x.org/PFT102.md"
+
+
+def test_no_rule_page_link_when_the_cache_cannot_be_written(tmp_path: Path) -> None:
+    from flake8_peft_names.server.rule_links import RuleLinks
+
+    (tmp_path / "a-file").write_text("")
+    assert RuleLinks(tmp_path / "a-file").href("PFT102") is None
+
+
+def test_rule_docs_url_is_read_from_the_config_and_needs_the_code(tmp_path: Path) -> None:
+    from flake8_peft_names.config import ConfigError
+
+    config = tmp_path / "setup.cfg"
+    config.write_text("[flake8]\nrule-docs-url = https://example.org/rules/{code}.md\n")
+    assert load_config({}, str(config)).rule_docs_url == "https://example.org/rules/{code}.md"
+    assert load_config({}, None, isolated=True).rule_docs_url is None
+    config.write_text("[flake8]\nrule-docs-url = https://example.org/rules/\n")
+    with pytest.raises(ConfigError, match="rule-docs-url"):
+        load_config({}, str(config))
+
+
+def test_the_parse_tree_is_kept_until_the_server_has_answered(tmp_path: Path) -> None:
+    import gc
+
+    store = DocumentStore(ConfigStore())
+    path = tmp_path / "train.py"
+    text = 'from peft import get_peft_model\nm = get_peft_model(b, c, adapter_name="to")\n'
+    assert store.analyse(path.as_uri(), text, path).checked.findings
+    assert store.spent == [] and gc.isenabled()  # not deferred: freed, and the collector back, on return
+    assert store.analyse(path.as_uri(), text + "\n", path, deferred=True).checked.findings
+    (parsed,) = store.spent
+    assert isinstance(parsed.source.tree, ast.Module)  # type: ignore[attr-defined]
+    assert not gc.isenabled()  # until the server has answered
+    store.free_spent()
+    assert store.spent == [] and gc.isenabled()

@@ -237,12 +237,13 @@ def _reuse_in_block(
     for stmt in body:
         if isinstance(stmt, NEW_SCOPES):
             continue
-        targets = assigned_targets(stmt)
+        uses = [use for call in calls_in(stmt) for use in by_call.get(id(call), [])]
+        # what it assigns matters only to a model already named or one it names (`ast.unparse` is not cheap)
+        targets = assigned_targets(stmt) if uses or state.models or state.names else []
         for target in targets:
             state.forget(target)
-        for call in calls_in(stmt):
-            for use in by_call.get(id(call), []):
-                yield from _reuse_at(use, targets, state, settings)
+        for use in uses:
+            yield from _reuse_at(use, targets, state, settings)
         for block in blocks(stmt):
             inner = state if isinstance(stmt, (ast.With, ast.AsyncWith)) else state.copy()
             yield from _reuse_in_block(block, inner, by_call, settings)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .. import __version__
 from ..config import CONFIG_FILES, Config, ConfigError, find_config_file, load_config
+from ..docs import rule_page
 from ..engine import CheckError
 from ..file_job import check_file
 from ..flake8_api import NOQA_INLINE as NOQA_INLINE_REGEXP  # flake8's own: where flake8 finds `# noqa`
@@ -45,7 +47,10 @@ __all__ = [
     "physical_lines",
     "SAFE_ONLY",
     "rule_name",
+    "rule_pages",
+    "VERSION",
 ]
+VERSION = __version__
 
 APPLIED = frozenset({Applicability.SAFE, Applicability.UNSAFE})  # what `check --fix --unsafe-fixes` applies
 SAFE_ONLY = frozenset({Applicability.SAFE})  # what `check --fix` applies
@@ -80,14 +85,17 @@ def _encoding_of(text: str) -> str:
         return "utf-8"
 
 
-def check_text(text: str, path: str, config: Config) -> Checked:
+def check_text(text: str, path: str, config: Config, spent: Optional[list[object]] = None) -> Checked:
     """The findings the CLI reports for a file holding `text` at `path` (the CLI's own per-file check:
     selection, per-file-ignores and `# noqa` applied). A buffer that does not parse gets none and says
-    why; an engine bug raises EngineError."""
+    why; an engine bug raises EngineError. With `spent`, the parsed file (its `ast`) is put there instead of
+    being freed on return: the caller frees it once its answer is sent."""
     lines = physical_lines(text)
     encoding = _encoding_of(text)
     try:
-        found, _ = check_file(text.encode(encoding, "surrogatepass"), path, config)
+        found, parsed = check_file(text.encode(encoding, "surrogatepass"), path, config)
+        if spent is not None:
+            spent.append(parsed)
     except CheckError as error:
         raise EngineError(str(error)) from error
     except (SourceError, UnicodeEncodeError) as error:
@@ -122,6 +130,11 @@ def config_for(config_file: Optional[Path]) -> Config:
 def rule_name(code: str) -> Optional[str]:
     rule = RULES_BY_CODE.get(code)
     return rule.name if rule else None
+
+
+def rule_pages() -> dict[str, str]:
+    """Each rule's page, rendered as docs/rules/CODE.md is (docs.py)."""
+    return {code: rule_page(rule) for code, rule in RULES_BY_CODE.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from .actions import FIX_ALL, code_actions, resolve
-from .analysis import CONFIG_FILES, EngineError, FixFailed, fixed_text
+from .analysis import CONFIG_FILES, Config, EngineError, FixFailed, fixed_text
 from .configs import ConfigStore
-from .diagnostics import SOURCE, Place, place_of, to_diagnostics
+from .diagnostics import SOURCE, Place, RuleHref, place_of, to_diagnostics
 from .documents import Analysis, DocumentStore
 from .notebook_docs import NOTEBOOK_SYNC, NotebookSupport
+from .rule_links import RuleLinks
 
 T = TypeVar("T")
 WATCHED = "**/{" + ",".join(CONFIG_FILES) + "}"
@@ -39,6 +40,7 @@ class PeftNamesServer(LanguageServer):
         self.configs = ConfigStore()
         self.documents = DocumentStore(self.configs)
         self.notebooks = NotebookSupport(self)
+        self.rule_links = RuleLinks()
         self.problems: dict[str, Optional[str]] = {}  # uri -> why it was last not checked
         self.config_errors: set[str] = set()  # config errors already shown
         self.waiting: dict[str, asyncio.TimerHandle] = {}  # uri -> its pending check
@@ -85,7 +87,8 @@ class PeftNamesServer(LanguageServer):
         """The check of the open document `uri`; None (and a log message) when the engine failed on it."""
         document = self.workspace.get_text_document(uri)
         try:
-            analysis = self.documents.analyse(uri, document.source, self.path_of(uri))
+            analysis = self.documents.analyse(uri, document.source, self.path_of(uri), deferred=True)
+            asyncio.get_running_loop().call_soon(self.documents.free_spent)  # once this handler has answered
         except EngineError as error:
             if self.problems.get(uri) != str(error):  # once per failing text, not per request
                 self.problems[uri] = str(error)
@@ -109,7 +112,12 @@ class PeftNamesServer(LanguageServer):
     def diagnostics(self, analysis: Optional[Analysis]) -> list[types.Diagnostic]:
         if analysis is None:
             return []
-        return to_diagnostics(self.places(analysis), analysis.checked.findings, analysis.links, self.shows_related)
+        checked, href = analysis.checked, self.rule_href(analysis.loaded.config)
+        return to_diagnostics(self.places(analysis), checked.findings, analysis.links, self.shows_related, href)
+
+    def rule_href(self, config: Config) -> RuleHref:
+        """Each rule's page for a document read with `config` (its `rule-docs-url`, else the cached page)."""
+        return lambda code: self.rule_links.href(code, config.rule_docs_url)
 
     def publish_soon(self, uri: str) -> None:
         """Check `uri` once the changes already sent have arrived (SETTLE); a newer change replaces this."""

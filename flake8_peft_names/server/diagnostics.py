@@ -1,9 +1,9 @@
-"""Findings as LSP diagnostics: the offending expression's range, the rule code and its docs page, and a
-link between an adapter name's use and the constant it is defined in."""
+"""Findings as LSP diagnostics: the offending expression's range, the rule code and its docs page (rule_links.py),
+and a link between an adapter name's use and the constant it is defined in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from lsprotocol import types
 
@@ -12,13 +12,8 @@ from .analysis import Applicability, Finding, rule_name
 from .positions import Point, point
 
 SOURCE = "flake8-peft-names"
-# The rule pages (docs/rules/CODE.md) as the repository publishes them: the one place their address is set.
-RULE_DOCS_BASE = "https://github.com/flake8-peft-names/flake8-peft-names/blob/main/docs/rules/"
 SEVERITY = types.DiagnosticSeverity.Warning  # every rule: code that runs, but does what the user did not mean
-
-
-def rule_url(code: str) -> str:
-    return f"{RULE_DOCS_BASE}{code}.md"
+RuleHref = Callable[[str], Optional[str]]  # rule code -> the address of its page, None: no page to link
 
 
 @dataclass(frozen=True)
@@ -64,9 +59,9 @@ def _fix_label(finding: Optional[Finding]) -> str:
 
 
 def to_diagnostics(
-    places: Sequence[Place], findings: Sequence[Finding], links: dict[int, int], related: bool
+    places: Sequence[Place], findings: Sequence[Finding], links: dict[int, int], related: bool, href: RuleHref
 ) -> list[types.Diagnostic]:
-    """One diagnostic per finding; `related`: the client shows related information."""
+    """One diagnostic per finding; `related`: the client shows related information; `href`: each rule's page."""
     reverse = {definition: use for use, definition in links.items()}
     diagnostics = []
     for index, (finding, where) in enumerate(zip(findings, places)):
@@ -79,13 +74,14 @@ def to_diagnostics(
             message = "used as an adapter name here"
             information = [types.DiagnosticRelatedInformation(types.Location(there.uri, there.range), message)]
         name = rule_name(finding.code)
+        page = href(finding.code)
         diagnostics.append(
             types.Diagnostic(
                 range=where.range,
                 message=f"{finding.message}{_fix_label(fix_of(findings, index, links))}",
                 severity=SEVERITY,
                 code=finding.code,
-                code_description=types.CodeDescription(href=rule_url(finding.code)),
+                code_description=types.CodeDescription(href=page) if page else None,
                 source=SOURCE,
                 related_information=information,
                 data={"rule": name} if name else None,

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 from .analysis import Checked, EngineError, check_text
 from .configs import ConfigStore, Loaded
@@ -37,30 +36,26 @@ def content_key(text: str, path: str, loaded: Loaded) -> str:
     return digest.hexdigest()
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused while a document is checked: the check makes tens of thousands of
-    objects (the `ast`, the facts), and each allocation burst would otherwise scan every object the server
-    holds (measured on the 2,000-line benchmark: about half of the diagnostics' time). It runs again after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class DocumentStore:
     def __init__(self, configs: ConfigStore) -> None:
         self.configs = configs
         self._by_uri: dict[str, Analysis] = {}
         self._failed: dict[str, tuple[str, str]] = {}  # uri -> (key, reason): the engine failed on that text
         self.checks = 0  # how many times the engine ran: the cache's witness in tests and benchmarks
+        # What the checks parsed (their `ast`), kept until `free_spent`.
+        self.spent: list[object] = []
+        self._collecting: Optional[bool] = None  # while the cycle collector is paused: whether it ran before
 
-    def analyse(self, uri: str, text: str, path: Path) -> Analysis:
+    def analyse(self, uri: str, text: str, path: Path, deferred: bool = False) -> Analysis:
         """The check of `text`, from the cache when neither the text nor the config changed.
-        Raises EngineError (a bug on this document), again without running the engine for the same text."""
+        Raises EngineError (a bug on this document), again without running the engine for the same text.
+
+        Python's cycle collector is paused while a document is checked: the check makes tens of thousands of
+        objects (the `ast`, the facts), and each allocation burst would otherwise scan every object the server
+        holds (about half of the diagnostics' time on the 2,000-line benchmark). It runs again, and the
+        check's `ast` is freed, in `free_spent`: before this returns, or with `deferred` when the caller calls
+        it, once it has answered (the server: freeing the tree of the 2,000-line benchmark file takes about
+        5 ms)."""
         loaded = self.configs.for_folder(path.parent)
         key = content_key(text, str(path), loaded)
         cached = self._by_uri.get(uri)
@@ -71,16 +66,29 @@ class DocumentStore:
         if failed is not None and failed[0] == key:
             raise EngineError(failed[1])  # the same text fails the same way: not run again
         self.checks += 1
+        if self._collecting is None:
+            self._collecting = gc.isenabled()
+            gc.disable()
         try:
-            with _no_cycle_collection():
-                checked = check_text(text, str(path), loaded.config)
+            checked = check_text(text, str(path), loaded.config, self.spent)
         except EngineError as error:
             self._failed[uri] = (key, str(error))
+            self.free_spent()
             raise
+        if not deferred:
+            self.free_spent()
         self._failed.pop(uri, None)
         analysis = Analysis(uri, key, checked, loaded, definition_links(checked.findings))
         self._by_uri[uri] = analysis
         return analysis
+
+    def free_spent(self) -> None:
+        """Free what the checks parsed, then let the cycle collector run again (if it ran before)."""
+        self.spent.clear()
+        if self._collecting is not None:
+            if self._collecting:
+                gc.enable()
+            self._collecting = None
 
     def get(self, uri: str) -> Optional[Analysis]:
         return self._by_uri.get(uri)

@@ -11,9 +11,9 @@ from lsprotocol import types
 from pygls.workspace import Workspace
 
 from .actions import fix_title, overlaps, text_edits, wanted
-from .analysis import APPLIED, Applicability, CellsChecked, EngineError, FixFailed, check_cells, fixed_cells
+from .analysis import APPLIED, Applicability, CellsChecked, Config, EngineError, FixFailed, check_cells, fixed_cells
 from .analysis import physical_lines
-from .diagnostics import Place, definition_links, fix_of, place_of, to_diagnostics
+from .diagnostics import Place, RuleHref, definition_links, fix_of, place_of, to_diagnostics
 from .noqa_edit import noqa_edit
 from .positions import edits_between
 
@@ -42,6 +42,8 @@ class Server(Protocol):
 
     def path_of(self, uri: str) -> Path: ...
 
+    def rule_href(self, config: Config) -> RuleHref: ...
+
     def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
 
 
@@ -61,6 +63,7 @@ class NotebookAnalysis:
     cell_uris: list[str]  # every cell, in order
     checked: CellsChecked
     links: dict[int, int]
+    config: Config  # the notebook's options (its rule pages' address)
     fixes: dict[tuple, Optional[list[str]]] = field(default_factory=dict)
 
 
@@ -101,7 +104,7 @@ class NotebookSupport:
         if checked.problem and checked.problem != server.problems.get(notebook_uri):
             server.log(types.MessageType.Log, f"{notebook_uri}: not checked: {checked.problem}")
         server.problems[notebook_uri] = checked.problem
-        analysis = NotebookAnalysis(notebook_uri, key, uris, checked, definition_links(checked.findings))
+        analysis = NotebookAnalysis(notebook_uri, key, uris, checked, definition_links(checked.findings), loaded.config)
         self._cache[notebook_uri] = analysis
         return analysis
 
@@ -126,7 +129,8 @@ class NotebookSupport:
         chosen = [places[i] for i in shown]
         findings = [analysis.checked.placed[i][1] for i in shown]  # type: ignore[index]
         links = {shown.index(u): shown.index(d) for u, d in analysis.links.items() if u in shown and d in shown}
-        diagnostics = to_diagnostics(chosen, findings, links, self.server.shows_related)  # type: ignore[arg-type]
+        href = self.server.rule_href(analysis.config)
+        diagnostics = to_diagnostics(chosen, findings, links, self.server.shows_related, href)  # type: ignore[arg-type]
         for place, diagnostic in zip(chosen, diagnostics):
             result[place.uri].append(diagnostic)  # type: ignore[union-attr]
         return result

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from ..module_facts import Scope, called_name
+from ..walk import walk
 from .filtered import fills_dict
 from .index import ArgSlot, Keyword, MethodCall, Positional, index_of
 from .key_tests import ConditionReader, mentions_key
@@ -250,7 +251,7 @@ def _is_sink(call: ast.Call) -> bool:
 def _calls_in(body: list[ast.stmt]) -> Iterator[ast.Call]:
     """`torch.save(tensor, f"{name}.pt")` in a loop over the entries: each entry written on its own."""
     for statement in body:
-        for node in ast.walk(statement):
+        for node in walk(statement):
             if isinstance(node, ast.Call):
                 yield node
 

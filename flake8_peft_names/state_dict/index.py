@@ -68,15 +68,27 @@ def index_of(facts: ModuleFacts) -> Index:
 
 def _build_index(facts: ModuleFacts) -> Index:
     index = Index()
+    # the slots are values: one object for each, not one per argument
+    positional: dict[int, ArgSlot] = {}
+    keywords: dict[str, ArgSlot] = {}
+    methods: dict[str, MethodCall] = {}
     for call, scope in facts.calls:
         name = called_name(call.func)
         if name:
             index.calls_by_name.setdefault(name, []).append((call, scope))
         func = call.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            index.name_uses.setdefault((id(scope), func.value.id), []).append((call, MethodCall(func.attr)))
-        slots: list[tuple[ast.expr, ArgSlot]] = [(arg, Positional(position)) for position, arg in enumerate(call.args)]
-        slots += [(k.value, Keyword(k.arg)) for k in call.keywords if k.arg is not None]
+            method = methods.get(func.attr) or methods.setdefault(func.attr, MethodCall(func.attr))
+            index.name_uses.setdefault((id(scope), func.value.id), []).append((call, method))
+        slots: list[tuple[ast.expr, ArgSlot]] = [
+            (arg, positional.get(position) or positional.setdefault(position, Positional(position)))
+            for position, arg in enumerate(call.args)
+        ]
+        slots += [
+            (k.value, keywords.get(k.arg) or keywords.setdefault(k.arg, Keyword(k.arg)))
+            for k in call.keywords
+            if k.arg is not None
+        ]
         for arg, slot in slots:
             # `torch.save({"model": sd, "step": step}, path)`: the values of a dict literal go where it goes
             for value in [arg, *(arg.values if isinstance(arg, ast.Dict) else [])]:

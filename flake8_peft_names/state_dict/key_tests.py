@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..module_facts import ModuleFacts, Scope, called_name
+from ..walk import walk
 from .markers import Needle, needle_of
 from .values import Iteration, Kind, RawValues
 
@@ -234,7 +235,7 @@ def is_key(expr: ast.expr, it: Iteration) -> bool:
 
 
 def mentions_key(node: ast.expr, it: Iteration) -> bool:
-    for inner in ast.walk(node):
+    for inner in walk(node):
         if isinstance(inner, ast.Name) and it.key is not None and inner.id == it.key:
             return True
         if isinstance(inner, ast.Subscript) and is_pair_item(inner, it, 0):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator, Optional
 
 from ..module_facts import ModuleFacts, Scope
+from ..walk import walk
 from .filtered import if_statements
 from .key_tests import ConditionReader, KeyTestKind, int_value, is_key
 from .markers import adapter_like
@@ -47,7 +48,7 @@ def substring_name_tests(facts: ModuleFacts) -> list[NameTest]:
 def _build(facts: ModuleFacts) -> list[NameTest]:
     candidates = []
     for conditions, target, iterable, scope, names_only in _walks(facts):
-        named = [c for c in conditions if any(isinstance(n, ast.expr) and adapter_like(n) for n in ast.walk(c))]
+        named = [c for c in conditions if any(isinstance(n, ast.expr) and adapter_like(n) for n in walk(c))]
         if named:
             candidates.append((named, target, iterable, scope, names_only))
     if not candidates:

@@ -35,18 +35,24 @@ class Project:
     def locate(self, importer: Path, level: int, parts: Sequence[str]) -> Optional[Path]:
         """The module `parts` names from `importer` (`level` dots before it): a `.py` file, a package's
         `__init__.py`, or a namespace package's folder; None outside the project or when there is none."""
-        if level:
-            base = importer.parent
-            for _ in range(level - 1):
-                base = base.parent
-            bases: tuple[Path, ...] = (base,)
-        else:
-            bases = (*self.roots, *_script_folder(importer.parent))
-        for base in bases:
-            found = _module_in(base, tuple(parts))
-            if found is not None and found.is_relative_to(self.root):
-                return found
-        return None
+        return _locate(self, importer.parent, level, tuple(parts))
+
+
+@functools.lru_cache(maxsize=65536)
+def _locate(project: Project, folder: Path, level: int, parts: tuple[str, ...]) -> Optional[Path]:
+    """Cached for the run, as `_module_in`."""
+    if level:
+        base = folder
+        for _ in range(level - 1):
+            base = base.parent
+        bases: tuple[Path, ...] = (base,)
+    else:
+        bases = (*project.roots, *_script_folder(folder))
+    for base in bases:
+        found = _module_in(base, parts)
+        if found is not None and found.is_relative_to(project.root):
+            return found
+    return None
 
 
 @functools.lru_cache(maxsize=4096)

@@ -26,7 +26,7 @@ import ast
 import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence, TypeVar
 
 from .adapter_sites import MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
@@ -37,6 +37,7 @@ from .project_text import NO_ASSIGNMENTS, NO_WORDS, Assignments, TextImport, Wor
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
+T = TypeVar("T")
 Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
 
 
@@ -78,20 +79,19 @@ class ProjectIndex:
         self._forwarding: dict[tuple[Path, bytes, int, Optional[frozenset[str]]], bool] = {}
 
     def words(self, path: Path) -> Words:
-        digest = self._digest(path)
-        if digest is None:
-            return NO_WORDS
-        if digest not in self._words:
-            self._words[digest] = words_of(path.read_bytes())
-        return self._words[digest]
+        return self._read(self._words, path, words_of, NO_WORDS)
 
     def assignments(self, path: Path) -> Assignments:
+        return self._read(self._assignments, path, assignments_of, NO_ASSIGNMENTS)
+
+    def _read(self, made: dict[bytes, T], path: Path, make: Callable[[bytes], T], unread: T) -> T:
+        """What `make` says of the module's text, once per content."""
         digest = self._digest(path)
         if digest is None:
-            return NO_ASSIGNMENTS
-        if digest not in self._assignments:
-            self._assignments[digest] = assignments_of(path.read_bytes())
-        return self._assignments[digest]
+            return unread
+        if digest not in made:
+            made[digest] = make(path.read_bytes())
+        return made[digest]
 
     def table(self, project: Project, path: Path) -> Optional[ModuleTable]:
         """None for a namespace package, or a file that cannot be read or parsed."""

@@ -54,7 +54,8 @@ COMMON_METHODS = frozenset(
 class _RunStore:
     """What one run has found of its projects' files, kept with its ProjectIndex."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        self.root = root  # as ProjectIndex, of one project at a time
         self.files: dict[Path, Optional[tuple[Path, ...]]] = {}
         self.mentions: dict[tuple[Path, str], Optional[tuple[Mention, ...]]] = {}
         self.modules: OrderedDict[tuple[Path, bytes], Optional[ModuleFacts]] = OrderedDict()
@@ -81,7 +82,10 @@ class ProjectCallers:
 
     def __init__(self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts) -> None:
         self.index, self.project, self.path, self.facts = index, project, path, facts
-        self.store = _STORES.setdefault(index, _RunStore())
+        store = _STORES.get(index)
+        if store is None or store.root != project.root:
+            store = _STORES[index] = _RunStore(project.root)
+        self.store = store
         self._found: dict[tuple[str, bool], tuple[ForeignCall, ...]] = {}
 
     def calls(self, name: str, method: bool) -> tuple[ForeignCall, ...]:

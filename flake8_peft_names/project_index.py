@@ -69,12 +69,16 @@ class ProjectIndex:
     """What one run has read of the modules of its projects, by content hash."""
 
     def __init__(self) -> None:
+        self.root: Optional[Path] = None  # the project of the file checked last: what is kept is of it alone
+        self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
+        self._forget()
+
+    def _forget(self) -> None:
         self._words: dict[bytes, Words] = {}
         self._assignments: dict[bytes, Assignments] = {}
         self._tables: dict[tuple[Path, bytes], Optional[ModuleTable]] = {}
         self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
         self._digests: dict[Path, tuple[int, int, int, bytes]] = {}
-        self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
         self._direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
         self._forwarding: dict[tuple[Path, bytes, int, Optional[frozenset[str]]], bool] = {}
 
@@ -183,9 +187,14 @@ class ProjectIndex:
         self._digests[path] = known = (self._epoch, *known[1:])
         return known[3]
 
-    def new_epoch(self) -> None:
-        """A file is about to be checked: files may have changed since the last (`--fix` writes them)."""
+    def new_epoch(self, project: Project) -> None:
+        """A file of `project` is about to be checked: files may have changed since the last (`--fix` writes
+        them). What was read of another project is dropped, so that memory does not grow with the number of
+        projects a run checks (files come project by project: a folder's files are checked in order)."""
         self._epoch += 1
+        if project.root != self.root:
+            self.root = project.root
+            self._forget()
 
     def _tree(self, path: Path) -> Optional[ast.Module]:
         """The module's `ast`, parsed again for its table and each depth it is read at: keeping trees costs more
@@ -352,7 +361,7 @@ class FileLookup:
 
     def view(self, facts: ModuleFacts) -> ModuleView:
         project = find_project(self.path)
-        self.index.new_epoch()
+        self.index.new_epoch(project)
         return ModuleView(self.index, project, Path(self.path).resolve(), facts, MAX_HOPS - 1, checked=True)
 
 

@@ -129,7 +129,7 @@ def test_summaries_are_made_once_per_content_and_depth(tmp_path: Path) -> None:
     assert index.summary(project, path, 1) is first
     path.write_text('NAME = "sft"\n')
     assert index.summary(project, path, 1) is first  # files are looked at again once per checked file
-    index.new_epoch()
+    index.new_epoch(project)
     changed = index.summary(project, path, 1)
     assert changed is not None and changed.constants["NAME"].value == "sft"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Optional, Sequence, Union
 
 from .flake8_api import comma_separated
 from .versions import DEFAULT_SUPPORTED
@@ -64,10 +64,24 @@ PROJECT_WIDE = PeftOption(
 PEFT_OPTIONS = (PEFT_VERSION, PEFT_METHODS, PROJECT_WIDE)
 
 
+class FlagOrConfigValue(argparse.Action):
+    """A switch for flake8: `--project-wide` on the command line gives "true"; from a config file flake8 hands
+    the plugin the raw value (for `store_true` it would call configparser's boolean parser itself, and a bad
+    value would end flake8 in a traceback instead of the plugin's one-line error)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(
+        self, parser: Any, namespace: argparse.Namespace, values: Any, option_string: Optional[str] = None
+    ) -> None:
+        setattr(namespace, self.dest, "true")
+
+
 def add_flake8_options(option_manager: Any) -> None:
     """Register the options with flake8 (the plugin's `add_options`): read from `[flake8]` too."""
     for option in PEFT_OPTIONS:
-        kind: dict[str, Any] = {"action": "store_true"} if option.switch else {
+        kind: dict[str, Any] = {"action": FlagOrConfigValue} if option.switch else {
             "metavar": option.metavar, "comma_separated_list": option.comma_separated
         }
         option_manager.add_option(

@@ -8,7 +8,7 @@ import sys
 from typing import Any, Iterator, NoReturn, Optional, Sequence
 
 from . import __version__
-from .config import unknown_code
+from .config import FALSE, TRUE, unknown_code
 from .engine import CheckError, check_tree, may_have_findings
 from .errors import error_line
 from .peft_options import add_flake8_options
@@ -48,7 +48,10 @@ class Plugin:
             cls.settings = build_settings(options.peft_version, options.peft_methods)
         except SettingsError as error:
             _usage_error(str(error))
-        cls.index = ProjectIndex() if options.project_wide else None
+        wide = (options.project_wide or "false").strip().lower()
+        if wide not in TRUE + FALSE:
+            _usage_error(f"project-wide: {wide!r} is not true or false")
+        cls.index = ProjectIndex() if wide in TRUE else None
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         try:

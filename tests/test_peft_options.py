@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flake8_peft_names.peft_options import PEFT_METHODS, PEFT_OPTIONS, PEFT_VERSION
+from flake8_peft_names.peft_options import PEFT_METHODS, PEFT_OPTIONS, PEFT_VERSION, FlagOrConfigValue
 
 
 class RecordingOptionManager:
@@ -35,7 +35,7 @@ def test_the_plugin_registers_the_spec_with_flake8() -> None:
         kwargs = manager.options[option.flag]
         assert kwargs["help"] == option.help and kwargs["parse_from_config"] is True and kwargs["default"] is None
         if option.switch:
-            assert kwargs["action"] == "store_true" and "metavar" not in kwargs
+            assert kwargs["action"] is FlagOrConfigValue
         else:
             assert kwargs["metavar"] == option.metavar
             assert kwargs["comma_separated_list"] is option.comma_separated

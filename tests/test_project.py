@@ -170,7 +170,7 @@ def test_a_finding_made_through_another_module_names_it() -> None:
 
 def _plugin(path: Path, project_wide: bool) -> set[tuple[int, int, str]]:
     lines = path.read_text().splitlines(keepends=True)
-    options = Namespace(peft_version=None, peft_methods=None, project_wide=project_wide)
+    options = Namespace(peft_version=None, peft_methods=None, project_wide="true" if project_wide else None)
     for name in SELECTION_OPTIONS:
         setattr(options, name.replace("-", "_"), None)
     Plugin.parse_options(options)
@@ -178,7 +178,7 @@ def _plugin(path: Path, project_wide: bool) -> set[tuple[int, int, str]]:
         found = Plugin(ast.parse("".join(lines)), lines, str(path)).run()
         return {(line, col, text.split()[0]) for line, col, text, _ in found}
     finally:
-        Plugin.parse_options(Namespace(**{**vars(options), "project_wide": False}))
+        Plugin.parse_options(Namespace(**{**vars(options), "project_wide": None}))
 
 
 def test_flake8_sees_no_other_module_unless_asked() -> None:

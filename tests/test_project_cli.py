@@ -72,6 +72,10 @@ def test_flake8_with_project_wide_reports_what_the_command_reports(tmp_path: Pat
     ]
     (project / "setup.cfg").write_text("[flake8]\nproject-wide = true\n")
     assert _flake8("-j2", ".", cwd=project) == [("./" + p, *rest) for p, *rest in expected]
+    (project / "setup.cfg").write_text("[flake8]\nproject-wide = maybe\n")
+    bad = subprocess.run([sys.executable, "-m", "flake8", "."], cwd=project, capture_output=True, text=True)
+    assert (bad.returncode, bad.stderr) == (2, "flake8-peft-names: project-wide: 'maybe' is not true or false\n")
+    (project / "setup.cfg").write_text("[flake8]\nproject-wide = true\n")
     script = "scripts/train.py"
     buffer = (project / script).read_text()
     shown = _flake8("--stdin-display-name", script, "-", cwd=project, stdin=buffer)

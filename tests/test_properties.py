@@ -113,19 +113,24 @@ def test_any_option_values_give_a_config_or_a_one_line_config_error(options: dic
 
 
 @settings(max_examples=scaled(100))
-@given(st.one_of(st.none(), OPTION_VALUES), st.lists(OPTION_VALUES, max_size=3), st.lists(OPTION_VALUES, max_size=3))
-def test_any_option_values_give_the_plugin_settings_or_exit_code_2(version, methods: list, select: list) -> None:
+@given(
+    st.one_of(st.none(), OPTION_VALUES), st.lists(OPTION_VALUES, max_size=3), st.lists(OPTION_VALUES, max_size=3),
+    st.one_of(st.none(), OPTION_VALUES),
+)
+def test_any_option_values_give_the_plugin_settings_or_exit_code_2(
+    version, methods: list, select: list, project_wide
+) -> None:
     import argparse
 
     options = argparse.Namespace(peft_version=version, peft_methods=methods, select=select, ignore=None,
-                                 extend_select=None, extend_ignore=[])
-    saved = Plugin.settings
+                                 extend_select=None, extend_ignore=[], project_wide=project_wide)
+    saved = Plugin.settings, Plugin.index
     try:
         Plugin.parse_options(options)
     except SystemExit as exit:
         assert exit.code == 2
     finally:
-        Plugin.settings = saved
+        Plugin.settings, Plugin.index = saved
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Any, Iterator, NoReturn, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, NoReturn, Optional, Sequence
 
 from . import __version__
 from .config import FALSE, TRUE, unknown_code
 from .engine import CheckError, check_tree, may_have_findings
 from .errors import error_line
 from .peft_options import add_flake8_options
-from .project_callers import project_lookup
-from .project_index import ProjectIndex
 from .settings import Settings, SettingsError, build_settings, settings_for
+
+if TYPE_CHECKING:
+    from .project_index import ProjectIndex
 
 SELECTION_OPTIONS = ("select", "ignore", "extend-select", "extend-ignore")  # flake8 checks their format, not our codes
 USAGE_ERROR = 2  # as the flake8-peft-names command, and flake8's own argument errors
@@ -51,13 +52,21 @@ class Plugin:
         wide = (options.project_wide or "false").strip().lower()
         if wide not in TRUE + FALSE:
             _usage_error(f"project-wide: {wide!r} is not true or false")
-        cls.index = ProjectIndex() if wide in TRUE else None
+        cls.index = None
+        if wide in TRUE:  # imported only then: about 20 ms of every flake8 run's start otherwise
+            from .project_index import ProjectIndex
+
+            cls.index = ProjectIndex()
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         try:
             if not may_have_findings("".join(self.lines)):
                 return
-            project = project_lookup(self.index, self.filename) if self.index is not None else None
+            project = None
+            if self.index is not None:
+                from .project_callers import project_lookup
+
+                project = project_lookup(self.index, self.filename)
             findings = check_tree(self.tree, self.lines, settings_for(self.settings, self.filename), project)
         except CheckError as error:  # a bug in a rule, or a file too deeply nested for it
             yield 1, 0, f"PFT000 {error}", type(self)

@@ -80,3 +80,16 @@ def test_flake8_with_project_wide_reports_what_the_command_reports(tmp_path: Pat
     buffer = (project / script).read_text()
     shown = _flake8("--stdin-display-name", script, "-", cwd=project, stdin=buffer)
     assert shown == [e for e in expected if e[0] == script] != []
+
+
+def test_the_plugin_loads_the_project_pass_only_when_asked() -> None:
+    """Every flake8 run imports the plugin: the project pass (about 20 ms of imports) only with --project-wide."""
+    code = (
+        "import sys\nfrom argparse import Namespace\nfrom flake8_peft_names.plugin import Plugin\n"
+        "options = Namespace(peft_version=None, peft_methods=None, select=None, ignore=None, extend_select=None,"
+        " extend_ignore=None, project_wide=sys.argv[1] or None)\n"
+        "Plugin.parse_options(options)\nprint('flake8_peft_names.project_index' in sys.modules)\n"
+    )
+    for wide, loaded in (("", "False"), ("true", "True")):
+        done = subprocess.run([sys.executable, "-c", code, wide], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == loaded, done.stderr

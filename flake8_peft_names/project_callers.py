@@ -28,7 +28,6 @@ from __future__ import annotations
 import ast
 import os
 import re
-import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,16 +51,12 @@ COMMON_METHODS = frozenset(
 
 
 class _RunStore:
-    """What one run has found of its projects' files, kept with its ProjectIndex."""
+    """What one run has found of one project's files (ProjectIndex.kept)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root  # as ProjectIndex, of one project at a time
+    def __init__(self) -> None:
         self.files: dict[Path, Optional[tuple[Path, ...]]] = {}
         self.mentions: dict[tuple[Path, str], Optional[tuple[Mention, ...]]] = {}
         self.modules: OrderedDict[tuple[Path, bytes], Optional[ModuleFacts]] = OrderedDict()
-
-
-_STORES: weakref.WeakKeyDictionary[ProjectIndex, _RunStore] = weakref.WeakKeyDictionary()
 
 
 def project_lookup(index: ProjectIndex, path: str) -> FileLookup:
@@ -82,10 +77,7 @@ class ProjectCallers:
 
     def __init__(self, index: ProjectIndex, project: Project, path: Path, facts: ModuleFacts) -> None:
         self.index, self.project, self.path, self.facts = index, project, path, facts
-        store = _STORES.get(index)
-        if store is None or store.root != project.root:
-            store = _STORES[index] = _RunStore(project.root)
-        self.store = store
+        self.store = index.kept(_RunStore)  # of the project being checked, as ProjectIndex's own reads
         self._found: dict[tuple[str, bool], tuple[ForeignCall, ...]] = {}
 
     def calls(self, name: str, method: bool) -> tuple[ForeignCall, ...]:
@@ -238,7 +230,7 @@ class ProjectCallers:
         return self.store.files[root]
 
     def _module(self, path: Path) -> Optional[ModuleFacts]:
-        digest = self.index._digest(path)
+        digest = self.index.digest(path)
         if digest is None:
             return None
         key = (path, digest)
@@ -246,7 +238,7 @@ class ProjectCallers:
         if key in modules:
             modules.move_to_end(key)
             return modules[key]
-        tree = self.index._tree(path)
+        tree = self.index.tree(path)
         modules[key] = collect(tree) if tree is not None else None
         while len(modules) > KEPT_MODULES:
             modules.popitem(last=False)

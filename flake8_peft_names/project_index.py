@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Optional, Sequence, TypeVar
+from typing import Callable, Optional, Sequence, TypeVar, cast
 
 from .adapter_sites import MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
@@ -37,6 +38,10 @@ from .project_text import NO_ASSIGNMENTS, NO_WORDS, Assignments, TextImport, Wor
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
+# What is read of a project is kept while its files are checked, and for the projects checked just before it
+# (a folder may hold a nested project, a vendored package, and then go back to its own): memory grows with
+# this bound, never with the number of projects a run checks.
+KEPT_PROJECTS = 3
 T = TypeVar("T")
 Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
 
@@ -65,32 +70,45 @@ class ModuleSummary:
         return tuple(f for f in self.forwarders if f.name == name and not f.method)
 
 
+class _Reads:
+    """What a run has read of one project's modules, by content hash."""
+
+    def __init__(self) -> None:
+        self.words: dict[bytes, Words] = {}
+        self.assignments: dict[bytes, Assignments] = {}
+        self.tables: dict[tuple[Path, bytes], Optional[ModuleTable]] = {}
+        self.summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
+        self.digests: dict[Path, tuple[int, int, int, bytes]] = {}
+        self.direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
+        self.forwarding: dict[tuple[Path, bytes, int, Optional[frozenset[str]]], bool] = {}
+        self.extras: dict[object, object] = {}
+
+
 class ProjectIndex:
     """What one run has read of the modules of its projects, by content hash."""
 
     def __init__(self) -> None:
-        self.root: Optional[Path] = None  # the project of the file checked last: what is kept is of it alone
+        self.root: Optional[Path] = None  # the project of the file checked last
         self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
-        self._forget()
+        self._reads = _Reads()  # of the project `root`
+        self._kept: OrderedDict[Optional[Path], _Reads] = OrderedDict()  # the last KEPT_PROJECTS, `root`'s last
 
-    def _forget(self) -> None:
-        self._words: dict[bytes, Words] = {}
-        self._assignments: dict[bytes, Assignments] = {}
-        self._tables: dict[tuple[Path, bytes], Optional[ModuleTable]] = {}
-        self._summaries: dict[tuple[Path, bytes, int], Optional[ModuleSummary]] = {}
-        self._digests: dict[Path, tuple[int, int, int, bytes]] = {}
-        self._direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
-        self._forwarding: dict[tuple[Path, bytes, int, Optional[frozenset[str]]], bool] = {}
+    def kept(self, make: Callable[[], T]) -> T:
+        """What another module keeps of the current project (project_callers.py), made by `make` once."""
+        extras = self._reads.extras
+        if make not in extras:
+            extras[make] = make()
+        return cast(T, extras[make])
 
     def words(self, path: Path) -> Words:
-        return self._read(self._words, path, words_of, NO_WORDS)
+        return self._read(self._reads.words, path, words_of, NO_WORDS)
 
     def assignments(self, path: Path) -> Assignments:
-        return self._read(self._assignments, path, assignments_of, NO_ASSIGNMENTS)
+        return self._read(self._reads.assignments, path, assignments_of, NO_ASSIGNMENTS)
 
     def _read(self, made: dict[bytes, T], path: Path, make: Callable[[bytes], T], unread: T) -> T:
         """What `make` says of the module's text, once per content."""
-        digest = self._digest(path)
+        digest = self.digest(path)
         if digest is None:
             return unread
         if digest not in made:
@@ -99,12 +117,12 @@ class ProjectIndex:
 
     def table(self, project: Project, path: Path) -> Optional[ModuleTable]:
         """None for a namespace package, or a file that cannot be read or parsed."""
-        digest = self._digest(path)
+        digest = self.digest(path)
         key = (path, digest or b"")
-        if digest is not None and key not in self._tables:
-            tree = self._tree(path)
-            self._tables[key] = _table(project, path, collect(tree)) if tree is not None else None
-        return self._tables.get(key)
+        if digest is not None and key not in self._reads.tables:
+            tree = self.tree(path)
+            self._reads.tables[key] = _table(project, path, collect(tree)) if tree is not None else None
+        return self._reads.tables.get(key)
 
     def may_forward(
         self, project: Project, path: Path, hops: int, names: Optional[frozenset[str]] = None
@@ -114,17 +132,17 @@ class ProjectIndex:
         deep (`reach`; a name passed on by an `__init__.py` costs a depth, as `ModuleView._find_place` counts
         it). From the texts alone, a superset: a module of which it is not true is never parsed for its
         forwarders."""
-        digest = self._digest(path)
+        digest = self.digest(path)
         if digest is None:
             return False
         words = self.words(path)
         if names is not None and (path.name != INIT or names & words.defs):
             names = None  # a module's own functions may call anything it imports
         key = (path, digest, hops, names)
-        if key not in self._forwarding:
+        if key not in self._reads.forwarding:
             reach = self.reach(project, path, names) if hops > 0 and not words.api else ()
-            self._forwarding[key] = words.api or any(self.may_forward(project, p, hops - 1, n) for p, n in reach)
-        return self._forwarding[key]
+            self._reads.forwarding[key] = words.api or any(self.may_forward(project, p, hops - 1, n) for p, n in reach)
+        return self._reads.forwarding[key]
 
     def reach(self, project: Project, path: Path, names: Optional[frozenset[str]] = None) -> Reach:
         """The modules whose functions the module may call by what its text imports, with the names it takes
@@ -156,24 +174,24 @@ class ProjectIndex:
 
     def direct_imports(self, project: Project, path: Path) -> tuple[Path, ...]:
         """The project module files the module's own text may import."""
-        key = (path, self._digest(path) or b"")
-        if key not in self._direct_imports:
-            self._direct_imports[key] = tuple(dict.fromkeys(_located(project, path, self.words(path).imports)))
-        return self._direct_imports[key]
+        key = (path, self.digest(path) or b"")
+        if key not in self._reads.direct_imports:
+            self._reads.direct_imports[key] = tuple(dict.fromkeys(_located(project, path, self.words(path).imports)))
+        return self._reads.direct_imports[key]
 
     def summary(self, project: Project, path: Path, hops: int) -> Optional[ModuleSummary]:
         """Forwarders only of a module that may have them (`may_forward`); constants and attributes of any."""
-        digest = self._digest(path) if hops >= 0 else None
+        digest = self.digest(path) if hops >= 0 else None
         key = (path, digest or b"", hops)
-        if digest is not None and key not in self._summaries:
-            tree = self._tree(path)
-            self._summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
-        return self._summaries.get(key)
+        if digest is not None and key not in self._reads.summaries:
+            tree = self.tree(path)
+            self._reads.summaries[key] = self._summarise(project, path, tree, hops) if tree is not None else None
+        return self._reads.summaries.get(key)
 
-    def _digest(self, path: Path) -> Optional[bytes]:
+    def digest(self, path: Path) -> Optional[bytes]:
         """The hash of a module file's bytes, read again when its size or modification time changed (looked at
         once per checked file); None for a folder (a namespace package) or a file that cannot be read."""
-        known = self._digests.get(path)
+        known = self._reads.digests.get(path)
         if known is not None and known[0] == self._epoch:
             return known[3]
         try:
@@ -182,21 +200,26 @@ class ProjectIndex:
                 digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
                 known = (self._epoch, stat.st_mtime_ns, stat.st_size, digest)
         except OSError:
-            self._digests.pop(path, None)
+            self._reads.digests.pop(path, None)
             return None
-        self._digests[path] = known = (self._epoch, *known[1:])
+        self._reads.digests[path] = known = (self._epoch, *known[1:])
         return known[3]
 
     def new_epoch(self, project: Project) -> None:
         """A file of `project` is about to be checked: files may have changed since the last (`--fix` writes
-        them). What was read of another project is dropped, so that memory does not grow with the number of
-        projects a run checks (files come project by project: a folder's files are checked in order)."""
+        them). What was read of projects other than the last KEPT_PROJECTS is dropped, so that memory does not
+        grow with the number of projects a run checks (files come project by project: a folder's files are
+        checked in order)."""
         self._epoch += 1
         if project.root != self.root:
+            self._kept[self.root] = self._reads
+            self._kept.move_to_end(self.root)
+            self._reads = self._kept.pop(project.root) if project.root in self._kept else _Reads()
             self.root = project.root
-            self._forget()
+            while len(self._kept) >= KEPT_PROJECTS:
+                self._kept.popitem(last=False)
 
-    def _tree(self, path: Path) -> Optional[ast.Module]:
+    def tree(self, path: Path) -> Optional[ast.Module]:
         """The module's `ast`, parsed again for its table and each depth it is read at: keeping trees costs more
         than parsing them again (the cycle collector walks every node of each tree kept, again and again)."""
         try:

@@ -18,7 +18,7 @@ from flake8_peft_names.plugin import SELECTION_OPTIONS, Plugin
 from flake8_peft_names.project import find_project
 from flake8_peft_names import project_text
 from flake8_peft_names.adapter_sites import API_WORDS
-from flake8_peft_names.project_index import FileLookup, ProjectIndex
+from flake8_peft_names.project_index import KEPT_PROJECTS, FileLookup, ProjectIndex
 from flake8_peft_names.results import FileResult
 from flake8_peft_names.rule import Applicability, example_expectations
 
@@ -306,4 +306,25 @@ def test_a_module_summary_needs_only_what_it_imports() -> None:
     facts = collect(ast.parse(path.read_text()))
     view = FileLookup(index, str(path)).view(facts)
     assert view.value(("SAFE_NAME",)) is not None
-    assert {p.name for p, _, _ in index._summaries} == {"constants.py"}
+    assert {p.name for p, _, _ in index._reads.summaries} == {"constants.py"}
+
+
+def test_what_is_read_of_a_project_is_kept_for_the_last_few_projects() -> None:
+    """A run that goes from a project to a nested one and back reads the first one's modules once; projects
+    checked longer ago are forgotten, so memory does not grow with the number of projects a run checks."""
+    index = ProjectIndex()
+    path = PROJECTS / "flat_constants/trainer/train_safe.py"
+
+    def read(checked: Path) -> dict[object, object]:
+        view = FileLookup(index, str(checked)).view(collect(ast.parse("SAFE_NAME = 'a'")))
+        view.value(("SAFE_NAME",))
+        return index._reads.summaries
+
+    first = read(path)
+    others = ["zero3_utils", "adapter_export", "src_wrappers", "config_dataclasses"][:KEPT_PROJECTS]
+    assert len(others) == KEPT_PROJECTS
+    assert read(PROJECTS / others[0] / "any.py") is not first
+    assert read(path) is first  # back from a nested project: nothing read again
+    for other in others:
+        read(PROJECTS / other / "any.py")
+    assert read(path) is not first

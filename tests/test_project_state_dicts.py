@@ -15,7 +15,7 @@ import pytest
 from flake8_peft_names import cli
 from flake8_peft_names.config import load_config
 from flake8_peft_names.file_job import FileJob
-from flake8_peft_names.project_callers import _STORES
+from flake8_peft_names.project_callers import _RunStore
 from flake8_peft_names.results import FileResult
 from flake8_peft_names.rule import Applicability, example_expectations
 from tests.inprocess import reported_findings
@@ -152,10 +152,9 @@ def test_other_modules_are_searched_only_for_a_helper_the_module_cannot_judge() 
     job = FileJob(config, "check", frozenset({Applicability.SAFE}), None)
     job(str(ZERO3 / "vlm/train.py"))
     job(str(EXPORT / "scripts/merge.py"))
-    store = _STORES.get(job.index)
-    assert store is None or not store.mentions
+    assert not job.index.kept(_RunStore).mentions
     job(str(ZERO3 / "vlm/utils.py"))
-    store = _STORES[job.index]
+    store = job.index.kept(_RunStore)
     assert {name for _, name in store.mentions} == {"get_peft_state_maybe_zero_3", "get_lora_state_maybe_zero_3"}
 
 

@@ -47,7 +47,7 @@ def check_tree(
     also through what the module imports from its project. Raises CheckError, never anything else (but
     KeyboardInterrupt and SystemExit)."""
     try:
-        with _cycle_collector_paused():
+        with cycle_collector_paused():
             return _check_tree(tree, lines, settings, project)
     except RecursionError:
         raise CheckError("flake8-peft-names could not check this file: too deeply nested") from None
@@ -57,9 +57,10 @@ def check_tree(
 
 
 @contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """A check makes tens of thousands of objects (facts, and the trees of other modules it reads), and each
-    burst would have Python's cycle collector scan every object alive, again and again; the check frees what
+def cycle_collector_paused() -> Iterator[None]:
+    """A parse and a check make tens of thousands of objects (the `ast`, the facts, and the trees of other
+    modules the check reads), and each burst would have Python's cycle collector scan every object alive,
+    again and again (all the more, the more a run keeps: the project pass's summaries); the check frees what
     it made without it (`ModuleFacts.release`), and the collector runs again after (measured on the corpus
     of benchmarks/project_cost.py: BENCHMARKS.md)."""
     enabled = gc.isenabled()

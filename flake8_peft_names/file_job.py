@@ -12,7 +12,7 @@ from typing import Callable, Optional, Protocol, Sequence
 
 from .config import Config
 from .doc_file import DocFile, is_doc
-from .engine import ProjectLookup, may_have_findings
+from .engine import ProjectLookup, cycle_collector_paused, may_have_findings
 from .errors import error_line
 from .fix_output import STDIN, deliver
 from .notebook_codec import NotebookFile
@@ -76,8 +76,9 @@ def check_file(
     kind: Callable[[bytes, str], CheckedFile] = (
         NotebookFile if is_notebook(shown) else DocFile if is_doc(shown) else PythonFile
     )
-    checked = kind(raw, shown)
-    return (reported(checked.source, shown, config, project) if checked.source else []), checked
+    with cycle_collector_paused():  # the parse too
+        checked = kind(raw, shown)
+        return (reported(checked.source, shown, config, project) if checked.source else []), checked
 
 
 class FileJob:

@@ -25,16 +25,34 @@ from __future__ import annotations
 import ast
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional, Sequence, TypeVar, cast
 
-from .adapter_sites import MAX_FORWARDING, forwarders
+from .adapter_sites import API_WORDS, MAX_FORWARDING, forwarders
 from .forwarding import Forwarder, ImportedValue
-from .module_facts import UNKNOWN, ImportSource, ModuleFacts, Resolved
+from .module_facts import ImportSource, ModuleFacts
+from .module_exports import (
+    ModuleSummary,
+    ModuleTable,
+    attributes,
+    class_constants,
+    constants,
+    members,
+    reexports,
+)
 from .module_scan import collect
 from .project import INIT, Project, find_project
-from .project_text import NO_ASSIGNMENTS, NO_WORDS, Assignments, TextImport, Words, assignments_of, words_of
+from .project_text import (
+    NO_ASSIGNMENTS,
+    NO_WORDS,
+    Assignments,
+    TextImport,
+    Words,
+    assignments_of,
+    function_words,
+    words_of,
+)
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
@@ -43,31 +61,11 @@ MAX_HOPS = MAX_FORWARDING
 # this bound, never with the number of projects a run checks.
 KEPT_PROJECTS = 3
 T = TypeVar("T")
-Member = tuple[Optional[str], str]  # (class or None, name) of a module-level function or method
 
 
 Reach = tuple[tuple[Path, Optional[frozenset[str]]], ...]  # a module, and the names taken from it (None: any)
-
-
-@dataclass(frozen=True)
-class ModuleTable:
-    """What one pass over a module's `ast` says, however deep it is read."""
-
-    members: frozenset[Member]  # module-level functions and methods of module-level classes, defined once
-    reexports: dict[str, ImportSource]  # module-level names imported once, that an importer may take from here
-    imports: tuple[Path, ...]  # the project modules it imports
-
-
-@dataclass(frozen=True)
-class ModuleSummary:
-    """What a module defines, read `hops` imports deep."""
-
-    constants: dict[str, ImportedValue]  # module-level names, and `Class.attr` of module-level classes
-    attributes: dict[str, Optional[ImportedValue]]  # what `obj.attr` is here, for any object; None: not known
-    forwarders: tuple[Forwarder, ...]  # as an importer sees them: `modules` starts with this module
-
-    def functions(self, name: str) -> tuple[Forwarder, ...]:
-        return tuple(f for f in self.forwarders if f.name == name and not f.method)
+FunctionText = tuple[bool, frozenset[str]]  # whether a function's text names the API; the names in it that matter
+MethodModules = tuple[frozenset[str], tuple[tuple[Path, frozenset[str]], ...]]  # project_index.method_modules
 
 
 class _Reads:
@@ -81,6 +79,11 @@ class _Reads:
         self.digests: dict[Path, tuple[int, int, int, bytes]] = {}
         self.direct_imports: dict[tuple[Path, bytes], tuple[Path, ...]] = {}
         self.forwarding: dict[tuple[Path, bytes, int, Optional[frozenset[str]]], bool] = {}
+        self.function_words: dict[tuple[Path, bytes], dict[str, FunctionText]] = {}
+        self.function_forwarding: dict[tuple[Path, bytes, int, str], bool] = {}
+        self.method_modules: dict[tuple[Path, bytes], MethodModules] = {}
+        self.function_texts: dict[tuple[Path, bytes, str], Optional[FunctionText]] = {}
+        self.bindings: dict[tuple[Path, bytes], dict[str, Reach]] = {}
         self.extras: dict[object, object] = {}
 
 
@@ -144,10 +147,110 @@ class ProjectIndex:
             self._reads.forwarding[key] = words.api or any(self.may_forward(project, p, hops - 1, n) for p, n in reach)
         return self._reads.forwarding[key]
 
-    def reach(self, project: Project, path: Path, names: Optional[frozenset[str]] = None) -> Reach:
+    def may_forward_function(self, project: Project, path: Path, hops: int, name: str) -> bool:
+        """Whether the function (or method) `name` of the module, read `hops` deep, may forward: the text of it,
+        and of the module's functions it names (and so on: project_text.function_words), names the API; or
+        (`hops` > 0) a name the module imports from a module where that may hold one less deep, or a method the
+        modules it imports may forward (`method_modules`). A superset, per function, of `may_forward`:
+        calls are written in the function that makes them."""
+        if not self.may_forward(project, path, hops):
+            return False
+        key = (path, self.digest(path) or b"", hops, name)
+        if key not in self._reads.function_forwarding:
+            self._reads.function_forwarding[key] = self._may_forward_function(project, path, hops, name)
+        return self._reads.function_forwarding[key]
+
+    def _may_forward_function(self, project: Project, path: Path, hops: int, name: str) -> bool:
+        text = self._function_text(project, path, name)
+        if text is None or text[0]:
+            return True  # a name the text search finds no function of, or one that names the API
+        if hops == 0:
+            return False  # read without the project: only its own functions
+        defined, modules = self._method_modules(project, path)
+        if any(self.method_may_forward(project, modules, n) for n in defined & text[1]):
+            return True
+        bindings = self._bindings(project, path)
+        for bound in (*(bindings.keys() & text[1]), *(("*",) if "*" in bindings else ())):
+            for module, taken in bindings[bound]:
+                if taken is None or module.name == INIT:
+                    if self.may_forward(project, module, hops - 1, taken):
+                        return True
+                elif any(self.may_forward_function(project, module, hops - 1, n) for n in taken):
+                    return True
+        return False
+
+    def _function_text(self, project: Project, path: Path, name: str) -> Optional[FunctionText]:
+        """What the text of the function, and of the module's functions it names (and so on), holds; None when
+        one of them has no text the search can delimit."""
+        key = (path, self.digest(path) or b"", name)
+        if key not in self._reads.function_texts:
+            defs, texts = self.words(path).defs, self._function_texts(project, path)
+            api, names, todo, seen = False, set[str](), [name], {name}
+            text: Optional[FunctionText] = None
+            while todo:
+                text = texts.get(todo.pop())
+                if text is None:
+                    break
+                api, names = api or text[0], names | text[1]
+                todo += [n for n in text[1] & defs if n not in seen]
+                seen.update(todo)
+            self._reads.function_texts[key] = (api, frozenset(names)) if text is not None else None
+        return self._reads.function_texts[key]
+
+    def _function_texts(self, project: Project, path: Path) -> dict[str, FunctionText]:
+        """Of each function's text (project_text.function_words): whether it names the API (or a name the module
+        imports the API under), and the names it holds that matter here: the module's functions, the names it
+        imports, the methods it may call that may forward."""
+        key = (path, self.digest(path) or b"")
+        if key not in self._reads.function_words:
+            words = self.words(path)
+            aliases = {b for i in words.imports for n, b in zip(i.names, i.bound) if n in API_WORDS}
+            kept = words.defs | {b for i in words.imports for b in i.bound} | self._method_modules(project, path)[0]
+            texts = function_words(path.read_bytes()) if key[1] else {}
+            self._reads.function_words[key] = {
+                name: (not text.isdisjoint(API_WORDS) or not text.isdisjoint(aliases), text & kept)
+                for name, text in texts.items()
+            }
+        return self._reads.function_words[key]
+
+    def _bindings(self, project: Project, path: Path) -> dict[str, Reach]:
+        """What each name the module's text imports may name (`reach` of that name alone); "*" for star imports."""
+        key = (path, self.digest(path) or b"")
+        if key not in self._reads.bindings:
+            found: dict[str, list[tuple[Path, Optional[frozenset[str]]]]] = {}
+            for imported in self.words(path).imports:
+                for bound in imported.bound if not imported.star else ("*",):
+                    found.setdefault(bound, []).extend(self.reach(project, path, frozenset({bound}), (imported,)))
+            self._reads.bindings[key] = {bound: tuple(modules) for bound, modules in found.items()}
+        return self._reads.bindings[key]
+
+    def _method_modules(self, project: Project, path: Path) -> MethodModules:
+        key = (path, self.digest(path) or b"")
+        if key not in self._reads.method_modules:
+            self._reads.method_modules[key] = self.method_modules(project, self.direct_imports(project, path))
+        return self._reads.method_modules[key]
+
+    def method_modules(self, project: Project, paths: Sequence[Path]) -> MethodModules:
+        """Of the modules a module may import (and those the `__init__.py` among them import), those whose text
+        names the API, with the names they define, and all those names: where a method it calls may forward
+        (methods are read one module deep: `ModuleView._find_methods`)."""
+        modules = tuple((p, self.words(p).defs) for p in with_inits_imports(self, project, paths) if self.words(p).api)
+        return frozenset().union(*(defs for _, defs in modules)), modules
+
+    def method_may_forward(self, project: Project, modules: Sequence[tuple[Path, frozenset[str]]], name: str) -> bool:
+        return any(name in defs and self.may_forward_function(project, p, 0, name) for p, defs in modules)
+
+    def reach(
+        self,
+        project: Project,
+        path: Path,
+        names: Optional[frozenset[str]] = None,
+        imports: Optional[tuple[TextImport, ...]] = None,
+    ) -> Reach:
         """The modules whose functions the module may call by what its text imports, with the names it takes
         from each: `from .a import f` takes f from a.py (or a/f.py, a module), `from . import a` takes module
-        a, `import a.b` takes any name of a and a.b. With `names`, only the imports that bind one of them."""
+        a, `import a.b` takes any name of a and a.b. With `names`, only the imports that bind one of them; with
+        `imports`, only those."""
         found: dict[Path, Optional[frozenset[str]]] = {}
 
         def add(module: Optional[Path], taken: Optional[frozenset[str]]) -> None:
@@ -155,7 +258,7 @@ class ProjectIndex:
                 before = found.get(module, frozenset())
                 found[module] = None if before is None or taken is None else before | taken
 
-        for imported in self.words(path).imports:
+        for imported in self.words(path).imports if imports is None else imports:
             if names is not None and not imported.star and not names & set(imported.bound):
                 continue
             level, parts = imported.level, imported.parts
@@ -231,12 +334,12 @@ class ProjectIndex:
         facts = collect(tree)
         facts.project = ModuleView(self, project, path, facts, hops - 1) if hops > 0 else None
         shown = project.shown(path)
-        members = _members(facts)
+        defined = members(facts)
         try:
             found = forwarders(facts) if self.may_forward(project, path, hops) else []
-            own = tuple(replace(f, modules=(shown, *f.modules)) for f in found if (f.owner, f.name) in members)
-            constants = {**_constants(facts, shown), **_class_constants(facts, shown)}
-            return ModuleSummary(constants, _attributes(facts, shown), own)
+            own = tuple(replace(f, modules=(shown, *f.modules)) for f in found if (f.owner, f.name) in defined)
+            values = {**constants(facts, shown), **class_constants(facts, shown)}
+            return ModuleSummary(values, attributes(facts, shown), own)
         finally:
             facts.release()
 
@@ -261,7 +364,7 @@ def _located(project: Project, importer: Path, imports: tuple[TextImport, ...]) 
 def _table(project: Project, path: Path, facts: ModuleFacts) -> ModuleTable:
     places = (_walk(project, path, source, ()) for source in _sources(facts))
     imports = tuple(dict.fromkeys(p[0] for p in places if p is not None))
-    return ModuleTable(_members(facts), _reexports(facts), imports)
+    return ModuleTable(members(facts), reexports(facts), imports)
 
 
 def _walk(
@@ -286,93 +389,6 @@ def _walk(
 
 def _sources(facts: ModuleFacts) -> list[ImportSource]:
     return [source for sources in facts.import_sources.values() for source in sources]
-
-
-def _bound_once(facts: ModuleFacts) -> dict[str, ast.expr]:
-    scope = facts.module_scope
-    return {
-        name: values[0]
-        for name, values in scope.bindings.items()
-        if len(values) == 1 and name not in facts.declared_global and (id(scope), name) not in facts.mutated
-    }
-
-
-def _constants(facts: ModuleFacts, shown: str) -> dict[str, ImportedValue]:
-    found: dict[str, ImportedValue] = {}
-    for name, value in _bound_once(facts).items():
-        if value is UNKNOWN:
-            continue  # a def, a class, an import (passed on by `reexports`), an unpacked tuple ...
-        resolved = facts.resolve(ast.Name(id=name, ctx=ast.Load()), facts.module_scope)
-        if resolved is not None:  # a value of another module names that module already
-            where = f"defined as {name} in {shown}"
-            found[name] = ImportedValue(resolved.value, resolved.note or where) if resolved.imported else _value(
-                resolved, where
-            )
-    return found
-
-
-def _class_constants(facts: ModuleFacts, shown: str) -> dict[str, ImportedValue]:
-    """`Class.attr` of each module-level class bound once: its class attributes bound once (a dataclass
-    field's default), when nothing in the module sets that attribute elsewhere."""
-    found: dict[str, ImportedValue] = {}
-    for name, value in _bound_once(facts).items():
-        cls = facts.classes.get(name)
-        if value is not UNKNOWN or cls is None or cls.parent is not facts.module_scope:
-            continue
-        changed = facts.instance_attrs.get(id(cls), {})
-        for attr, values in cls.bindings.items():
-            if len(values) != 1 or attr in changed or {attr, "*"} & facts.assigned_attrs:
-                continue
-            resolved = facts.resolve(values[0], cls)
-            if resolved is not None:
-                found[f"{name}.{attr}"] = _value(resolved, f"defined as {name}.{attr} in {shown}")
-    return found
-
-
-def _value(resolved: Resolved, where: str) -> ImportedValue:
-    return ImportedValue(resolved.value, "; ".join(n for n in (resolved.note, where) if n))
-
-
-def _attributes(facts: ModuleFacts, shown: str) -> dict[str, Optional[ImportedValue]]:
-    """What an attribute read on any object takes from this module: the one value all its class attributes,
-    `self.` assignments and argparse options of that name agree on; None when they do not, or one is not
-    known statically, or the module sets it on another object."""
-    found: dict[str, Optional[ImportedValue]] = {}
-    for attr, values in facts.loose_attrs.items():
-        resolved = None if {attr, "*"} & facts.assigned_attrs else facts._agree(values, 0)
-        found[attr] = _value(resolved, f"the value of .{attr} in {shown}") if resolved is not None else None
-    for cls in facts.classes.values():  # a field without a default (`adapter_name: str`): set by the caller
-        for statement in getattr(cls.node, "body", ()):
-            if isinstance(statement, ast.AnnAssign) and statement.value is None:
-                if isinstance(statement.target, ast.Name):
-                    found[statement.target.id] = None
-    return found
-
-
-def _reexports(facts: ModuleFacts) -> dict[str, ImportSource]:
-    if facts.star_import:
-        return {}
-    bound = _bound_once(facts)
-    return {
-        name: sources[0]
-        for name, sources in facts.import_sources.items()
-        if len(sources) == 1 and bound.get(name) is UNKNOWN
-    }
-
-
-def _members(facts: ModuleFacts) -> frozenset[Member]:
-    """Module-level functions and methods of module-level classes, each name defined once in its scope."""
-    module = facts.module_scope
-    found: set[Member] = set()
-    for function, scope in facts.functions:
-        if isinstance(function, ast.Lambda) or len(scope.bindings.get(function.name, ())) != 1:
-            continue  # a lambda, or a name bound again in its scope
-        if scope is module:
-            found.add((None, function.name))
-        elif isinstance(scope.node, ast.ClassDef) and scope.parent is module:
-            if len(module.bindings.get(scope.node.name, ())) == 1:
-                found.add((scope.node.name, function.name))
-    return frozenset(found)
 
 
 class FileLookup:
@@ -401,7 +417,9 @@ class ModuleView:
         self._methods: dict[str, tuple[Forwarder, ...]] = {}
         self._places: dict[tuple[tuple[str, ...], bool], Optional[tuple[Path, str, int]]] = {}
         self._words: dict[Path, Words] = {}
-        self._method_names: Optional[frozenset[str]] = None
+        self._method_modules: Optional[MethodModules] = None
+        self._forwarding_methods: dict[str, bool] = {}
+        self._forwarding_functions: dict[str, bool] = {}
         self._strings: Optional[frozenset[str]] = None
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
@@ -441,7 +459,7 @@ class ModuleView:
         paths = [p for p in self.imported() if name in self.words(p).defs]
         groups: dict[tuple[str, Optional[str]], set[Forwarder]] = {}
         for path in paths:
-            if not self.words(path).api:
+            if not self.index.may_forward_function(self.project, path, 0, name):
                 continue  # no forwarder, and a method is not followed into further modules: not parsed for it
             summary = self.index.summary(self.project, path, 0)
             for f in summary.forwarders if summary is not None else ():
@@ -482,13 +500,23 @@ class ModuleView:
     def may_forward(self, path: tuple[str, ...]) -> bool:
         return self._place(path, function=True) is not None
 
+    def may_forward_from(self, function: str) -> bool:
+        if function not in self._forwarding_functions:
+            may = self.index.may_forward_function(self.project, self.path, self.hops + 1, function)
+            self._forwarding_functions[function] = may
+        return self._forwarding_functions[function]
+
     def may_forward_method(self, name: str) -> bool:
         """A method is read one module deep (`_find_methods`): only a module that names the API may forward.
         Asked of the texts first (what `imported` finds, and more), so that no `__init__.py` is parsed for it."""
-        if self._method_names is None:
-            paths = with_inits_imports(self.index, self.project, self._direct())
-            self._method_names = frozenset(n for p in paths if self.words(p).api for n in self.words(p).defs)
-        return not name.startswith("__") and name in self._method_names
+        if self._method_modules is None:
+            self._method_modules = self.index.method_modules(self.project, self._direct())
+        defined, modules = self._method_modules
+        if name.startswith("__") or name not in defined:
+            return False
+        if name not in self._forwarding_methods:
+            self._forwarding_methods[name] = self.index.method_may_forward(self.project, modules, name)
+        return self._forwarding_methods[name]
 
     def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:
         """The summary of the module that defines what `path` names, and its name there."""
@@ -523,7 +551,9 @@ class ModuleView:
                     importer, source, attrs, hops = module, table.reexports[rest[0]], rest[1:], hops - 1
                     continue
             words = self.words(module)
-            if function and not (rest[0] in words.defs and self.index.may_forward(self.project, module, hops)):
+            if function and not (
+                rest[0] in words.defs and self.index.may_forward_function(self.project, module, hops, rest[0])
+            ):
                 return None  # no such function, or one that cannot forward (`ProjectIndex.summary`)
             assigned = self.index.assignments(module) if not function else NO_ASSIGNMENTS
             if not function and rest[-1] not in (assigned.top if len(rest) == 1 else assigned.sets):

@@ -5,6 +5,7 @@ need not be parsed.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -38,12 +39,12 @@ class Assignments:
 
 class TextImport(NamedTuple):
     """One import statement as its text reads: `from ..a.b import c as d, e` is (2, ("a", "b"), ("c", "e"),
-    ("d", "e")); `import a.b` is (0, ("a", "b"), (), ())."""
+    ("d", "e")); `import a.b` is (0, ("a", "b"), (), ("a",)), `import a.b as c` (0, ("a", "b"), (), ("c",))."""
 
     level: int
     parts: tuple[str, ...]
     names: tuple[str, ...]
-    bound: tuple[str, ...]  # the names it binds, `as` names for those that have one
+    bound: tuple[str, ...]  # the names it binds, `as` names for those that have one (`import a.b`: a)
     star: bool = False
 
 
@@ -64,6 +65,9 @@ _INDENTED = re.compile(rb"(?m)^[ \t]+(\w+)\s*[:=]")
 _SELF = re.compile(rb"self\.(\w+)\s*=")
 _OPTION = re.compile(rb"--([A-Za-z][\w-]*)|dest\s*=\s*['\"](\w+)['\"]")
 _STRING_VALUE = re.compile(rb"(?::[^=\n]*)?=\s*(?:field\(\s*default\s*=\s*)?(?:[rRbBuUfF]{0,2}['\"]|[A-Z][A-Z0-9_]*\b)")
+# Where a `def`, a `class` or a decorator starts a line, with its indentation (function_words)
+_BLOCK = re.compile(r"(?m)^([ \t]*)(?:(?:async[ \t]+)?def[ \t]+(\w+)\s*\(|class\b|@)")
+_WORD = re.compile(r"[^\W\d]\w*")
 NO_WORDS = Words(frozenset(), False, ())
 NO_ASSIGNMENTS = Assignments(frozenset(), frozenset(), frozenset())
 
@@ -76,6 +80,31 @@ def _names(pattern: re.Pattern[bytes], text: bytes) -> frozenset[str]:
 def words_of(text: bytes) -> Words:
     api = any(part in text for part in _API_PARTS) and _API.search(text) is not None
     return Words(_names(_DEF, text), api, _text_imports(text))
+
+
+def function_words(text: bytes) -> dict[str, frozenset[str]]:
+    """The words the text of each function the module may define holds (of all the functions of one name): from
+    its `def` to the next `def`, `class` or decorator that starts a line no deeper indented, passing over one
+    that a triple-quoted string opened in the function would hold (an odd number of either quote in between).
+    A superset of the names the function's `ast` reads: its calls are written in it."""
+    decoded = text.decode("latin-1")
+    starts = [(m.start(), len(m.group(1)), m.group(2)) for m in _BLOCK.finditer(decoded)]
+    quotes = {q: [m.start() for m in re.finditer(q, decoded)] for q in ('"""', "\'\'\'")}
+    found: dict[str, set[str]] = {}
+    for i, (start, indent, name) in enumerate(starts):
+        if name is None:
+            continue
+        end = len(decoded)
+        for later, later_indent, _ in starts[i + 1:]:
+            if later_indent <= indent and not any(_odd(q, start, later) for q in quotes.values()):
+                end = later
+                break
+        found.setdefault(name, set()).update(_WORD.findall(decoded, start, end))
+    return {name: frozenset(words) for name, words in found.items()}
+
+
+def _odd(positions: list[int], start: int, end: int) -> bool:
+    return (bisect.bisect_left(positions, end) - bisect.bisect_left(positions, start)) % 2 == 1
 
 
 def assignments_of(text: bytes) -> Assignments:
@@ -106,8 +135,9 @@ def _text_imports(text: bytes) -> tuple[TextImport, ...]:
             continue
         dots, module = before.groups()
         names, bound = _imported_names(after.group(1))
-        if dots is None:  # `import a.b, c`
-            found += [TextImport(0, tuple(name.split(".")), (), ()) for name in names]
+        if dots is None:  # `import a.b, c`, `import a.b as d`
+            pairs = zip(names, bound)
+            found += [TextImport(0, tuple(n.split(".")), (), (b if b != n else n.split(".")[0],)) for n, b in pairs]
         else:
             parts = tuple(module.decode("latin-1").split(".")) if module else ()
             star = after.group(1).strip().startswith(b"*")

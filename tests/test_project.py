@@ -252,6 +252,64 @@ def test_wrappers_are_read_only_in_modules_that_may_reach_the_api(tmp_path: Path
     assert [h for h in range(3) if may["d", h]] == []
 
 
+def test_a_function_is_read_only_if_its_own_text_may_reach_the_api(tmp_path: Path) -> None:
+    """In a module that names the API, a function is looked up only when its text, or the text of a function
+    of the module it names, names the API (through an alias too), or (a depth less) a name it imports from a
+    module where that holds, or a method that may forward: a checked file that calls only the others has no
+    module summarised."""
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/tools.py": "from peft import get_peft_model as gpm\n\n\ndef attach(m, c, name):\n    gpm(m, c, name)\n\n\n"
+        "def relay(m, c, name):\n    return attach(m, c, name)\n\n\ndef plain(x):\n    return x\n",
+        "pkg/far.py": "from pkg.tools import plain, relay\n\n\ndef far(m, c, name):\n    relay(m, c, name)\n\n\n"
+        "def near(x):\n    return plain(x)\n",
+        "run.py": "import torch\nfrom pkg.far import near\nfrom pkg.tools import plain\nnear('lora')\nplain('lora')\n",
+        "run2.py": "import torch\nfrom pkg.far import far\nfar(m, c, 'lora')\n",
+    })
+    index, project = ProjectIndex(), find_project(str(tmp_path / "run.py"))
+    may = {
+        (n, h): index.may_forward_function(project, tmp_path / f"pkg/{m}.py", h, n)
+        for m, names in (("tools", ("attach", "relay", "plain")), ("far", ("far", "near")))
+        for n in names
+        for h in range(3)
+    }
+    assert [h for h in range(3) if may["attach", h]] == [0, 1, 2]
+    assert [h for h in range(3) if may["relay", h]] == [0, 1, 2]  # through attach, in its module
+    assert [h for h in range(3) if may["far", h]] == [1, 2]  # through relay, one module deeper
+    assert not any(may["plain", h] or may["near", h] for h in range(3))
+    job = FileJob(load_config({"select": "PFT", "project-wide": "true"}, isolated=True), "check", UNSAFE, None)
+    assert job(str(tmp_path / "run.py")).findings == []
+    assert not job.index._reads.summaries  # nothing parsed for `near` and `plain`
+    assert _positions(job(str(tmp_path / "run2.py"))) == [(3, 11, "PFT102")]
+
+
+def test_a_function_s_text_runs_to_the_next_definition_not_indented_deeper() -> None:
+    text = (
+        b"class Model:\n    @property\n    def name(self):\n        doc = '''\ndef example(x):\n'''\n"
+        b"        return load_adapter\n\n    async def other(self):\n        def inner():\n            return deep\n"
+        b"        return inner\n\n\ndef name(a): pass\nafter = 1\n"
+    )
+    words = project_text.function_words(text)
+    assert {"doc", "load_adapter", "example"} <= words["name"] and "other" not in words["name"]
+    assert {"inner", "deep"} <= words["other"] and {"after", "a"} <= words["name"]  # both `name`s
+    assert "deep" in words["inner"] and "other" not in words["inner"]
+
+
+def test_the_function_gate_lets_through_every_forwarder_of_the_fixture_projects() -> None:
+    """The gate is a superset: each forwarder a summary finds, at each depth, passes it."""
+    index, found = ProjectIndex(), 0
+    for path in FILES:
+        project = find_project(str(path))
+        index.new_epoch(project)
+        for hops in range(3):
+            summary = index.summary(project, path.resolve(), hops)
+            for forwarder in summary.forwarders if summary is not None else ():
+                found += 1
+                assert index.may_forward_function(project, path.resolve(), hops, forwarder.name), forwarder
+    assert found >= 14
+
+
 def test_the_quick_texts_tests_are_supersets() -> None:
     """Every API word holds a part the quick test looks for; import statements are found wherever Python allows
     them to start, and longer words are not taken for `import`."""
@@ -262,8 +320,9 @@ def test_the_quick_texts_tests_are_supersets() -> None:
         b"from .p import *\n"
     )
     assert [tuple(i) for i in project_text.words_of(text).imports] == [
-        (0, ("a", "b"), (), (), False), (0, ("d",), (), (), False), (2, (), ("e", "f"), ("e", "g"), False),
-        (1, ("h", "i"), ("j",), ("j",), False), (0, ("k",), (), (), False), (0, ("importlib",), (), (), False),
+        (0, ("a", "b"), (), ("c",), False), (0, ("d",), (), ("d",), False), (2, (), ("e", "f"), ("e", "g"), False),
+        (1, ("h", "i"), ("j",), ("j",), False), (0, ("k",), (), ("k",), False),
+        (0, ("importlib",), (), ("importlib",), False),
         (1, ("p",), (), (), True),
     ]
 

@@ -89,7 +89,7 @@ class FileJob:
         self, config: Config, mode: str, applicable: frozenset[Applicability], display_name: Optional[str]
     ) -> None:
         self.config, self.mode, self.applicable, self.display_name = config, mode, applicable, display_name
-        self.index = ProjectIndex()
+        self.index = ProjectIndex(recheck=mode == "fix")
 
     def __call__(self, path: str) -> FileResult:
         shown = (self.display_name or "stdin") if path == STDIN else path

@@ -56,7 +56,7 @@ class Plugin:
         if wide in TRUE:  # imported only then: about 20 ms of every flake8 run's start otherwise
             from .project_index import ProjectIndex
 
-            cls.index = ProjectIndex()
+            cls.index = ProjectIndex(recheck=False)  # flake8 writes no file
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         try:

@@ -65,7 +65,7 @@ T = TypeVar("T")
 
 Reach = tuple[tuple[Path, Optional[frozenset[str]]], ...]  # a module, and the names taken from it (None: any)
 FunctionText = tuple[bool, frozenset[str]]  # whether a function's text names the API; the names in it that matter
-MethodModules = tuple[frozenset[str], tuple[tuple[Path, frozenset[str]], ...]]  # project_index.method_modules
+MethodModules = tuple[tuple[Path, frozenset[str]], ...]  # ProjectIndex.method_modules
 
 
 class _Reads:
@@ -90,7 +90,10 @@ class _Reads:
 class ProjectIndex:
     """What one run has read of the modules of its projects, by content hash."""
 
-    def __init__(self) -> None:
+    def __init__(self, recheck: bool = True) -> None:
+        # Whether a module's file is looked at again for each checked file (`new_epoch`): a run that writes
+        # files (`--fix`, the codemod) reads what it wrote; one that writes none reads each module once.
+        self.recheck = recheck
         self.root: Optional[Path] = None  # the project of the file checked last
         self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
         self._reads = _Reads()  # of the project `root`
@@ -166,8 +169,8 @@ class ProjectIndex:
             return True  # a name the text search finds no function of, or one that names the API
         if hops == 0:
             return False  # read without the project: only its own functions
-        defined, modules = self._method_modules(project, path)
-        if any(self.method_may_forward(project, modules, n) for n in defined & text[1]):
+        modules = self._method_modules(project, path)
+        if any(self.method_may_forward(project, modules, n) for n in text[1]):
             return True
         bindings = self._bindings(project, path)
         for bound in (*(bindings.keys() & text[1]), *(("*",) if "*" in bindings else ())):
@@ -205,7 +208,8 @@ class ProjectIndex:
         if key not in self._reads.function_words:
             words = self.words(path)
             aliases = {b for i in words.imports for n, b in zip(i.names, i.bound) if n in API_WORDS}
-            kept = words.defs | {b for i in words.imports for b in i.bound} | self._method_modules(project, path)[0]
+            methods = (defs for _, defs in self._method_modules(project, path))
+            kept = words.defs.union(*(i.bound for i in words.imports), *methods)
             texts = function_words(path.read_bytes()) if key[1] else {}
             self._reads.function_words[key] = {
                 name: (not text.isdisjoint(API_WORDS) or not text.isdisjoint(aliases), text & kept)
@@ -232,10 +236,10 @@ class ProjectIndex:
 
     def method_modules(self, project: Project, paths: Sequence[Path]) -> MethodModules:
         """Of the modules a module may import (and those the `__init__.py` among them import), those whose text
-        names the API, with the names they define, and all those names: where a method it calls may forward
-        (methods are read one module deep: `ModuleView._find_methods`)."""
-        modules = tuple((p, self.words(p).defs) for p in with_inits_imports(self, project, paths) if self.words(p).api)
-        return frozenset().union(*(defs for _, defs in modules)), modules
+        names the API, with the names they define: where a method it calls may forward (methods are read one
+        module deep: `ModuleView._find_methods`)."""
+        found = ((p, self.words(p)) for p in with_inits_imports(self, project, paths))
+        return tuple((p, words.defs) for p, words in found if words.api)
 
     def method_may_forward(self, project: Project, modules: Sequence[tuple[Path, frozenset[str]]], name: str) -> bool:
         return any(name in defs and self.may_forward_function(project, p, 0, name) for p, defs in modules)
@@ -293,9 +297,10 @@ class ProjectIndex:
 
     def digest(self, path: Path) -> Optional[bytes]:
         """The hash of a module file's bytes, read again when its size or modification time changed (looked at
-        once per checked file); None for a folder (a namespace package) or a file that cannot be read."""
+        once per checked file; once per run without `recheck`); None for a folder (a namespace package) or a
+        file that cannot be read."""
         known = self._reads.digests.get(path)
-        if known is not None and known[0] == self._epoch:
+        if known is not None and (known[0] == self._epoch or not self.recheck):
             return known[3]
         try:
             stat = path.stat()
@@ -511,11 +516,11 @@ class ModuleView:
         Asked of the texts first (what `imported` finds, and more), so that no `__init__.py` is parsed for it."""
         if self._method_modules is None:
             self._method_modules = self.index.method_modules(self.project, self._direct())
-        defined, modules = self._method_modules
-        if name.startswith("__") or name not in defined:
+        if name.startswith("__"):
             return False
         if name not in self._forwarding_methods:
-            self._forwarding_methods[name] = self.index.method_may_forward(self.project, modules, name)
+            may = self.index.method_may_forward(self.project, self._method_modules, name)
+            self._forwarding_methods[name] = may
         return self._forwarding_methods[name]
 
     def _member(self, path: tuple[str, ...], function: bool) -> Optional[tuple[ModuleSummary, str]]:

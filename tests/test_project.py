@@ -132,6 +132,12 @@ def test_summaries_are_made_once_per_content_and_depth(tmp_path: Path) -> None:
     index.new_epoch(project)
     changed = index.summary(project, path, 1)
     assert changed is not None and changed.constants["NAME"].value == "sft"
+    once = ProjectIndex(recheck=False)  # a run that writes no file reads each module once
+    once.new_epoch(project)
+    first = once.summary(project, path, 1)
+    path.write_text('NAME = "dpo"\n')
+    once.new_epoch(project)
+    assert once.summary(project, path, 1) is first
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -56,8 +56,8 @@ PEFT_METHODS = PeftOption(
 )
 PROJECT_WIDE = PeftOption(
     "project-wide",
-    help="also read the modules each file imports from its project (constants, wrappers); costs more "
-    "(config: project-wide = true)",
+    help="also read the other modules of each file's project (constants, wrappers, state-dict helpers and "
+    "their callers); costs more (config: project-wide = true)",
     metavar="",
     switch=True,
 )

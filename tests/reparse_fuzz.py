@@ -78,7 +78,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     total = reparsed = 0
-    for path in files(args.folders):
+    for count, path in enumerate(files(args.folders), 1):
+        if count % 500 == 0:
+            print(f"{count} files, {total} edits, {reparsed} reparsed", flush=True)
         try:
             text = path.read_text("utf-8")
         except (UnicodeDecodeError, OSError):

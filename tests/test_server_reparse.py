@@ -11,7 +11,7 @@ import pytest
 
 from flake8_peft_names.server.configs import ConfigStore
 from flake8_peft_names.server.documents import DocumentStore
-from flake8_peft_names.server.reparse import reparse
+from flake8_peft_names.server.reparse import COOKIE_LINES, reparse
 from flake8_peft_names.source_files import physical_lines
 from tests.reparse_fuzz import check_file, files
 
@@ -85,16 +85,22 @@ def test_the_statements_around_the_change_are_kept() -> None:
     assert [type(s).__name__ for s in tree.body] == [type(s).__name__ for s in before.body]
 
 
-def test_a_changed_document_is_checked_from_its_last_parse(tmp_path: Path) -> None:
-    path = tmp_path / "train.py"
-    text = (ROOT / "examples").joinpath(sorted(p.name for p in (ROOT / "examples").glob("*.py"))[0]).read_text()
-    lines = physical_lines(text)
-    middle = len(lines) // 2
-    changed = "".join(lines[:middle] + ["# a comment\n"] + lines[middle:])
+@pytest.mark.parametrize("example", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: p.name)
+def test_a_changed_document_is_checked_from_its_last_parse(example: Path, tmp_path: Path) -> None:
+    """Edits one after another, as a user makes them: each check, from the last parse, reports what a
+    fresh check of the same text reports."""
+    path, rng = tmp_path / "train.py", random.Random(example.name)
+    uri, lines = path.as_uri(), physical_lines(example.read_text())
     store = DocumentStore(ConfigStore())
-    store.analyse(path.as_uri(), text, path)
-    kept = store._parsed[path.as_uri()][1].body[0]
-    incremental = store.analyse(path.as_uri(), changed, path)
-    assert store._parsed[path.as_uri()][1].body[0] is kept  # the first statement came from the last parse
-    fresh = DocumentStore(ConfigStore()).analyse(path.as_uri(), changed, path)
-    assert incremental.checked.findings == fresh.checked.findings
+    store.analyse(uri, "".join(lines), path)
+    reused = 0
+    for _ in range(12):
+        at = rng.randrange(COOKIE_LINES, len(lines))
+        lines = lines[:at] + [rng.choice(["# a comment\n", "x = 1\n", lines[at]])] + lines[at + 1 :]
+        text = "".join(lines)
+        before = store._parsed[uri][1].body
+        incremental = store.analyse(uri, text, path)
+        reused += any(s is t for s, t in zip(before, store._parsed[uri][1].body))
+        fresh = DocumentStore(ConfigStore()).analyse(uri, text, path)
+        assert incremental.checked.findings == fresh.checked.findings
+    assert reused  # the statements before the change came from the last parse

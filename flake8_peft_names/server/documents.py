@@ -97,7 +97,7 @@ class DocumentStore:
         return tree
 
     def free_spent(self) -> None:
-        """Free what the checks parsed, then let the cycle collector run again (if it ran before)."""
+        """Free what the checks left, then let the cycle collector run again (if it ran before)."""
         self.spent.clear()
         if self._collecting is not None:
             if self._collecting:

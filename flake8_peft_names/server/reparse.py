@@ -53,7 +53,7 @@ def reparse(old_lines: Sequence[str], old: ast.Module, lines: Sequence[str]) -> 
 
 
 def _indented(lines: Sequence[str], start: int) -> bool:
-    """The first line from `start` with code on it starts with a space or a tab (or there is none)."""
+    """The first line from `start` with code on it starts with a space or a tab (False: no such line)."""
     for line in lines[start:]:
         code = line.lstrip(" \t\f")
         if code and code[0] not in "#\r\n":

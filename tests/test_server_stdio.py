@@ -134,3 +134,28 @@ def test_a_burst_of_changes_that_has_arrived_is_checked_once(tmp_path: Path) -> 
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+@pytest.mark.prepush
+def test_exit_ends_the_server_while_the_client_keeps_stdin_open() -> None:
+    """The reader's thread waits in a read of stdin when `exit` ends the server: Python must not abort
+    (a read of the buffered sys.stdin would hold its lock, which Python's shutdown takes; pygls's own
+    reader ends so, with a fatal error)."""
+    server = subprocess.Popen(SERVER, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    assert server.stdin and server.stderr
+    try:
+        for m in [
+            {"id": 1, "method": "initialize", "params": {"capabilities": {}}},
+            {"method": "initialized", "params": {}},
+            {"id": 2, "method": "shutdown"},
+            {"method": "exit"},
+        ]:
+            server.stdin.write(message(json.dumps({"jsonrpc": "2.0", **m}).encode()))
+        server.stdin.flush()
+        assert server.wait(WAIT) == 0
+        assert b"Fatal Python error" not in server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        server.stdin.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 from typing import BinaryIO, Callable, Optional
@@ -61,9 +62,10 @@ class ArrivedReader:
             await waiter
 
     def _pump(self) -> None:
+        read = self._reader()
         while True:
             try:
-                chunk = self._stream.read1(CHUNK)  # type: ignore[attr-defined]
+                chunk = read()
             except (OSError, ValueError):  # the stream closed under us: its end
                 chunk = b""
             with self._lock:
@@ -78,17 +80,26 @@ class ArrivedReader:
             if not chunk:
                 return
 
+    def _reader(self) -> Callable[[], bytes]:
+        """Reads of the file descriptor itself where there is one: a read of the buffered stream holds its
+        lock, and Python, ending while this thread waits in one, would abort (it closes sys.stdin)."""
+        try:
+            fd = self._stream.fileno()
+        except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is both
+            return lambda: self._stream.read1(CHUNK)  # type: ignore[attr-defined,no-any-return]
+        return lambda: os.read(fd, CHUNK)
+
 
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
 
 
-def serve_stdio(server: LanguageServer, stdin: Optional[BinaryIO] = None, stdout: Optional[BinaryIO] = None) -> None:
+def serve_stdio(server: LanguageServer) -> None:
     """`server.start_io()`, with ArrivedReader as the reader (what pygls's `_start_io_async` does)."""
     server._stop_event = threading.Event()
-    server.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
-    reader = ArrivedReader(stdin or sys.stdin.buffer)
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    reader = ArrivedReader(sys.stdin.buffer)
     try:
         asyncio.run(
             run_async(server._stop_event, reader, server.protocol, logger, error_handler=server.report_server_error)

@@ -6,14 +6,17 @@
 Measures, each as the median (and min/max) of `--runs` runs:
 
 (a) in-process, a changed buffer: the server's check of the document (engine, selection, `# noqa`)
-    and its conversion to LSP diagnostics; each run changes one comment, so the cache never answers; the
-    check's `ast` is freed, and the cycle collector runs, between the runs, untimed, as the server does
-    once it has answered (DocumentStore.free_spent);
+    and its conversion to LSP diagnostics; each run changes one comment, at the end, so the cache never
+    answers; what the check freed, and the cycle collector, run between the runs, untimed, as the server
+    does once it has answered (DocumentStore.free_spent); (a3) the same with the comment in the middle of
+    the file, and (a4) with one or two comment lines inserted there, so that the number of lines changes
+    and the server parses the text from the change to the end again (server/reparse.py);
 (b) in-process, an unchanged buffer: the same call again (the cache per content hash and config stamp);
 (c) in-process, the code actions at a finding for a client that resolves them (the `# noqa` edit made,
     the quick fix deferred), and (d) the resolve of that quick fix (LibCST, as `check --fix`);
 (e) end to end: `flake8-peft-names server` in a subprocess over stdio, from sending a full
-    textDocument/didChange to receiving its textDocument/publishDiagnostics, with pygls's own client.
+    textDocument/didChange to receiving its textDocument/publishDiagnostics, with pygls's own client;
+    the change as in (a), and in (e4) as in (a4).
 
 Timings are printed, never asserted.
 """
@@ -74,6 +77,17 @@ HEADER = (
 NAMES = ("sft", "dpo", "lora", "reward", "to", "policy")
 
 
+def edited(text: str, run: int, where: str) -> str:
+    """The text with run `run`'s comment: at the end; in the middle; inserted in the middle, on one line
+    or on two, so that every run changes the number of lines."""
+    if where == "end":
+        return f"{text}# edit {run}\n"
+    lines = text.splitlines(keepends=True)
+    middle = len(lines) // 2
+    comment = f"# edit {run}\n" * (1 + run % 2 if where == "inserted" else 1)
+    return "".join(lines[:middle] + [comment] + lines[middle:])
+
+
 def training_script(lines: int) -> str:
     parts, n = [HEADER], 0
     while sum(p.count("\n") for p in parts) < lines:
@@ -126,11 +140,13 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
         return to_diagnostics(places, analysis.checked.findings, analysis.links, True, href)
 
     store.analyse(path.as_uri(), text, path)  # imports and first-call costs are not the server's steady state
-    # the server frees a check's `ast`, and lets the cycle collector run, after it has sent the diagnostics
-    changed = timed(lambda: diagnostics(f"{text}# edit {next(counter)}\n"), runs, store.free_spent)
+    # the server frees what a check left, and lets the cycle collector run, after it has sent the diagnostics
+    changed = timed(lambda: diagnostics(edited(text, next(counter), "end")), runs, store.free_spent)
     checks = store.checks
-    unchanged = timed(lambda: diagnostics(f"{text}# edit {checks - 2}\n"), runs)
+    unchanged = timed(lambda: diagnostics(edited(text, checks - 2, "end")), runs)
     assert store.checks == checks, "the cache did not answer"
+    middle = timed(lambda: diagnostics(edited(text, next(counter), "middle")), runs, store.free_spent)
+    inserted = timed(lambda: diagnostics(edited(text, next(counter), "inserted")), runs, store.free_spent)
     found = diagnostics(text)
     store.free_spent()
 
@@ -177,13 +193,15 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
         row("(a) diagnostics of a changed buffer, in-process", changed),
         row("(a1) of which: ast.parse of the buffer", parse_only),
         row("(a2) of which: the engine (check_tree) on the parsed tree", engine_only),
+        row("(a3) as (a), the comment in the middle of the file", middle),
+        row("(a4) as (a), one or two comment lines inserted in the middle", inserted),
         row("(b) diagnostics of an unchanged buffer (cache), in-process", unchanged),
         row("(c) code actions at a finding (quick fix deferred, noqa edit), in-process", list_actions),
         row("(d) codeAction/resolve of that quick fix (LibCST, as check --fix), in-process, 3 runs", resolve_fix),
     ]
 
 
-async def over_stdio(text: str, folder: Path, runs: int) -> list[float]:
+async def over_stdio(text: str, folder: Path, runs: int) -> dict[str, list[float]]:
     from lsprotocol import types
     from pygls.lsp.client import LanguageClient
 
@@ -204,14 +222,15 @@ async def over_stdio(text: str, folder: Path, runs: int) -> list[float]:
     uri = (folder / "train.py").as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text)))
     await _until(lambda: 1 in received)
-    times = []
-    for version in range(2, runs + 2):
+    times: dict[str, list[float]] = {"end": [], "inserted": []}
+    for version in range(2, 2 * runs + 2):
+        where = "end" if version < runs + 2 else "inserted"
         sent = time.perf_counter()
-        change = types.TextDocumentContentChangeWholeDocument(f"{text}# edit {version}\n")
+        change = types.TextDocumentContentChangeWholeDocument(edited(text, version, where))
         document = types.VersionedTextDocumentIdentifier(uri=uri, version=version)
         client.text_document_did_change(types.DidChangeTextDocumentParams(document, [change]))
         await _until(lambda: version in received)
-        times.append((received[version] - sent) * 1000)
+        times[where].append((received[version] - sent) * 1000)
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -239,7 +258,8 @@ def main() -> int:
         (folder / "train.py").write_text(text)
         lines = in_process(text, folder, args.runs)
         stdio = asyncio.run(over_stdio(text, folder, args.runs))
-    lines.append(row("(e) didChange -> publishDiagnostics, server process over stdio", (stdio, [])))
+    lines.append(row("(e) didChange -> publishDiagnostics, server process over stdio", (stdio["end"], [])))
+    lines.append(row("(e4) as (e), the change as in (a4)", (stdio["inserted"], [])))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {load}, {args.runs} runs each")
     print("\n".join(lines))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Callable, Optional, Protocol, Sequence
+from typing import Optional, Protocol, Sequence
 
 from .config import Config
 from .doc_file import DocFile, is_doc
@@ -21,7 +21,7 @@ from .project_index import ProjectIndex
 from .results import FileResult, applicability
 from .rule import Applicability, Finding
 from .selection import reported
-from .source_files import SourceError, SourceFile, read_source
+from .source_files import Parser, SourceError, SourceFile, parse, read_source
 
 NOTEBOOK = ".ipynb"
 
@@ -52,8 +52,8 @@ class PythonFile:
 
     errors: Optional[str] = None
 
-    def __init__(self, raw: bytes, shown: str) -> None:
-        self.source: Optional[SourceFile] = read_source(raw, shown)
+    def __init__(self, raw: bytes, shown: str, parser: Parser = parse) -> None:
+        self.source: Optional[SourceFile] = read_source(raw, shown, parser)
 
     def to_file(self, found: list[Finding]) -> list[Finding]:
         return found
@@ -66,18 +66,20 @@ class PythonFile:
 
 
 def check_file(
-    raw: bytes, shown: str, config: Config, project: Optional[ProjectLookup] = None
+    raw: bytes, shown: str, config: Config, project: Optional[ProjectLookup] = None, parser: Parser = parse
 ) -> tuple[list[Finding], Optional[CheckedFile]]:
     """pre-filter -> parse -> check -> select: the findings at the positions of the checked Python, and
     the file as checked (None when its text cannot have findings); with `project`, through what the file
-    imports from its project too. Raises SourceError."""
+    imports from its project too. `parser` parses a `.py` file's text (the language server's reparse).
+    Raises SourceError."""
     if not may_have_findings(raw.decode("latin-1")):
         return [], None
-    kind: Callable[[bytes, str], CheckedFile] = (
-        NotebookFile if is_notebook(shown) else DocFile if is_doc(shown) else PythonFile
-    )
+    checked: CheckedFile
     with cycle_collector_paused():  # the parse too
-        checked = kind(raw, shown)
+        if is_notebook(shown) or is_doc(shown):
+            checked = NotebookFile(raw, shown) if is_notebook(shown) else DocFile(raw, shown)
+        else:
+            checked = PythonFile(raw, shown, parser)
         return (reported(checked.source, shown, config, project) if checked.source else []), checked
 
 

@@ -7,7 +7,7 @@ import io
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from .errors import one_line
 
@@ -80,6 +80,9 @@ def physical_lines(text: str) -> list[str]:
     return io.StringIO(text, newline="").readlines()
 
 
-def read_source(raw: bytes, filename: str) -> SourceFile:
+Parser = Callable[[str, str], ast.Module]  # (text, filename) -> its `ast`, as `parse`
+
+
+def read_source(raw: bytes, filename: str, parser: Parser = parse) -> SourceFile:
     text = decode(raw)
-    return SourceFile(raw, text, physical_lines(text), parse(text, filename))
+    return SourceFile(raw, text, physical_lines(text), parser(text, filename))

@@ -173,7 +173,7 @@ def test_the_cycle_collector_runs_again_after_a_check(tmp_path: Path, monkeypatc
     path = tmp_path / "train.py"
     seen: list[bool] = []
 
-    def check(text: str, shown: str, config: object, spent: object = None) -> object:
+    def check(text: str, shown: str, config: object, spent: object = None, parser: object = None) -> object:
         seen.append(gc.isenabled())
         raise EngineError("a bug")
 
@@ -229,7 +229,8 @@ def test_the_parse_tree_is_kept_until_the_server_has_answered(tmp_path: Path) ->
     assert store.analyse(path.as_uri(), text, path).checked.findings
     assert store.spent == [] and gc.isenabled()  # not deferred: freed, and the collector back, on return
     assert store.analyse(path.as_uri(), text + "\n", path, deferred=True).checked.findings
-    (parsed,) = store.spent
+    replaced, parsed = store.spent  # the document's parse before (the last one is kept), the check's file
+    assert isinstance(replaced[1], ast.Module)  # type: ignore[index]
     assert isinstance(parsed.source.tree, ast.Module)  # type: ignore[attr-defined]
     assert not gc.isenabled()  # until the server has answered
     store.free_spent()

@@ -22,7 +22,7 @@ from ..flake8_api import NOQA_INLINE as NOQA_INLINE_REGEXP  # flake8's own: wher
 from ..notebook_codec import NotebookFile, _to_cell
 from ..rule import Applicability, Finding
 from ..rules import RULES_BY_CODE
-from ..source_files import SourceError, physical_lines
+from ..source_files import Parser, SourceError, parse, physical_lines
 
 
 __all__ = [
@@ -44,6 +44,8 @@ __all__ = [
     "find_config_file",
     "fixed_text",
     "NOQA_INLINE_REGEXP",
+    "parse",
+    "Parser",
     "physical_lines",
     "SAFE_ONLY",
     "rule_name",
@@ -85,15 +87,18 @@ def _encoding_of(text: str) -> str:
         return "utf-8"
 
 
-def check_text(text: str, path: str, config: Config, spent: Optional[list[object]] = None) -> Checked:
+def check_text(
+    text: str, path: str, config: Config, spent: Optional[list[object]] = None, parser: Parser = parse
+) -> Checked:
     """The findings the CLI reports for a file holding `text` at `path` (the CLI's own per-file check:
     selection, per-file-ignores and `# noqa` applied). A buffer that does not parse gets none and says
     why; an engine bug raises EngineError. With `spent`, the parsed file (its `ast`) is put there instead of
-    being freed on return: the caller frees it once its answer is sent."""
+    being freed on return: the caller frees it once its answer is sent. `parser` parses a `.py` file's
+    decoded text (as `parse`, which it must equal)."""
     lines = physical_lines(text)
     encoding = _encoding_of(text)
     try:
-        found, parsed = check_file(text.encode(encoding, "surrogatepass"), path, config)
+        found, parsed = check_file(text.encode(encoding, "surrogatepass"), path, config, parser=parser)
         if spent is not None:
             spent.append(parsed)
     except CheckError as error:

@@ -23,12 +23,10 @@ from .diagnostics import SOURCE, Place, RuleHref, place_of, to_diagnostics
 from .documents import Analysis, DocumentStore
 from .notebook_docs import NOTEBOOK_SYNC, NotebookSupport
 from .rule_links import RuleLinks
+from .stdio import serve_stdio
 
 T = TypeVar("T")
 WATCHED = "**/{" + ",".join(CONFIG_FILES) + "}"
-# A change is checked this long after it arrives, unless a newer one comes first: while the user types,
-# only the buffer as it stands when they pause is checked, never each keystroke's.
-SETTLE = 0.02
 
 
 class PeftNamesServer(LanguageServer):
@@ -43,7 +41,7 @@ class PeftNamesServer(LanguageServer):
         self.rule_links = RuleLinks()
         self.problems: dict[str, Optional[str]] = {}  # uri -> why it was last not checked
         self.config_errors: set[str] = set()  # config errors already shown
-        self.waiting: dict[str, asyncio.TimerHandle] = {}  # uri -> its pending check
+        self.waiting: dict[str, asyncio.Handle] = {}  # uri -> its pending check
 
     # -- what the client can do ------------------------------------------------------------------
 
@@ -120,12 +118,13 @@ class PeftNamesServer(LanguageServer):
         return lambda code: self.rule_links.href(code, config.rule_docs_url)
 
     def publish_soon(self, uri: str) -> None:
-        """Check `uri` once the changes already sent have arrived (SETTLE); a newer change replaces this."""
+        """Check `uri` once the messages that have arrived are handled (stdio.py): a burst of changes is checked
+        once, as it stands after the last one, and an isolated change at once."""
         pending = self.waiting.pop(uri, None)
         if pending is not None:
             pending.cancel()
         if not self.pulls:
-            self.waiting[uri] = asyncio.get_running_loop().call_later(SETTLE, self._publish_pending, uri)
+            self.waiting[uri] = asyncio.get_running_loop().call_soon(self._publish_pending, uri)
 
     def _publish_pending(self, uri: str) -> None:
         self.waiting.pop(uri, None)
@@ -306,5 +305,5 @@ def _closed_cells(params: types.DidChangeNotebookDocumentParams) -> list[str]:
 
 
 def main() -> int:
-    build_server().start_io()
+    serve_stdio(build_server())
     return 0

@@ -1,15 +1,17 @@
 """Checked documents, kept by URI and re-checked only when their text or their config changed."""
 from __future__ import annotations
 
+import ast
 import gc
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .analysis import Checked, EngineError, check_text
+from .analysis import Checked, EngineError, check_text, parse, physical_lines
 from .configs import ConfigStore, Loaded
 from .diagnostics import definition_links
+from .reparse import reparse
 
 
 @dataclass
@@ -41,8 +43,11 @@ class DocumentStore:
         self.configs = configs
         self._by_uri: dict[str, Analysis] = {}
         self._failed: dict[str, tuple[str, str]] = {}  # uri -> (key, reason): the engine failed on that text
+        # uri -> the physical lines of its last text that parsed, and their `ast`, which the engine only
+        # reads: the next change is parsed from them (reparse.py); about 4.5 MB for a 2,000-line file
+        self._parsed: dict[str, tuple[list[str], ast.Module]] = {}
         self.checks = 0  # how many times the engine ran: the cache's witness in tests and benchmarks
-        # What the checks parsed (their `ast`), kept until `free_spent`.
+        # What the checks left (the file they read, the parse a reparse replaced), kept until `free_spent`.
         self.spent: list[object] = []
         self._collecting: Optional[bool] = None  # while the cycle collector is paused: whether it ran before
 
@@ -52,10 +57,10 @@ class DocumentStore:
 
         Python's cycle collector is paused while a document is checked: the check makes tens of thousands of
         objects (the `ast`, the facts), and each allocation burst would otherwise scan every object the server
-        holds (about half of the diagnostics' time on the 2,000-line benchmark). It runs again, and the
-        check's `ast` is freed, in `free_spent`: before this returns, or with `deferred` when the caller calls
-        it, once it has answered (the server: freeing the tree of the 2,000-line benchmark file takes about
-        5 ms)."""
+        holds (about half of the diagnostics' time on the 2,000-line benchmark). It runs again, and what the
+        check left is freed, in `free_spent`: before this returns, or with `deferred` when the caller calls
+        it, once it has answered (the server: freeing the whole tree of the 2,000-line benchmark file takes
+        about 5 ms)."""
         loaded = self.configs.for_folder(path.parent)
         key = content_key(text, str(path), loaded)
         cached = self._by_uri.get(uri)
@@ -70,7 +75,7 @@ class DocumentStore:
             self._collecting = gc.isenabled()
             gc.disable()
         try:
-            checked = check_text(text, str(path), loaded.config, self.spent)
+            checked = check_text(text, str(path), loaded.config, self.spent, lambda t, f: self._parse(uri, t, f))
         except EngineError as error:
             self._failed[uri] = (key, str(error))
             self.free_spent()
@@ -82,8 +87,17 @@ class DocumentStore:
         self._by_uri[uri] = analysis
         return analysis
 
+    def _parse(self, uri: str, text: str, filename: str) -> ast.Module:
+        """`parse`, from the document's last parse when it can (reparse.py); the tree replaced is freed with
+        the spent ones."""
+        lines, last = physical_lines(text), self._parsed.get(uri)
+        tree = (reparse(last[0], last[1], lines) if last else None) or parse(text, filename)
+        self.spent.append(self._parsed.pop(uri, None))
+        self._parsed[uri] = (lines, tree)
+        return tree
+
     def free_spent(self) -> None:
-        """Free what the checks parsed, then let the cycle collector run again (if it ran before)."""
+        """Free what the checks left, then let the cycle collector run again (if it ran before)."""
         self.spent.clear()
         if self._collecting is not None:
             if self._collecting:
@@ -96,3 +110,4 @@ class DocumentStore:
     def forget(self, uri: str) -> None:
         self._by_uri.pop(uri, None)
         self._failed.pop(uri, None)
+        self._parsed.pop(uri, None)

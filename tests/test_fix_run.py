@@ -13,6 +13,7 @@ The static checks run everywhere. The runs (marker `fixrun`, tier `full`) need t
 `--fixrun`, `PFT_FIXRUN=1` or `-m fixrun`/`-m full`; `PFT_FIXRUN_PYTHONS` lists the interpreters to run the
 scripts with (os.pathsep-separated; CI: the oldest and newest supported peft), else this one.
 `PFT_REQUIRE_RUNTIME=1` turns a missing torch/peft into a failure instead of a skip.
+The project-wide fixes are run the same way on the projects of tests/fix_projects: tests/test_fix_run_projects.py.
 """
 from __future__ import annotations
 

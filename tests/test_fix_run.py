@@ -13,6 +13,7 @@ The static checks run everywhere. The runs (marker `fixrun`, tier `full`) need t
 `--fixrun`, `PFT_FIXRUN=1` or `-m fixrun`/`-m full`; `PFT_FIXRUN_PYTHONS` lists the interpreters to run the
 scripts with (os.pathsep-separated; CI: the oldest and newest supported peft), else this one.
 `PFT_REQUIRE_RUNTIME=1` turns a missing torch/peft into a failure instead of a skip.
+The project-wide fixes are run the same way on the projects of tests/fix_projects: tests/test_fix_run_projects.py.
 """
 from __future__ import annotations
 
@@ -110,6 +111,16 @@ def _missing(python: str, modules: tuple[str, ...]) -> Optional[str]:
     return None if done.returncode == 0 else f"{python} cannot import {', '.join(modules)}"
 
 
+def require_runtime(python: str, expected: Expectation) -> None:
+    """Skips the test where `python` lacks torch, peft or a module the script needs (fails instead with
+    PFT_REQUIRE_RUNTIME=1, unless the script names that module)."""
+    missing = _missing(python, ("torch", "peft")) or _missing(python, expected.needs)
+    if missing:
+        if os.environ.get("PFT_REQUIRE_RUNTIME") == "1" and not expected.needs:
+            pytest.fail(missing)
+        pytest.skip(missing)
+
+
 @dataclass(frozen=True)
 class Run:
     returncode: int
@@ -131,9 +142,9 @@ def run_script(python: str, directory: Path, name: str) -> Run:
     return Run(done.returncode, adapters, (done.stdout + done.stderr)[-3000:])
 
 
-def fix_with_cli(path: Path) -> None:
+def fix_with_cli(path: Path, *options: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "flake8_peft_names", "check", "--fix", "--unsafe-fixes", str(path)],
+        [sys.executable, "-m", "flake8_peft_names", "check", "--fix", "--unsafe-fixes", *options, str(path)],
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
     assert done.returncode in (0, 1), done.stderr
@@ -152,19 +163,23 @@ def copy_to(directory: Path, path: Path) -> Path:
 @pytest.mark.parametrize("path", SCRIPTS, ids=ids(SCRIPTS))
 def test_fixed_script_keeps_or_gains_its_round_trip(path: Path, python: str, tmp_path: Path) -> None:
     expected = expectation(path)
-    missing = _missing(python, ("torch", "peft")) or _missing(python, expected.needs)
-    if missing:
-        if os.environ.get("PFT_REQUIRE_RUNTIME") == "1" and not expected.needs:
-            pytest.fail(missing)
-        pytest.skip(missing)
+    require_runtime(python, expected)
     before_file = copy_to(tmp_path / "before", path)
     after_file = copy_to(tmp_path / "after", path)
     fix_with_cli(after_file)
     changed = after_file.read_bytes() != before_file.read_bytes()
     assert changed == expected.fixed
-    before = run_script(python, before_file.parent, path.name)
-    after = run_script(python, after_file.parent, path.name) if changed else before
-    print(f"{path.stem} [{python}]: before rc={before.returncode} {before.adapters}; "
+    assert_keeps_or_gains(expected, python, before_file, after_file if changed else None, path.stem)
+
+
+def assert_keeps_or_gains(
+    expected: Expectation, python: str, before_file: Path, after_file: Optional[Path], label: str
+) -> None:
+    """Runs the script before and, when the fix changed it (`after_file`), after the fix: a script that
+    round-tripped still does, and one the fix claims to repair round-trips every tensor."""
+    before = run_script(python, before_file.parent, before_file.name)
+    after = run_script(python, after_file.parent, after_file.name) if after_file else before
+    print(f"{label} [{python}]: before rc={before.returncode} {before.adapters}; "
           f"after rc={after.returncode} {after.adapters}")
     assert before.adapters or before.returncode != 0, before.output
     if before.round_trips:

@@ -56,10 +56,10 @@ from .project_text import (
 from .source_files import SourceError, read_source
 
 MAX_HOPS = MAX_FORWARDING
-# What is read of a project is kept while its files are checked, and for the projects checked just before it
+# What is read of a project is kept while its files are checked, and for the project checked just before it
 # (a folder may hold a nested project, a vendored package, and then go back to its own): memory grows with
 # this bound, never with the number of projects a run checks.
-KEPT_PROJECTS = 3
+KEPT_PROJECTS = 2
 T = TypeVar("T")
 
 
@@ -97,7 +97,7 @@ class ProjectIndex:
         self.root: Optional[Path] = None  # the project of the file checked last
         self._epoch = 0  # one per checked file: a module's digest is checked against its file once per epoch
         self._reads = _Reads()  # of the project `root`
-        self._kept: OrderedDict[Optional[Path], _Reads] = OrderedDict()  # the last KEPT_PROJECTS, `root`'s last
+        self._kept: OrderedDict[Optional[Path], _Reads] = OrderedDict()  # the others of the last KEPT_PROJECTS
 
     def kept(self, make: Callable[[], T]) -> T:
         """What another module keeps of the current project (project_callers.py), made by `make` once."""

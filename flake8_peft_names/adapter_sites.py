@@ -281,8 +281,6 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
         return
     defined = facts.derived(_defined_names)
     for call, scope in facts.calls:
-        if not project.checked and not _may_forward_from(project, scope):
-            continue  # only a function may forward (`_forwarder`), and the texts say this one cannot
         func = call.func
         path = dotted(func)
         found: tuple[Forwarder, ...] = ()
@@ -296,11 +294,6 @@ def _imported_calls(facts: ModuleFacts) -> Iterator[_Forwarded]:
                     found = tuple(f for f in project.methods(func.attr) if f.method)
         for forwarder in found:
             yield _Forwarded(call, scope, forwarder, imported=True)
-
-
-def _may_forward_from(project: ProjectView, scope: Scope) -> bool:
-    function = scope.node
-    return isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and project.may_forward_from(function.name)
 
 
 def _may_pass_name(facts: ModuleFacts, project: ProjectView, call: ast.Call, scope: Scope) -> bool:

@@ -60,10 +60,6 @@ class ProjectView(Protocol):
     def may_forward(self, path: tuple[str, ...]) -> bool:
         """Whether the path may name a function that forwards (a cheap search before `functions`)."""
 
-    def may_forward_from(self, function: str) -> bool:
-        """In a module read for what it forwards: whether its function so named may forward (a cheap search
-        before looking up the calls it makes)."""
-
     def may_forward_method(self, name: str) -> bool:
         """Whether a method so named may forward (a cheap search before `methods`); never a dunder
         (`super().__init__(...)` may be any class's)."""

@@ -424,7 +424,6 @@ class ModuleView:
         self._words: dict[Path, Words] = {}
         self._method_modules: Optional[MethodModules] = None
         self._forwarding_methods: dict[str, bool] = {}
-        self._forwarding_functions: dict[str, bool] = {}
         self._strings: Optional[frozenset[str]] = None
 
     def value(self, path: tuple[str, ...]) -> Optional[ImportedValue]:
@@ -504,12 +503,6 @@ class ModuleView:
 
     def may_forward(self, path: tuple[str, ...]) -> bool:
         return self._place(path, function=True) is not None
-
-    def may_forward_from(self, function: str) -> bool:
-        if function not in self._forwarding_functions:
-            may = self.index.may_forward_function(self.project, self.path, self.hops + 1, function)
-            self._forwarding_functions[function] = may
-        return self._forwarding_functions[function]
 
     def may_forward_method(self, name: str) -> bool:
         """A method is read one module deep (`_find_methods`): only a module that names the API may forward.

@@ -374,6 +374,25 @@ def test_a_module_summary_needs_only_what_it_imports() -> None:
     assert {p.name for p, _, _ in index._reads.summaries} == {"constants.py"}
 
 
+def test_a_fix_run_reads_again_what_it_wrote(tmp_path: Path) -> None:
+    """`--fix` looks at a module's file again before each checked file: a script checked after the module it
+    imports a name from was fixed sees the fixed name, not the one read before the fix."""
+    _write(tmp_path, {
+        "pyproject.toml": "",
+        "pkg/__init__.py": "",
+        "pkg/setup.py": "from peft import get_peft_model\n\nNAME = 'lora'\n\n\n"
+        "def attach(m, c):\n    return get_peft_model(m, c, adapter_name=NAME)\n",
+        "run.py": "from peft import PeftModel\nfrom pkg.setup import NAME\n\n"
+        "model = PeftModel.from_pretrained(m, 'out', adapter_name=NAME)\n",
+    })
+    config = load_config({"select": "PFT", "project-wide": "true"}, isolated=True)
+    job = FileJob(config, "fix", UNSAFE, None)
+    assert _positions(job(str(tmp_path / "run.py"))) == [(4, 58, "PFT102")]  # NAME is 'lora', in pkg/setup.py
+    assert job(str(tmp_path / "pkg/setup.py")).fixed
+    assert "NAME = 'adapter_lora'" in (tmp_path / "pkg/setup.py").read_text()
+    assert job(str(tmp_path / "run.py")).findings == []
+
+
 def test_what_is_read_of_a_project_is_kept_for_the_last_few_projects() -> None:
     """A run that goes from a project to a nested one and back reads the first one's modules once; projects
     checked longer ago are forgotten, so memory does not grow with the number of projects a run checks."""

@@ -89,7 +89,8 @@ def test_fix_does_what_the_script_says(path: Path) -> None:
     else:
         assert fixed == source, "a display-only script was changed by --fix --unsafe-fixes"
         descriptions = [f.fix.description for f in found if f.fix is not None]
-        assert any(expected.reason in d for d in descriptions), descriptions
+        reason = expected.reason
+        assert reason is not None and any(reason in d for d in descriptions), descriptions
         assert all(f.fix.applicability is not Applicability.UNSAFE for f in found if f.fix is not None)
 
 

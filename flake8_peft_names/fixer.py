@@ -18,6 +18,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import GatherImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata.position_provider import NEWLINE_RE  # how LibCST counts the lines of its code
 
 from .errors import error_line, one_line
 from .import_placement import add_peft_imports
@@ -156,7 +157,13 @@ def apply_fixes(module: cst.Module, findings: Sequence[Finding], applicable: fro
     if not edits:
         return module
     transformer = _FixTransformer(edits, module.config_for_parsing)
-    fixed = MetadataWrapper(module).visit(transformer)
+    body = list(module.body)
+    for first, end, lines_before in _runs_holding(module, {span[0] for span in edits}):
+        # positions only where the edits are: LibCST's PositionProvider costs most of a fix on a long file
+        transformer.lines_before = lines_before
+        alone = module.with_changes(header=(), body=body[first:end], footer=())
+        body[first:end] = MetadataWrapper(alone).visit(transformer).body
+    fixed = module.with_changes(body=body)
     if not transformer.changed:
         return module
     present = _imported_from_peft(fixed)
@@ -164,6 +171,31 @@ def apply_fixes(module: cst.Module, findings: Sequence[Finding], applicable: fro
     if needed:  # where an import sorter would put them: ruff and isort find nothing to move
         fixed = add_peft_imports(fixed, needed)
     return fixed
+
+
+def _runs_holding(module: cst.Module, lines: Set[int]) -> List[Tuple[int, int, int]]:
+    """(first, end, lines of code before it) of each run `module.body[first:end]` of top-level statements on
+    which one of `lines` falls. The positions in a run, taken alone, are those in the module less that many
+    lines: LibCST counts lines in the code it writes, and a run starts a line (a statement that does not end
+    its last line joins the run of the next)."""
+    before = sum(_line_breaks(module.code_for_node(line)) for line in module.header)
+    runs: List[Tuple[int, int, int]] = []
+    first, start = 0, before
+    for index, statement in enumerate(module.body):
+        code = module.code_for_node(statement)
+        before += _line_breaks(code)
+        ends_line = code.endswith(("\n", "\r"))
+        if not ends_line and index + 1 < len(module.body):
+            continue
+        last = before if ends_line else before + 1
+        if any(start < line <= last for line in lines):
+            runs.append((first, index + 1, start))
+        first, start = index + 1, before
+    return runs
+
+
+def _line_breaks(code: str) -> int:
+    return len(NEWLINE_RE.findall(code))
 
 
 def check_parses(code: Union[bytes, str]) -> None:
@@ -190,6 +222,7 @@ class _FixTransformer(cst.CSTTransformer):
             if isinstance(intent, RenameAdapter):
                 self.renames.setdefault(intent.old, intent.new)
         self.claimed: Dict[Span, cst.CSTNode] = {}
+        self.lines_before = 0  # positions are of the statement visited alone: this many lines come before it
         self.imports: List[str] = []
         self.changed = False
 
@@ -197,7 +230,8 @@ class _FixTransformer(cst.CSTTransformer):
         position = self.get_metadata(PositionProvider, node, None)
         if position is None:
             return None
-        return (position.start.line, position.start.column, position.end.line, position.end.column)
+        before = self.lines_before
+        return (position.start.line + before, position.start.column, position.end.line + before, position.end.column)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, cst.BaseExpression):

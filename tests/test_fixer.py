@@ -132,6 +132,85 @@ def test_commented_concatenation_is_left_alone() -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Positions by run of top-level statements (fixer._runs_holding): LibCST's positions are computed only for
+# the statements that hold an edit, taken alone; they must be the whole module's, shifted by the lines before.
+
+POSITION_FOLDERS = ("tests/fixtures", "tests/fixtures_fix", "tests/fix_scripts", "examples")
+POSITION_FILES = sorted(p for folder in POSITION_FOLDERS for p in (ROOT / folder).rglob("*.py"))
+POSITION_CASES = {
+    "header comments, decorators, a docstring": (
+        b'#!/usr/bin/env python\n# header\n\n"""doc\nstring"""\n\n\n@dec(\n  "a")\ndef f(x="b"):\n    return {"c": x}\n'
+    ),
+    "multi-line strings and continuations": b'x = """one\ntwo"""; y = f(\n  "z",\n)\nw = 1 + \\\n    g("v")\n',
+    "no trailing newline": b'import os\nif os:\n\tz = h("q")',
+    "a form feed and comments between statements": (
+        b'a = "1"\n\x0c\n# c\n  # indented comment\nb = ["2",\n  # inner\n  "3"]\n'
+    ),
+}
+
+
+class _ExpressionSpans(fixer.cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (fixer.PositionProvider,)
+
+    def __init__(self, lines_before: int = 0) -> None:
+        super().__init__()
+        self.lines_before = lines_before
+        self.spans: list[tuple[str, int, int, int, int]] = []
+
+    def on_visit(self, node: fixer.cst.CSTNode) -> bool:
+        if isinstance(node, fixer.cst.BaseExpression):
+            position, before = self.get_metadata(fixer.PositionProvider, node), self.lines_before
+            start, end = position.start, position.end
+            self.spans.append((type(node).__name__, start.line + before, start.column, end.line + before, end.column))
+        return True
+
+
+def _spans_whole_and_by_run(module: fixer.cst.Module) -> tuple[list, list]:
+    whole = _ExpressionSpans()
+    fixer.MetadataWrapper(module).visit(whole)
+    every_line = set(range(1, module.code.count("\n") + module.code.count("\r") + 2))
+    by_run: list = []
+    for first, end, lines_before in fixer._runs_holding(module, every_line):
+        alone = _ExpressionSpans(lines_before)
+        fixer.MetadataWrapper(module.with_changes(header=(), body=module.body[first:end], footer=())).visit(alone)
+        by_run.extend(alone.spans)
+    return whole.spans, by_run
+
+
+@pytest.mark.parametrize("path", POSITION_FILES, ids=[str(p.relative_to(ROOT)) for p in POSITION_FILES])
+@pytest.mark.parametrize(
+    "newline",
+    [b"\n", pytest.param(b"\r\n", marks=pytest.mark.prepush), pytest.param(b"\r", marks=pytest.mark.prepush)],
+    ids=["lf", "crlf", "cr"],
+)
+def test_positions_by_run_are_the_modules(path: Path, newline: bytes) -> None:
+    source = path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", newline)
+    whole, by_run = _spans_whole_and_by_run(fixer.cst.parse_module(source))
+    assert whole and by_run == whole
+
+
+@pytest.mark.parametrize("source", POSITION_CASES.values(), ids=list(POSITION_CASES))
+def test_positions_by_run_in_unusual_layouts(source: bytes) -> None:
+    whole, by_run = _spans_whole_and_by_run(fixer.cst.parse_module(source))
+    assert whole and by_run == whole
+
+
+def test_a_statement_that_does_not_end_its_line_joins_the_next_run() -> None:
+    """No parsed file has one, but a codemod's tree may: the statement after it starts mid-line."""
+    module = fixer.cst.parse_module(b'x = "a"\ny = "b"\nz = "c"\n')
+    no_newline = fixer.cst.TrailingWhitespace(newline=fixer.cst.Newline(""))
+    joined = module.body[0].with_changes(trailing_whitespace=no_newline)
+    module = module.with_changes(body=[joined, *module.body[1:]])
+    assert fixer._runs_holding(module, {1}) == [(0, 2, 0)]
+    assert fixer._runs_holding(module, {2}) == [(2, 3, 1)]
+    whole, by_run = _spans_whole_and_by_run(module)
+    assert by_run == whole
+    y_span = (1, 11, 1, 14)  # `"b"`, now on line 1 after `x = "a"`
+    edit = Finding("PFT999", *y_span, "m", Fix(Applicability.SAFE, ReplaceExpression('"B"'), "d"))
+    assert fixer.apply_fixes(module, [edit], SAFE).code == 'x = "a"y = "B"\nz = "c"\n'
+
+
+# ---------------------------------------------------------------------------------------------------
 # What is applied, and what is not
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,31 @@ def applied(text: str, edits: list[Edit]) -> str:
 )
 def test_edits_between_give_exactly_the_new_text(old: str, new: str) -> None:
     assert applied(old, edits_between(old, new, "utf-16")) == new
+
+
+def test_edits_between_lines_compared_one_to_one() -> None:
+    old, new = "a\nb\nc\nd\ne\nf\n", "a\nB\nC\nd\ne\nF\n"
+    edits = edits_between(old, new, "utf-16")
+    assert [(e.start.line, e.end.line, e.new_text) for e in edits] == [(1, 3, "B\nC\n"), (5, 6, "F\n")]
+    assert applied(old, edits) == new
+
+
+def test_edits_between_random_texts() -> None:
+    rng = random.Random(18)
+    for _ in range(2000):
+        old_lines = [rng.choice("abc") + rng.choice(["\n", "\r\n", "\r", ""]) for _ in range(rng.randrange(8))]
+        new_lines = list(old_lines)
+        for _ in range(rng.randrange(4)):
+            where = rng.randrange(len(new_lines) + 1)
+            change = rng.choice(["insert", "delete", "replace"])
+            if change == "insert" or not new_lines[where:]:
+                new_lines.insert(where, rng.choice("abcx") + rng.choice(["\n", "\r\n"]))
+            elif change == "delete":
+                del new_lines[where]
+            else:
+                new_lines[where] = rng.choice("xyz") + "\n"
+        old, new = "".join(old_lines), "".join(new_lines)
+        assert applied(old, edits_between(old, new, "utf-16")) == new, (old, new)
 
 
 def test_columns_in_each_position_encoding() -> None:

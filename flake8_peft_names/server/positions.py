@@ -80,12 +80,36 @@ def edits_between(old: str, new: str, encoding: str) -> list[Edit]:
     from .analysis import physical_lines  # the package's split: `\r\n`, `\r` and `\n`, as LSP
 
     before, after = physical_lines(old), physical_lines(new)
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    edits = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
+    return [
+        Edit(_line_start(before, i1, encoding), _line_start(before, i2, encoding), "".join(after[j1:j2]))
+        for i1, i2, j1, j2 in _changed_runs(before, after)
+    ]
+
+
+def _changed_runs(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int, int, int]]:
+    """(i1, i2, j1, j2): `before[i1:i2]` becomes `after[j1:j2]`, for each run of changed lines. Between the
+    lines both share at the start and at the end, lines are compared one to one when their number is the
+    same (a rename), else by difflib (an import added): difflib takes 80 ms on a 2,000-line file."""
+    head, shortest = 0, min(len(before), len(after))
+    while head < shortest and before[head] == after[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    old, new = before[head : len(before) - tail], after[head : len(after) - tail]
+    if len(old) != len(new):
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return [
+            (head + i1, head + i2, head + j1, head + j2)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+    runs: list[tuple[int, int, int, int]] = []
+    for index, (was, now) in enumerate(zip(old, new), start=head):
+        if was == now:
             continue
-        edits.append(
-            Edit(_line_start(before, i1, encoding), _line_start(before, i2, encoding), "".join(after[j1:j2]))
-        )
-    return edits
+        if runs and runs[-1][1] == index:
+            runs[-1] = (runs[-1][0], index + 1, runs[-1][2], index + 1)
+        else:
+            runs.append((index, index + 1, index, index + 1))
+    return runs

@@ -226,7 +226,7 @@ class _FixTransformer(cst.CSTTransformer):
             if isinstance(intent, RenameAdapter):
                 self.renames.setdefault(intent.old, intent.new)
         self.claimed: Dict[Span, cst.CSTNode] = {}
-        self.lines_before = 0  # positions are of the statement visited alone: this many lines come before it
+        self.lines_before = 0  # positions are of the run of statements visited alone: this many lines come before it
         self.imports: List[str] = []
         self.changed = False
 

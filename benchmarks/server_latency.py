@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """How fast the language server answers on a 2,000-line training script (issue 18; results in BENCHMARKS.md).
 
-    PYTHONPATH=. .venvs/main/bin/python benchmarks/server_latency.py [--runs N] [--lines N]
+    PYTHONPATH=. .venvs/main/bin/python benchmarks/server_latency.py [--runs N] [--lines N] [--file PATH]
+
+`--file` measures a file of your own (a real training script) in place of the generated one; (c) and (d)
+then need a finding with a fix in it, and are left out when it has none.
 
 Measures, each as the median (and min/max) of `--runs` runs:
 
@@ -23,6 +26,7 @@ Timings are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import os
 import statistics
@@ -150,15 +154,32 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     found = diagnostics(text)
     store.free_spent()
 
+    from flake8_peft_names.engine import check_tree
     from flake8_peft_names.server.actions import resolve
-    from flake8_peft_names.server.analysis import fixed_text
+    from flake8_peft_names.server.analysis import APPLIED, fixed_text
+    from flake8_peft_names.source_files import physical_lines
 
     analysis = store.analyse(path.as_uri(), text, path)
-    from flake8_peft_names.server.analysis import APPLIED
-
+    tree, lines = ast.parse(text), physical_lines(text)
+    settings = analysis.loaded.config.settings
+    parse_only = timed(lambda: ast.parse(text), runs)
+    engine_only = timed(lambda: check_tree(tree, lines, settings), runs)
+    report = [
+        f"- document: {text.count(chr(10))} lines, {len(found)} diagnostics",
+        "",
+        "| measured | median wall ms | min wall ms | max wall ms | median CPU ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        row("(a) diagnostics of a changed buffer, in-process", changed),
+        row("(a1) of which: ast.parse of the buffer", parse_only),
+        row("(a2) of which: the engine (check_tree) on the parsed tree", engine_only),
+        row("(a3) as (a), the comment in the middle of the file", middle),
+        row("(a4) as (a), one or two comment lines inserted in the middle", inserted),
+        row("(b) diagnostics of an unchanged buffer (cache), in-process", unchanged),
+    ]
     # the first finding with a fix the quick fix applies (a display-only one is only shown)
     fixable = [i for i, f in enumerate(analysis.checked.findings) if f.fix and f.fix.applicability in APPLIED]
-    assert fixable, "the generated script has no finding with an applicable fix: make it longer (--lines)"
+    if not fixable:
+        return report + ["", "(c) and (d) left out: no finding in this file has a fix that a quick fix applies"]
     target = fixable[0]
     places = [place_of(analysis.uri, analysis.checked.lines, f, "utf-16") for f in analysis.checked.findings]
     params = types.CodeActionParams(
@@ -176,26 +197,7 @@ def in_process(text: str, folder: Path, runs: int) -> list[str]:
     (quick_fix,) = [a for a in actions if a.data]
     list_actions = timed(listed, runs)
     resolve_fix = timed(lambda: resolve(quick_fix, analysis.checked, analysis.key, fixer, "utf-16"), 3)
-    import ast
-
-    from flake8_peft_names.engine import check_tree
-    from flake8_peft_names.source_files import physical_lines
-
-    tree, lines = ast.parse(text), physical_lines(text)
-    settings = analysis.loaded.config.settings
-    parse_only = timed(lambda: ast.parse(text), runs)
-    engine_only = timed(lambda: check_tree(tree, lines, settings), runs)
-    return [
-        f"- document: {text.count(chr(10))} lines, {len(found)} diagnostics",
-        "",
-        "| measured | median wall ms | min wall ms | max wall ms | median CPU ms |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        row("(a) diagnostics of a changed buffer, in-process", changed),
-        row("(a1) of which: ast.parse of the buffer", parse_only),
-        row("(a2) of which: the engine (check_tree) on the parsed tree", engine_only),
-        row("(a3) as (a), the comment in the middle of the file", middle),
-        row("(a4) as (a), one or two comment lines inserted in the middle", inserted),
-        row("(b) diagnostics of an unchanged buffer (cache), in-process", unchanged),
+    return report + [
         row("(c) code actions at a finding (quick fix deferred, noqa edit), in-process", list_actions),
         row("(d) codeAction/resolve of that quick fix (LibCST, as check --fix), in-process, 3 runs", resolve_fix),
     ]
@@ -249,8 +251,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--lines", type=int, default=2000)
+    parser.add_argument("--file", type=Path, help="a Python file to measure instead of the generated script")
     args = parser.parse_args()
-    text = training_script(args.lines)
+    text = args.file.read_text(encoding="utf-8") if args.file else training_script(args.lines)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         # the range stated, so that the findings do not depend on the peft installed here

@@ -177,14 +177,21 @@ def test_the_plugin_and_the_cli_do_not_import_the_server() -> None:
 
 
 @pytest.mark.full  # a benchmark script, as tests/test_benchmark_script.py
-def test_the_latency_benchmark_runs() -> None:
-    """benchmarks/server_latency.py works on a short script; its timings are printed, never asserted."""
-    command = [sys.executable, str(ROOT / "benchmarks" / "server_latency.py"), "--runs", "2", "--lines", "200"]
+@pytest.mark.parametrize(
+    "source, resolved",
+    [(["--lines", "200"], True), (["--file", "tests/fixtures/state_dicts/negative_filters.py"], False)],
+    ids=["generated", "file-without-fixes"],
+)
+def test_the_latency_benchmark_runs(source: list[str], resolved: bool) -> None:
+    """benchmarks/server_latency.py works on a short script and on a given file (whose (c) and (d) rows need
+    a finding with a fix); its timings are printed, never asserted."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "server_latency.py"), "--runs", "2", *source]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "(a) diagnostics of a changed buffer" in result.stdout
     assert "(e) didChange -> publishDiagnostics" in result.stdout
+    assert ("(d) codeAction/resolve" in result.stdout) is resolved
 
 
 def test_the_cycle_collector_runs_again_after_a_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

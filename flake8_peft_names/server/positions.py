@@ -90,12 +90,8 @@ def _changed_runs(before: Sequence[str], after: Sequence[str]) -> list[tuple[int
     """(i1, i2, j1, j2): `before[i1:i2]` becomes `after[j1:j2]`, for each run of changed lines. Between the
     lines both share at the start and at the end, lines are compared one to one when their number is the
     same (a rename), else by difflib (an import added): difflib takes 80 ms on a 2,000-line file."""
-    head, shortest = 0, min(len(before), len(after))
-    while head < shortest and before[head] == after[head]:
-        head += 1
-    tail = 0
-    while tail < shortest - head and before[-1 - tail] == after[-1 - tail]:
-        tail += 1
+    head = common_prefix(before, after)
+    tail = common_prefix(before[head:][::-1], after[head:][::-1])
     old, new = before[head : len(before) - tail], after[head : len(after) - tail]
     if len(old) != len(new):
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
@@ -113,3 +109,13 @@ def _changed_runs(before: Sequence[str], after: Sequence[str]) -> list[tuple[int
         else:
             runs.append((index, index + 1, index, index + 1))
     return runs
+
+
+def common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    """How many lines `a` and `b` share at their start."""
+    count = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        count += 1
+    return count

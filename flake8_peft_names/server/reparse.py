@@ -14,6 +14,8 @@ import ast
 import warnings
 from typing import Optional, Sequence
 
+from .positions import common_prefix
+
 CONTINUED = ("\\\n", "\\\r\n", "\\\r")
 # Changes among the first lines may change a coding cookie, which the previous parse decoded with.
 COOKIE_LINES = 2
@@ -22,7 +24,7 @@ COOKIE_LINES = 2
 def reparse(old_lines: Sequence[str], old: ast.Module, lines: Sequence[str]) -> Optional[ast.Module]:
     """The `ast` of the text of physical `lines`, the previous text having been `old_lines`, parsed as `old`;
     None when the whole text must be parsed."""
-    first = _common_prefix(old_lines, lines)  # lines [0, first) are unchanged
+    first = common_prefix(old_lines, lines)  # lines [0, first) are unchanged
     if first < COOKIE_LINES or first == len(lines) == len(old_lines) or lines[0].startswith("\ufeff"):
         return None
     spans = [(_start(s), s.end_lineno or s.lineno) for s in old.body]
@@ -36,7 +38,7 @@ def reparse(old_lines: Sequence[str], old: ast.Module, lines: Sequence[str]) -> 
     start = spans[kept - 1][1]  # 0-based index of the first line parsed again
     after, end = len(spans), len(lines)  # the statements kept after the change, and where the parsed text ends
     if len(lines) == len(old_lines):
-        last = len(lines) - _common_prefix(old_lines[::-1], lines[::-1])  # lines [last, end) are unchanged
+        last = len(lines) - common_prefix(old_lines[::-1], lines[::-1])  # lines [last, end) are unchanged
         after = next((i for i in range(kept, len(spans)) if spans[i][0] > last and not _shares_line(spans, i)), after)
         if after < len(spans):
             end = spans[after][0] - 1
@@ -69,12 +71,3 @@ def _shares_line(spans: Sequence[tuple[int, int]], index: int) -> bool:
 def _start(statement: ast.stmt) -> int:
     decorators = getattr(statement, "decorator_list", None)
     return decorators[0].lineno if decorators else statement.lineno
-
-
-def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
-    count = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        count += 1
-    return count

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import re
 import sys
 import threading
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, TypeVar, Union, cast
@@ -23,7 +22,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .errors import error_line, one_line
 from .import_placement import add_peft_imports
 from .rule import Applicability, Finding, FixIntent, RenameAdapter, ReplaceExpression
-from .source_files import quiet_parse
+from .source_files import physical_lines, quiet_parse
 
 Span = Tuple[int, int, int, int]  # line, col, end_line, end_col: 1-based lines, 0-based character columns
 APPLIED_TIERS = frozenset({Applicability.SAFE, Applicability.UNSAFE})
@@ -194,12 +193,10 @@ def _runs_holding(module: cst.Module, lines: Set[int]) -> List[Tuple[int, int, i
     return runs
 
 
-# How LibCST's PositionProvider counts lines in the code it writes (tests/test_fixer.py holds it to that).
-_LINE_BREAK = re.compile(r"\r\n?|\n")
-
-
 def _line_breaks(code: str) -> int:
-    return len(_LINE_BREAK.findall(code))
+    """LibCST's PositionProvider breaks lines where `physical_lines` does (tests/test_fixer.py holds it to that)."""
+    lines = physical_lines(code)
+    return len(lines) - (1 if lines and not lines[-1].endswith(("\n", "\r")) else 0)
 
 
 def check_parses(code: Union[bytes, str]) -> None:
